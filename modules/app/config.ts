@@ -1,0 +1,182 @@
+/*
+ * Config: turns the flat build-time config (manifest `config`, mcconfig `key="value"`)
+ * into one typed, validated object.
+ *
+ * - Every problem is collected and returned together, each naming the key and the
+ *   offending value; a caller with any problem must not start the device.
+ * - Values may arrive as strings (the mcconfig command line makes every value a
+ *   string): numbers are parsed, `outputs`/`inputs` accept "led:2,relay:4" or an object.
+ * - Secrets (password, mqttPassword) are never echoed in messages.
+ */
+
+export type SensorKind = "simulated" | "adc";
+
+export interface Config {
+	ssid: string;
+	password: string;
+	mqttHost: string;
+	mqttPort: number;
+	mqttUser: string;
+	mqttPassword: string;
+	deviceId: string;
+	topicPrefix: string;
+	caCert: string;
+	clientCert: string;
+	clientKey: string;
+	interval: number;		// ms between readings
+	keepalive: number;		// s
+	connectTimeout: number;	// ms from socket open to CONNACK
+	outputs: Record<string, number>;	// output name -> pin
+	inputs: Record<string, number>;		// input name -> pin
+	sensor: SensorKind;
+	sntp: string;
+	backoffMin: number;		// ms
+	backoffMax: number;		// ms
+	queueSize: number;		// readings kept while offline
+}
+
+export type RawConfig = Record<string, unknown>;
+
+export interface ConfigResult {
+	config: Config;
+	errors: string[];	// empty when the config is usable
+}
+
+export interface ConfigContext {
+	/** Used when `deviceId` is empty: an id derived from the MAC on a board. */
+	defaultDeviceId: string;
+	/** True where the link needs WiFi credentials (a board), false in simulators. */
+	wifiRequired: boolean;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+const PIN_NAME_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
+const SENSORS: readonly SensorKind[] = ["simulated", "adc"];
+
+class Reader {
+	readonly errors: string[] = [];
+	constructor(private readonly raw: RawConfig) {}
+
+	string(key: string, fallback = ""): string {
+		const value = this.raw[key];
+		if (value === undefined || value === null)
+			return fallback;
+		if (typeof value === "number")
+			return String(value);
+		if (typeof value !== "string") {
+			this.errors.push(`${key}: expected a string, got ${describe(value)}`);
+			return fallback;
+		}
+		return value;
+	}
+
+	integer(key: string, fallback: number, min: number, max: number, unit: string): number {
+		const value = this.raw[key];
+		if (value === undefined || value === null || value === "")
+			return fallback;
+		const number = typeof value === "number" ? value : typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
+		if (!Number.isInteger(number)) {
+			this.errors.push(`${key}: expected a whole number of ${unit}, got ${describe(value)}`);
+			return fallback;
+		}
+		if (number < min || number > max) {
+			this.errors.push(`${key}: ${number} ${unit} is outside ${min}..${max}`);
+			return fallback;
+		}
+		return number;
+	}
+
+	pinMap(key: string): Record<string, number> {
+		const value = this.raw[key];
+		const result: Record<string, number> = {};
+		if (value === undefined || value === null || value === "")
+			return result;
+		let entries: [string, unknown][];
+		if (typeof value === "string")
+			entries = value.split(",").map(part => {
+				const at = part.indexOf(":");
+				return at < 0 ? [part.trim(), undefined] : [part.slice(0, at).trim(), part.slice(at + 1).trim()];
+			});
+		else if (typeof value === "object" && !Array.isArray(value))
+			entries = Object.entries(value as Record<string, unknown>);
+		else {
+			this.errors.push(`${key}: expected "name:pin,..." or an object, got ${describe(value)}`);
+			return result;
+		}
+		for (const [name, pin] of entries) {
+			const number = typeof pin === "number" ? pin : typeof pin === "string" && /^\d+$/.test(pin) ? Number(pin) : NaN;
+			if (!PIN_NAME_PATTERN.test(name))
+				this.errors.push(`${key}: pin name ${describe(name)} must be lower-case letters, digits or _ (at most 16)`);
+			else if (!Number.isInteger(number) || number < 0 || number > 48)
+				this.errors.push(`${key}: pin ${describe(pin)} for "${name}" is not a GPIO number 0..48`);
+			else if (name in result)
+				this.errors.push(`${key}: "${name}" is given twice`);
+			else
+				result[name] = number;
+		}
+		return result;
+	}
+}
+
+export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult {
+	const read = new Reader(raw);
+	const errors = read.errors;
+	const config: Config = {
+		ssid: read.string("ssid"),
+		password: read.string("password"),
+		mqttHost: read.string("mqttHost"),
+		mqttPort: read.integer("mqttPort", 8883, 1, 65535, "port"),
+		mqttUser: read.string("mqttUser"),
+		mqttPassword: read.string("mqttPassword"),
+		deviceId: read.string("deviceId") || context.defaultDeviceId,
+		topicPrefix: read.string("topicPrefix", "devices"),
+		caCert: read.string("caCert", "ca.der"),
+		clientCert: read.string("clientCert"),
+		clientKey: read.string("clientKey"),
+		interval: read.integer("interval", 10_000, 1_000, 3_600_000, "ms"),
+		keepalive: read.integer("keepalive", 60, 5, 3_600, "s"),
+		connectTimeout: read.integer("connectTimeout", 30_000, 1_000, 120_000, "ms"),
+		outputs: read.pinMap("outputs"),
+		inputs: read.pinMap("inputs"),
+		sensor: read.string("sensor", "simulated") as SensorKind,
+		sntp: read.string("sntp", "pool.ntp.org"),
+		backoffMin: read.integer("backoffMin", 1_000, 100, 3_600_000, "ms"),
+		backoffMax: read.integer("backoffMax", 60_000, 100, 3_600_000, "ms"),
+		queueSize: read.integer("queueSize", 100, 1, 1_000, "readings"),
+	};
+
+	if (context.wifiRequired && !config.ssid)
+		errors.push("ssid: required on this platform (pass ssid=\"...\" to mcconfig)");
+	if (!config.mqttHost)
+		errors.push("mqttHost: required (the broker's name as its certificate's SAN states it)");
+	else if (!/^[A-Za-z0-9.-]+$/.test(config.mqttHost))
+		errors.push(`mqttHost: ${describe(config.mqttHost)} is not a host name or IPv4 address`);
+	if (!ID_PATTERN.test(config.deviceId))
+		errors.push(`deviceId: ${describe(config.deviceId)} must be 1..64 of A-Z a-z 0-9 _ -`);
+	if (!config.topicPrefix || /[+#\u0000]/.test(config.topicPrefix) || config.topicPrefix.startsWith("/") || config.topicPrefix.endsWith("/"))
+		errors.push(`topicPrefix: ${describe(config.topicPrefix)} must be non-empty, without + # or a leading/trailing /`);
+	if (!config.caCert.endsWith(".der"))
+		errors.push(`caCert: ${describe(config.caCert)} must name a bundled DER certificate (*.der)`);
+	if (!config.clientCert !== !config.clientKey)
+		errors.push(`clientCert/clientKey: give both or neither (got ${describe(config.clientCert)} and ${describe(config.clientKey)})`);
+	if (config.backoffMax < config.backoffMin)
+		errors.push(`backoffMax: ${config.backoffMax} ms is below backoffMin ${config.backoffMin} ms`);
+	if (!SENSORS.includes(config.sensor))
+		errors.push(`sensor: ${describe(config.sensor)} is not one of ${SENSORS.join(", ")}`);
+	if (config.mqttPassword && !config.mqttUser)
+		errors.push("mqttPassword: given without mqttUser");
+	for (const name in config.inputs)
+		if (name in config.outputs)
+			errors.push(`inputs: "${name}" is also an output`);
+	return { config, errors };
+}
+
+function describe(value: unknown): string {
+	if (typeof value === "string")
+		return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "..." : value);
+	if (value === undefined)
+		return "nothing";
+	if (typeof value === "object")
+		return value === null ? "null" : Array.isArray(value) ? "an array" : "an object";
+	return String(value);
+}

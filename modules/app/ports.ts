@@ -1,0 +1,89 @@
+/*
+ * Ports: the small interfaces through which the portable core reaches the world.
+ *
+ * - The core imports nothing from the Moddable SDK or from Node; each runtime
+ *   (main.ts on XS, host/ on Node) builds adapters for these interfaces and passes
+ *   them in.
+ * - Every callback is invoked from the runtime's event loop, never re-entrantly
+ *   from inside a call the core made (adapters defer where the platform would not).
+ * - Payloads are strings: the core only ever sends and receives JSON text.
+ */
+
+/** An opaque handle from Timers.set / Timers.repeat. */
+export type TimerHandle = unknown;
+
+export interface Timers {
+	/** Calls `callback` once after `ms` milliseconds. */
+	set(callback: () => void, ms: number): TimerHandle;
+	/** Calls `callback` every `ms` milliseconds until cleared. */
+	repeat(callback: () => void, ms: number): TimerHandle;
+	/** Cancels a timer; clearing an undefined or already-fired handle is harmless. */
+	clear(handle: TimerHandle | undefined): void;
+}
+
+export interface Clock {
+	/** Milliseconds since the epoch, or null while the wall clock is not set yet. */
+	wallTime(): number | null;
+	/** A monotonic millisecond counter for measuring durations. */
+	ticks(): number;
+}
+
+/** One line of human-readable trace, without trailing newline. */
+export type Log = (line: string) => void;
+
+/** Small persistent key/value store (Preference on XS, a JSON file or memory on Node). */
+export interface Storage {
+	get(key: string): number | string | undefined;
+	set(key: string, value: number | string): void;
+}
+
+/** The link under the broker connection (WiFi on a board, always up in a simulator). */
+export interface Network {
+	isUp(): boolean;
+	/** Registers the single listener for link changes. */
+	onChange(listener: (up: boolean) => void): void;
+}
+
+export interface Sensor {
+	/** Takes one reading: metric name to value. Throws if the hardware fails. */
+	read(): Record<string, number>;
+}
+
+export interface Will {
+	topic: string;
+	payload: string;
+	retain: boolean;
+}
+
+export interface SessionOptions {
+	clientId: string;
+	keepalive: number;	// seconds
+	will: Will;
+	user?: string;
+	password?: string;
+}
+
+export interface SessionEvents {
+	/** CONNACK accepted: the session may publish and subscribe. */
+	onReady(): void;
+	onMessage(topic: string, payload: string): void;
+	/**
+	 * The session ended by itself (refused, TLS failure, peer closed, keepalive lost):
+	 * called at most once, never after the core called close(); `detail` says why.
+	 */
+	onClose(detail: string): void;
+}
+
+/** One MQTT connection attempt and, if it succeeds, its lifetime. */
+export interface Session {
+	/** Throws if the message could not be handed to the socket. */
+	publish(topic: string, payload: string, retain: boolean): void;
+	subscribe(topic: string): void;
+	/** Ends the session; `graceful` sends DISCONNECT first (the broker then drops the will). */
+	close(graceful: boolean): void;
+}
+
+/** Opens sessions to the configured broker over TLS. */
+export interface Transport {
+	open(options: SessionOptions, events: SessionEvents): Session;
+}

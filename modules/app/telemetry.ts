@@ -1,0 +1,122 @@
+/*
+ * Telemetry: samples the sensor, numbers readings and delivers them at least once.
+ *
+ * - Each reading is `{"boot","seq","ts","values"}`; seq counts from 1 each boot, ts is
+ *   null until the wall clock is set. A sensor that throws yields no reading and is
+ *   counted in `sensorErrors`.
+ * - Readings wait in an OfflineQueue until the broker has them. The SDK client is
+ *   QoS 0, so delivery is confirmed by a marker "<boot>:<seq>" published on the
+ *   device's own sync topic after each batch: the broker relays a connection's
+ *   messages in order, so when the marker comes back every reading up to that seq
+ *   was accepted. Whatever is unconfirmed when a session ends is sent again, and
+ *   consumers de-duplicate by (boot, seq).
+ * - Sending is paced (BATCH readings per turn) so a long backlog neither floods the
+ *   TLS socket nor starves the event loop.
+ */
+
+import type { Clock, Log, Sensor, Session, Timers, TimerHandle } from "./ports";
+import { OfflineQueue } from "./offline-queue";
+
+export interface TelemetryOptions {
+	sensor: Sensor;
+	clock: Clock;
+	timers: Timers;
+	log: Log;
+	boot: number;
+	capacity: number;
+	telemetryTopic: string;
+	syncTopic: string;
+	/** Called when a publish throws: the session is no longer usable. */
+	onSendFailed(detail: string): void;
+}
+
+const BATCH = 8;		// readings per send turn
+const PACE = 50;		// ms between send turns while a backlog drains
+const MAX_SYNC = 32;	// bytes: a sync marker is "<boot>:<seq>"
+
+export class Telemetry {
+	#seq = 0;
+	#sensorErrors = 0;
+	#session: Session | undefined;
+	#pacer: TimerHandle | undefined;
+	readonly #queue: OfflineQueue<string>;
+	readonly #o: TelemetryOptions;
+
+	constructor(options: TelemetryOptions) {
+		this.#o = options;
+		this.#queue = new OfflineQueue<string>(options.capacity);
+	}
+
+	get seq(): number { return this.#seq; }
+	get queued(): number { return this.#queue.length; }
+	get dropped(): number { return this.#queue.dropped; }
+	get sensorErrors(): number { return this.#sensorErrors; }
+
+	/** Takes one reading and queues it; sends it at once when online. */
+	sample(): void {
+		let values: Record<string, number>;
+		try {
+			values = this.#o.sensor.read();
+		}
+		catch (error) {
+			this.#sensorErrors++;
+			this.#o.log(`telemetry: sensor failed: ${error}`);
+			return;
+		}
+		const seq = ++this.#seq;
+		const reading = JSON.stringify({ boot: this.#o.boot, seq, ts: this.#o.clock.wallTime(), values });
+		const dropped = this.#queue.dropped;
+		this.#queue.push(seq, reading);
+		if (this.#queue.dropped !== dropped)
+			this.#o.log(`telemetry: queue full, dropped oldest (${this.#queue.dropped} dropped so far)`);
+		this.#send();
+	}
+
+	/** A session is ready: resend everything unconfirmed, in order. */
+	attach(session: Session): void {
+		this.#session = session;
+		this.#queue.rewind();
+		this.#send();
+	}
+
+	/** The session is gone: keep everything unconfirmed for the next one. */
+	detach(): void {
+		this.#session = undefined;
+		this.#o.timers.clear(this.#pacer);
+		this.#pacer = undefined;
+		this.#queue.rewind();
+	}
+
+	/** Handles a message on the sync topic; ignores anything malformed or stale. */
+	confirm(payload: string): void {
+		if (payload.length > MAX_SYNC)
+			return;
+		const match = /^(\d+):(\d+)$/.exec(payload);
+		if (!match || Number(match[1]) !== this.#o.boot)
+			return;
+		this.#queue.confirm(Number(match[2]));
+	}
+
+	#send(): void {
+		const session = this.#session;
+		if (!session || this.#pacer !== undefined)
+			return;
+		const batch = this.#queue.takeUnsent(BATCH);
+		if (!batch.length)
+			return;
+		try {
+			for (const reading of batch)
+				session.publish(this.#o.telemetryTopic, reading, false);
+			session.publish(this.#o.syncTopic, `${this.#o.boot}:${this.#queue.lastSentKey}`, false);
+		}
+		catch (error) {
+			this.#o.onSendFailed(`telemetry publish: ${error}`);
+			return;
+		}
+		if (this.#queue.unsent)
+			this.#pacer = this.#o.timers.set(() => {
+				this.#pacer = undefined;
+				this.#send();
+			}, PACE);
+	}
+}
