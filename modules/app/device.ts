@@ -120,7 +120,9 @@ export class Device {
 	#online(session: Session): void {
 		const birth = JSON.stringify({ online: true, fw: FIRMWARE_VERSION, boot: this.boot, reason: this.#o.bootReason ?? "power-on" });
 		try {
-			session.publish(this.topics.status, birth, true);
+			// The socket is empty right after CONNACK: a full one here means it is broken.
+			if (!session.publish(this.topics.status, birth, true))
+				throw new Error("socket full");
 			session.subscribe(this.topics.command);
 			session.subscribe(this.topics.sync);
 			this.onOnline?.(session);

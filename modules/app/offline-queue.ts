@@ -3,7 +3,8 @@
  *
  * - Holds at most `capacity` entries; adding to a full queue drops the oldest entry
  *   and counts it in `dropped` (the newest data is the most useful after an outage).
- * - Entries are handed out in order with takeUnsent(); they stay in the queue until
+ * - Entries are handed out in order with takeUnsent() (or peekUnsent() then markSent()
+ *   for a caller that may manage to send only some); they stay in the queue until
  *   confirm(key) says the broker has them, and rewind() makes sent-but-unconfirmed
  *   entries unsent again after a connection is lost (at-least-once delivery).
  * - Keys must increase in insertion order (the reading's seq).
@@ -50,10 +51,20 @@ export class OfflineQueue<T> {
 
 	/** Up to `count` of the oldest unsent entries, now marked sent. */
 	takeUnsent(count: number): T[] {
-		const end = Math.min(this.#entries.length, this.#sent + count);
-		const taken = this.#entries.slice(this.#sent, end).map(entry => entry.value);
-		this.#sent = end;
+		const taken = this.peekUnsent(count);
+		this.markSent(taken.length);
 		return taken;
+	}
+
+	/** Up to `count` of the oldest unsent entries, still unsent. */
+	peekUnsent(count: number): T[] {
+		const end = Math.min(this.#entries.length, this.#sent + count);
+		return this.#entries.slice(this.#sent, end).map(entry => entry.value);
+	}
+
+	/** Marks the next `count` unsent entries as sent. */
+	markSent(count: number): void {
+		this.#sent = Math.min(this.#entries.length, this.#sent + count);
 	}
 
 	/** Forgets every sent entry whose key is at most `key`. */

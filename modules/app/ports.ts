@@ -76,8 +76,12 @@ export interface SessionEvents {
 
 /** One MQTT connection attempt and, if it succeeds, its lifetime. */
 export interface Session {
-	/** Throws if the message could not be handed to the socket. */
-	publish(topic: string, payload: string, retain: boolean): void;
+	/**
+	 * Hands one message to the socket. Returns false, having written nothing, when the
+	 * socket cannot take it now (its send buffer is full: try again on a later turn);
+	 * throws when the session is broken.
+	 */
+	publish(topic: string, payload: string, retain: boolean): boolean;
 	subscribe(topic: string): void;
 	/** Ends the session; `graceful` sends DISCONNECT first (the broker then drops the will). */
 	close(graceful: boolean): void;

@@ -11,7 +11,8 @@
  *   was accepted. Whatever is unconfirmed when a session ends is sent again, and
  *   consumers de-duplicate by (boot, seq).
  * - Sending is paced (BATCH readings per turn) so a long backlog neither floods the
- *   TLS socket nor starves the event loop.
+ *   TLS socket nor starves the event loop; a socket that is full (publish returns
+ *   false) is retried on the next turn, never counted as a failure.
  */
 
 import type { Clock, Log, Sensor, Session, Timers, TimerHandle } from "./ports";
@@ -39,6 +40,7 @@ export class Telemetry {
 	#sensorErrors = 0;
 	#session: Session | undefined;
 	#pacer: TimerHandle | undefined;
+	#markerDue = false;		// readings went out since the last sync marker
 	readonly #queue: OfflineQueue<string>;
 	readonly #o: TelemetryOptions;
 
@@ -84,6 +86,7 @@ export class Telemetry {
 		this.#session = undefined;
 		this.#o.timers.clear(this.#pacer);
 		this.#pacer = undefined;
+		this.#markerDue = false;
 		this.#queue.rewind();
 	}
 
@@ -101,19 +104,22 @@ export class Telemetry {
 		const session = this.#session;
 		if (!session || this.#pacer !== undefined)
 			return;
-		const batch = this.#queue.takeUnsent(BATCH);
-		if (!batch.length)
-			return;
+		const { telemetryTopic, syncTopic, boot } = this.#o;
 		try {
-			for (const reading of batch)
-				session.publish(this.#o.telemetryTopic, reading, false);
-			session.publish(this.#o.syncTopic, `${this.#o.boot}:${this.#queue.lastSentKey}`, false);
+			for (const reading of this.#queue.peekUnsent(BATCH)) {
+				if (!session.publish(telemetryTopic, reading, false))
+					break;	// socket full: the rest waits for the next turn
+				this.#queue.markSent(1);
+				this.#markerDue = true;
+			}
+			if (this.#markerDue && session.publish(syncTopic, `${boot}:${this.#queue.lastSentKey}`, false))
+				this.#markerDue = false;
 		}
 		catch (error) {
 			this.#o.onSendFailed(`telemetry publish: ${error}`);
 			return;
 		}
-		if (this.#queue.unsent)
+		if (this.#queue.unsent || this.#markerDue)
 			this.#pacer = this.#o.timers.set(() => {
 				this.#pacer = undefined;
 				this.#send();
