@@ -1,0 +1,90 @@
+/*
+ * createNodeDevice: the core's Device composed with the Node adapters, the host
+ * counterpart of main.ts.
+ *
+ * - The raw config goes through the core's loadConfig (WiFi not required, default id
+ *   "node-" + a hash of the host name); any problem, including a certificate file
+ *   that is missing, throws one Error listing them all. Nothing is started.
+ * - caCert/clientCert/clientKey are file names resolved in `certsDir` (default the
+ *   repository's certs/, where the firmware's bundled CA lives).
+ * - Returns the Device (not started) and the handles tests drive: the network switch,
+ *   the storage, the collected log lines, and cut() to kill the socket abruptly.
+ */
+
+import { createHash } from "node:crypto";
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { loadConfig, type Config, type RawConfig } from "../modules/app/config";
+import { Device } from "../modules/app/device";
+import type { Storage } from "../modules/app/ports";
+import { SimulatedSensor } from "../modules/app/simulated-sensor";
+import { LineLog, MemoryStorage, SwitchableNetwork, nodeClock, nodeTimers, type LineLogOptions } from "./node-ports";
+import { NodeTransport } from "./node-transport";
+
+export const DEFAULT_CERTS_DIR = fileURLToPath(new URL("../certs/", import.meta.url));
+
+export interface NodeDeviceOptions {
+	config: RawConfig;
+	/** Directory holding the files named by caCert, clientCert, clientKey. */
+	certsDir?: string;
+	/** Defaults to a fresh MemoryStorage (boot counter starts at 1). */
+	storage?: Storage;
+	/** Defaults to a network that is up. */
+	network?: SwitchableNetwork;
+	/** Log options (print defaults to true) or an existing LineLog. */
+	log?: LineLog | LineLogOptions;
+	bootReason?: string;
+	random?: () => number;
+}
+
+export interface NodeDevice {
+	device: Device;
+	config: Config;
+	network: SwitchableNetwork;
+	storage: Storage;
+	log: LineLog;
+	transport: NodeTransport;
+	/** Destroys the current broker socket without DISCONNECT (the broker then sends the will). */
+	cut(): boolean;
+}
+
+export function defaultNodeDeviceId(): string {
+	return "node-" + createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
+}
+
+export function createNodeDevice(options: NodeDeviceOptions): NodeDevice {
+	const { config, errors } = loadConfig(options.config, { defaultDeviceId: defaultNodeDeviceId(), wifiRequired: false });
+	const certsDir = options.certsDir ?? DEFAULT_CERTS_DIR;
+	const file = (key: "caCert" | "clientCert" | "clientKey") => {
+		const name = config[key];
+		const path = join(certsDir, name);
+		if (name && !errors.some(error => error.startsWith(key)) && !existsSync(path))
+			errors.push(`${key}: ${JSON.stringify(name)} not found in ${certsDir}`);
+		return name ? path : undefined;
+	};
+	const caFile = file("caCert");
+	const clientCertFile = file("clientCert");
+	const clientKeyFile = file("clientKey");
+	if (errors.length)
+		throw new Error(`invalid config (${errors.length} problem${errors.length > 1 ? "s" : ""}):\n- ${errors.join("\n- ")}`);
+
+	const log = options.log instanceof LineLog ? options.log : new LineLog(options.log);
+	const network = options.network ?? new SwitchableNetwork(true);
+	const storage = options.storage ?? new MemoryStorage();
+	const transport = new NodeTransport({ host: config.mqttHost, port: config.mqttPort, caFile: caFile!, clientCertFile, clientKeyFile });
+	const device = new Device({
+		config,
+		transport,
+		network,
+		clock: nodeClock,
+		timers: nodeTimers,
+		log: log.log,
+		storage,
+		sensor: new SimulatedSensor(),
+		random: options.random ?? Math.random,
+		bootReason: options.bootReason,
+	});
+	return { device, config, network, storage, log, transport, cut: () => transport.cut() };
+}
