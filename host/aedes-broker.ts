@@ -65,8 +65,9 @@ export async function startAedesBroker(options: BrokerOptions): Promise<Broker> 
 		port,
 		pid: process.pid,
 		logFile: undefined,
-		async restart() {
+		async restart(downtime = 0) {
 			await close();
+			await new Promise(resolve => setTimeout(resolve, downtime));
 			await listen();
 		},
 		async stop() {

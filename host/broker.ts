@@ -35,7 +35,8 @@ export interface Broker {
 	port: number;
 	pid: number | undefined;
 	logFile: string | undefined;
-	restart(): Promise<void>;
+	/** Stops the broker, stays down `downtime` ms (default 0), starts it on the same port. */
+	restart(downtime?: number): Promise<void>;
 	stop(): Promise<void>;
 }
 
@@ -140,11 +141,12 @@ async function startMosquitto(executable: string, options: BrokerOptions): Promi
 		port,
 		get pid() { return child?.pid; },
 		logFile,
-		async restart() {
+		async restart(downtime = 0) {
 			if (stopped)
 				throw new Error("broker already stopped");
 			if (child)
 				await kill(child);
+			await new Promise(resolve => setTimeout(resolve, downtime));
 			await launch();
 		},
 		async stop() {
