@@ -32,6 +32,8 @@ declare module "mqtt" {
 		close(immediate?: boolean): void;
 		/** Reports a failure (traced), calls onClose, closes. Overridable to learn why. */
 		fail(message?: string): void;
+		/** The socket (the `Socket` option's instance); deleted once closed. */
+		ws?: { write(...data: unknown[]): number };
 	}
 	export { Client as default };
 }
