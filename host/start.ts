@@ -1,0 +1,111 @@
+/*
+ * `npm start`: a complete local setup in one command.
+ *
+ * - Makes the dev PKI in .dev/pki on first run (reused afterwards) and copies its CA to
+ *   certs/ca.der when absent (the CA the firmware bundles; both are git-ignored).
+ * - Starts a TLS broker on a free loopback port (mosquitto, else embedded aedes) and
+ *   prints mosquitto_sub/mosquitto_pub command lines for it.
+ * - With MODDABLE set and host/sim.ts present, hands over to its runSimulator();
+ *   otherwise runs the core on Node as device "dev-node", every 2 s.
+ * - Prints what devices publish (devices/+/#) compactly, and the device's state changes.
+ * - Ctrl-C / SIGTERM: stops the device cleanly (retained offline status), then the
+ *   broker, and exits 0.
+ */
+
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import mqtt from "mqtt";
+import { startBroker } from "./broker";
+import { createNodeDevice } from "./node-device";
+import { MemoryStorage } from "./node-ports";
+import { generatePki } from "./pki";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const PKI_DIR = join(ROOT, ".dev", "pki");
+const CERTS_DIR = join(ROOT, "certs");
+
+interface SimulatorModule {
+	runSimulator?: (options: { port: number; caDer: string; log: (line: string) => void }) => unknown;
+}
+
+const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 23)} ${line}`);
+
+function compact(topic: string, payload: string, retain: boolean): string {
+	const short = payload.length > 160 ? payload.slice(0, 157) + "..." : payload;
+	return `<- ${topic}${retain ? " (retained)" : ""} ${short}`;
+}
+
+async function main(): Promise<void> {
+	const pki = generatePki(PKI_DIR);
+	mkdirSync(CERTS_DIR, { recursive: true });
+	const bundledCa = join(CERTS_DIR, "ca.der");
+	if (!existsSync(bundledCa)) {
+		copyFileSync(pki.caDer, bundledCa);
+		say(`copied the dev CA to ${bundledCa} (the CA the firmware bundles)`);
+	}
+	else if (!readFileSync(bundledCa).equals(readFileSync(pki.caDer)))
+		say(`warning: ${bundledCa} is not the dev CA in ${PKI_DIR}; the device will refuse this broker`);
+
+	// SMN_BROKER=aedes forces the embedded fallback (to try it where mosquitto is installed).
+	const broker = await startBroker({ pkiDir: PKI_DIR, engine: process.env.SMN_BROKER === "aedes" ? "aedes" : "auto" });
+	const port = broker.port;
+	say(`broker: ${broker.kind} on localhost:${port} (TLS only${broker.logFile ? `, log ${broker.logFile}` : ""})`);
+	console.log(`\n  watch:   mosquitto_sub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t 'devices/#' -v`);
+	console.log(`  command: mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/dev-node/cmd -m '{"id":"c-1","op":"status"}'\n`);
+
+	const monitor = mqtt.connect({ protocol: "mqtts", host: "localhost", port, ca: readFileSync(pki.caPem), protocolVersion: 4, reconnectPeriod: 1_000, clientId: `npm-start-monitor-${process.pid}` });
+	monitor.on("error", error => say(`monitor: ${error.message}`));
+	monitor.on("connect", () => monitor.subscribe("devices/+/#", { qos: 0 }));
+	monitor.on("message", (topic, payload, packet) => {
+		if (!topic.endsWith("/sync"))	// the device's own delivery markers are noise here
+			say(compact(topic, payload.toString("utf8"), packet.retain));
+	});
+
+	let stopDevice: () => void = () => {};
+	const simPath = join(ROOT, "host", "sim.ts");
+	if (process.env.MODDABLE && existsSync(simPath)) {
+		say(`MODDABLE is set: running the firmware in the simulator via host/sim.ts`);
+		const sim = await import(new URL("./sim.ts", import.meta.url).href) as SimulatorModule;
+		if (typeof sim.runSimulator !== "function")
+			throw new Error("host/sim.ts does not export runSimulator()");
+		const handle = await sim.runSimulator({ port, caDer: bundledCa, log: say });
+		stopDevice = () => {
+			const stop = (handle as { stop?: () => unknown } | undefined)?.stop;
+			if (typeof stop === "function")
+				stop.call(handle);
+		};
+	}
+	else {
+		if (process.env.MODDABLE)
+			say("MODDABLE is set, but the simulator run is handled by host/sim.ts, which is not here yet: running the core on Node");
+		const node = createNodeDevice({
+			config: { mqttHost: "localhost", mqttPort: port, interval: 2_000, deviceId: "dev-node", backoffMin: 500, backoffMax: 10_000 },
+			certsDir: CERTS_DIR,
+			storage: new MemoryStorage(join(ROOT, ".dev", "node-device.json")),
+			log: { prefix: "[dev-node]" },
+		});
+		node.device.start();
+		stopDevice = () => node.device.stop();
+	}
+
+	let stopping = false;
+	const shutdown = async (signal: string) => {
+		if (stopping)
+			return;
+		stopping = true;
+		say(`${signal}: stopping`);
+		try { stopDevice(); } catch (error) { say(`device stop failed: ${error}`); }
+		await new Promise(resolve => setTimeout(resolve, 500));	// let the offline status reach the monitor
+		await monitor.endAsync(true).catch(() => undefined);
+		await broker.stop();
+		process.exit(0);
+	};
+	process.on("SIGINT", () => void shutdown("SIGINT"));
+	process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+main().catch(error => {
+	console.error(error instanceof Error ? error.message : error);
+	process.exit(1);
+});
