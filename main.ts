@@ -12,6 +12,7 @@ import config from "mc/config";
 import Timer from "timer";
 import { loadConfig } from "app/config";
 import { Device } from "app/device";
+import { mixedRandom } from "app/random";
 import { createTransport, missingResources } from "mqtt-tls";
 import { createLink, defaultDeviceId, wifiRequired } from "link";
 import { createSensor } from "sensors";
@@ -59,7 +60,7 @@ function start(): void {
 		log,
 		storage,
 		sensor,
-		random: Math.random,
+		random: mixedRandom(settings.deviceId, Date.now() + clock.ticks()),
 	});
 	device.start();
 }

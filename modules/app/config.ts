@@ -109,7 +109,7 @@ class Reader {
 				this.errors.push(`${key}: pin name ${describe(name)} must be lower-case letters, digits or _ (at most 16)`);
 			else if (!Number.isInteger(number) || number < 0 || number > 48)
 				this.errors.push(`${key}: pin ${describe(pin)} for "${name}" is not a GPIO number 0..48`);
-			else if (name in result)
+			else if (Object.hasOwn(result, name))
 				this.errors.push(`${key}: "${name}" is given twice`);
 			else
 				result[name] = number;
@@ -159,14 +159,14 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		errors.push(`caCert: ${describe(config.caCert)} must name a bundled DER certificate (*.der)`);
 	if (!config.clientCert !== !config.clientKey)
 		errors.push(`clientCert/clientKey: give both or neither (got ${describe(config.clientCert)} and ${describe(config.clientKey)})`);
-	if (config.backoffMax < config.backoffMin)
+	if (config.backoffMax < config.backoffMin && !errors.some(error => error.startsWith("backoffM")))
 		errors.push(`backoffMax: ${config.backoffMax} ms is below backoffMin ${config.backoffMin} ms`);
 	if (!SENSORS.includes(config.sensor))
 		errors.push(`sensor: ${describe(config.sensor)} is not one of ${SENSORS.join(", ")}`);
 	if (config.mqttPassword && !config.mqttUser)
 		errors.push("mqttPassword: given without mqttUser");
 	for (const name in config.inputs)
-		if (name in config.outputs)
+		if (Object.hasOwn(config.outputs, name))
 			errors.push(`inputs: "${name}" is also an output`);
 	return { config, errors };
 }

@@ -64,7 +64,8 @@ export class Connection {
 	#state = State.Idle;
 	#session: Session | undefined;
 	#timer: TimerHandle | undefined;
-	#onlineSince = 0;
+	#onlineSince = 0;		// ticks when the current or last session became ready
+	#everOnline = false;
 	#reconnects = 0;
 	#lastReason = Reason.None;
 	#lastDetail = "";
@@ -160,8 +161,9 @@ export class Connection {
 			return;
 		this.#o.timers.clear(this.#timer);
 		this.#timer = undefined;
-		if (this.#onlineSince)
+		if (this.#everOnline)
 			this.#reconnects++;
+		this.#everOnline = true;
 		this.#onlineSince = this.#o.clock.ticks();
 		this.#enter(State.Online, Reason.None);
 		this.#o.listener.onOnline(this.#session!);

@@ -112,7 +112,10 @@ export class Telemetry {
 				this.#queue.markSent(1);
 				this.#markerDue = true;
 			}
-			if (this.#markerDue && session.publish(syncTopic, `${boot}:${this.#queue.lastSentKey}`, false))
+			const last = this.#queue.lastSentKey;	// undefined once overflow dropped every sent reading
+			if (last === undefined)
+				this.#markerDue = false;
+			else if (this.#markerDue && session.publish(syncTopic, `${boot}:${last}`, false))
 				this.#markerDue = false;
 		}
 		catch (error) {

@@ -514,7 +514,7 @@ test("connection: failed attempts are not reconnects", () => {
 	assert.equal(connection.reconnects, 0);
 });
 
-test("connection: reconnects counts even when the first session was ready at ticks 0", { todo: "connection.ts #ready uses #onlineSince (a ticks value) as the 'was online before' flag; ticks 0 reads as never" }, () => {
+test("connection: reconnects counts even when the first session was ready at ticks 0", () => {
 	const { connection, transport, time } = online({ time: new FakeTime({ ticks: 0, wall: WALL }) });
 	transport.last.closeByPeer("dropped");
 	time.advance(10_000);

@@ -1,0 +1,132 @@
+/*
+ * sim: builds the firmware for the Moddable Linux simulator and runs it headless.
+ *
+ * - Uses only an SDK that is already installed ($MODDABLE with its Linux tools built);
+ *   `moddableHome()` says whether one is, and why not.
+ * - buildFirmware() builds an instrumented release (`mcconfig -i -m -p lin -t build`)
+ *   from a small wrapper manifest that includes the project's manifest and bundles
+ *   the given CA as its own resource, selected with `caCert`: the tracked certs/ are
+ *   never touched. Config values go on the mcconfig command line, as a user would.
+ * - startSimulator() runs `mcsim` under xvfb-run with a `timeout` inside (so nothing
+ *   is left behind), collects its trace lines and stops it with SIGINT.
+ * - runSimulator() is what `npm start` calls: build, then run until stopped.
+ */
+
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+export function moddableHome(): { home?: string; reason?: string } {
+	const home = process.env.MODDABLE;
+	if (!home)
+		return { reason: "MODDABLE is not set (no Moddable SDK installed)" };
+	if (!existsSync(join(home, "build/bin/lin/release/mcconfig")) || !existsSync(join(home, "build/bin/lin/release/mcsim")))
+		return { reason: `MODDABLE=${home} has no built Linux tools (build/bin/lin/release/mcconfig, mcsim)` };
+	return { home };
+}
+
+function sdkEnv(home: string): NodeJS.ProcessEnv {
+	const bin = join(home, "build/bin/lin/release");
+	// mcconfig compiles TypeScript with the tsc on PATH: the project's own comes first.
+	return { ...process.env, MODDABLE: home, PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH}:${bin}` };
+}
+
+export interface BuildOptions {
+	outDir: string;
+	caDer: string;		// path of the root CA the firmware is to trust
+	config: Record<string, string | number>;
+	/** Extra manifest to include after the project's (for example a test app's). */
+	manifest?: string;
+}
+
+/** Builds the firmware and returns the path of the simulator library (mc.so). */
+export function buildFirmware(options: BuildOptions): string {
+	const { home, reason } = moddableHome();
+	if (!home)
+		throw new Error(reason);
+	mkdirSync(join(options.outDir, "certs"), { recursive: true });
+	const caName = "sim-" + basename(options.caDer, ".der");
+	copyFileSync(options.caDer, join(options.outDir, "certs", `${caName}.der`));
+	const wrapper = {
+		include: [join(ROOT, "manifest.json"), ...(options.manifest ? [options.manifest] : [])],
+		resources: { "*": [join(options.outDir, "certs", caName)] },
+	};
+	const manifest = join(options.outDir, "manifest.json");
+	writeFileSync(manifest, JSON.stringify(wrapper, null, "\t"));
+	const config = { ...options.config, caCert: `${caName}.der` };
+	const args = ["-i", "-m", "-p", "lin", "-t", "build", "-o", options.outDir, manifest,
+		...Object.entries(config).map(([key, value]) => `${key}=${value}`)];
+	const result = spawnSync(join(home, "build/bin/lin/release/mcconfig"), args, { cwd: ROOT, env: sdkEnv(home), encoding: "utf8" });
+	// mcconfig names the app after the directory holding the (wrapper) manifest.
+	const library = join(options.outDir, "bin/lin/mc/instrument", basename(options.outDir), "mc.so");
+	if (result.status !== 0 || !existsSync(library)) {
+		const output = `${result.stdout}\n${result.stderr}`.split("\n").filter(line => line && !line.startsWith("# ")).slice(-30).join("\n");
+		throw new Error(`mcconfig failed (exit ${result.status}):\n${output}`);
+	}
+	return library;
+}
+
+export interface Simulator {
+	readonly lines: string[];
+	/** Resolves with the exit code once the simulator has ended. */
+	readonly exited: Promise<number | null>;
+	stop(): Promise<number | null>;
+}
+
+/** Runs mc.so in mcsim under a virtual display for at most `seconds`. */
+export function startSimulator(library: string, seconds: number, onLine?: (line: string) => void): Simulator {
+	const { home, reason } = moddableHome();
+	if (!home)
+		throw new Error(reason);
+	const mcsim = join(home, "build/bin/lin/release/mcsim");
+	const child: ChildProcess = spawn("xvfb-run", ["-a", "timeout", "-s", "INT", String(seconds), "stdbuf", "-oL", mcsim, library], {
+		env: sdkEnv(home), stdio: ["ignore", "pipe", "pipe"], detached: true,
+	});
+	const lines: string[] = [];
+	let partial = "";
+	const take = (chunk: Buffer) => {
+		const text = partial + chunk.toString("utf8");
+		const parts = text.split("\n");
+		partial = parts.pop() ?? "";
+		for (const line of parts) {
+			if (line.startsWith("instruments"))
+				continue;	// the -i build's heap table: read by the benchmarks, noise here
+			lines.push(line);
+			onLine?.(line);
+		}
+	};
+	child.stdout!.on("data", take);
+	child.stderr!.on("data", take);
+	const exited = new Promise<number | null>(resolve => child.on("close", code => resolve(code)));
+	const kill = (signal: NodeJS.Signals) => {
+		try { process.kill(-child.pid!, signal); } catch { /* already gone */ }
+	};
+	process.once("exit", () => kill("SIGKILL"));
+	return {
+		lines,
+		exited,
+		async stop() {
+			kill("SIGINT");
+			const timer = setTimeout(() => kill("SIGKILL"), 5_000);
+			const code = await exited;
+			clearTimeout(timer);
+			return code;
+		},
+	};
+}
+
+/** `npm start` with MODDABLE set: build for the simulator against the dev broker, run until stopped. */
+export async function runSimulator(options: { port: number; caDer: string; log: (line: string) => void }): Promise<Simulator> {
+	const outDir = join(ROOT, ".dev", "sim");
+	options.log(`building the firmware for the Linux simulator in ${outDir} ...`);
+	const library = buildFirmware({
+		outDir,
+		caDer: options.caDer,
+		config: { mqttHost: "localhost", mqttPort: options.port, deviceId: "dev-sim", interval: 2_000 },
+	});
+	options.log("starting mcsim (headless)");
+	return startSimulator(library, 24 * 3600, line => options.log(`[dev-sim] ${line}`));
+}
