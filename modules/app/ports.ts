@@ -91,3 +91,30 @@ export interface Session {
 export interface Transport {
 	open(options: SessionOptions, events: SessionEvents): Session;
 }
+
+/** One digital output; read() returns the level the pin actually has. */
+export interface DigitalOutput {
+	write(value: 0 | 1): void;
+	read(): 0 | 1;
+}
+
+/** One digital input, sampled by the core (which debounces). */
+export interface DigitalInput {
+	read(): 0 | 1;
+}
+
+/** Opens pins by configured name and GPIO number; throws if the pin cannot be had. */
+export interface Pins {
+	output(name: string, pin: number): DigitalOutput;
+	input(name: string, pin: number): DigitalInput;
+}
+
+/** What only the platform knows about itself. */
+export interface System {
+	/** Free heap in bytes where the platform can tell. */
+	freeHeap(): number | undefined;
+	/** WiFi signal strength in dBm where there is WiFi. */
+	rssi(): number | undefined;
+	/** Reboots (a board) or restarts the app (simulator, Node); `reason` survives it. */
+	restart(reason: string): void;
+}
