@@ -45,7 +45,7 @@ async function main(): Promise<void> {
 		say(`copied the dev CA to ${bundledCa} (the CA the firmware bundles)`);
 	}
 	else if (!readFileSync(bundledCa).equals(readFileSync(pki.caDer)))
-		say(`warning: ${bundledCa} is not the dev CA in ${PKI_DIR}; the device will refuse this broker`);
+		say(`warning: ${bundledCa} is not the dev CA in ${PKI_DIR}: the device will refuse this broker (delete certs/ca.der to bundle the dev CA)`);
 
 	// SMN_BROKER=aedes forces the embedded fallback (to try it where mosquitto is installed).
 	const broker = await startBroker({ pkiDir: PKI_DIR, engine: process.env.SMN_BROKER === "aedes" ? "aedes" : "auto" });
@@ -62,7 +62,7 @@ async function main(): Promise<void> {
 			say(compact(topic, payload.toString("utf8"), packet.retain));
 	});
 
-	let stopDevice: () => void = () => {};
+	let stopDevice: () => unknown = () => undefined;
 	const simPath = join(ROOT, "host", "sim.ts");
 	if (process.env.MODDABLE && existsSync(simPath)) {
 		say(`MODDABLE is set: running the firmware in the simulator via host/sim.ts`);
@@ -72,8 +72,7 @@ async function main(): Promise<void> {
 		const handle = await sim.runSimulator({ port, caDer: bundledCa, log: say });
 		stopDevice = () => {
 			const stop = (handle as { stop?: () => unknown } | undefined)?.stop;
-			if (typeof stop === "function")
-				stop.call(handle);
+			return typeof stop === "function" ? stop.call(handle) : undefined;
 		};
 	}
 	else {
@@ -95,7 +94,7 @@ async function main(): Promise<void> {
 			return;
 		stopping = true;
 		say(`${signal}: stopping`);
-		try { stopDevice(); } catch (error) { say(`device stop failed: ${error}`); }
+		try { await stopDevice(); } catch (error) { say(`device stop failed: ${error}`); }
 		await new Promise(resolve => setTimeout(resolve, 500));	// let the offline status reach the monitor
 		await monitor.endAsync(true).catch(() => undefined);
 		await broker.stop();
