@@ -42,7 +42,8 @@ export interface ConnectionListener {
 	onOnline(session: Session): void;
 	/** The session is gone (never called for one that was never online). */
 	onOffline(reason: Reason): void;
-	onMessage(topic: string, payload: string): void;
+	/** `retained` as the transport reported it (undefined: it cannot tell). */
+	onMessage(topic: string, payload: string, retained: boolean | undefined): void;
 }
 
 export interface ConnectionOptions {
@@ -138,7 +139,7 @@ export class Connection {
 		try {
 			current = this.#session = transport.open(session, {
 				onReady: () => { if (isCurrent()) this.#ready(); },
-				onMessage: (topic, payload) => { if (isCurrent() && this.#state === State.Online) this.#o.listener.onMessage(topic, payload); },
+				onMessage: (topic, payload, retained) => { if (isCurrent() && this.#state === State.Online) this.#o.listener.onMessage(topic, payload, retained); },
 				onClose: detail => {
 					if (!isCurrent())
 						return;

@@ -7,13 +7,24 @@
  * - On every ready session: retained birth on status, subscribe to the command and sync
  *   topics (a fresh clean session each time, so always resubscribe), resend readings.
  * - The retained Last Will `{"online":false}` is registered with every CONNECT.
- * - Messages on the command topic go to `onCommand` (the command table plugs in there).
+ * - Commands: messages on the command topic go to the CommandChannel (command table,
+ *   retained-command gate, results, retained pin state); "cmd:" markers on the sync
+ *   topic are the channel's, everything else there is Telemetry's.
+ * - `pins` and `system` are optional: without pins every gpio op is E_PIN and no state
+ *   is published; without system, status has heap and rssi null and restart is
+ *   E_UNAVAILABLE.
+ * - The sampling period is the persisted Storage "interval" (set by the
+ *   telemetry.interval command) when valid, else `config.interval`.
  */
 
-import type { Clock, Log, Network, Sensor, Session, Storage, Timers, TimerHandle, Transport } from "./ports";
+import type { Clock, Log, Network, Pins, Sensor, Session, Storage, System, Timers, TimerHandle, Transport } from "./ports";
 import type { Config } from "./config";
 import { Backoff } from "./backoff";
+import { CommandChannel } from "./command-channel";
+import type { ResultFields } from "./command-result";
+import { Commands, INTERVAL_KEY, INTERVAL_MAX, INTERVAL_MIN } from "./commands";
 import { Connection, Reason } from "./connection";
+import { Gpio } from "./gpio";
 import { Telemetry } from "./telemetry";
 import { makeTopics, type Topics } from "./topics";
 import { FIRMWARE_VERSION } from "./version";
@@ -30,30 +41,38 @@ export interface DeviceOptions {
 	random: () => number;
 	/** Why this boot happened, for the birth message ("power-on", "restart", "ota"). */
 	bootReason?: string;
+	/** Opens the configured outputs and inputs; absent: no pin is available. */
+	pins?: Pins;
+	/** Heap, RSSI and restart; absent: status reports null for them, restart is refused. */
+	system?: System;
 }
 
-export type CommandHandler = (payload: string, session: Session) => void;
-
 const OFFLINE = JSON.stringify({ online: false });
+const RESULTS_WAITING = 8;	// results kept while the socket is full
+const MAX_DETAIL = 100;		// characters of the last disconnect detail in status
 
 export class Device {
 	readonly topics: Topics;
 	readonly boot: number;
 	readonly connection: Connection;
 	readonly telemetry: Telemetry;
-	onCommand: CommandHandler | undefined;
-	/** Extra work on each ready session (for example publishing pin state). */
+	readonly gpio: Gpio;
+	readonly commands: Commands;
+	readonly channel: CommandChannel;
+	/** Extra work on each ready session, after birth, subscriptions and state. */
 	onOnline: ((session: Session) => void) | undefined;
 	#sampler: TimerHandle | undefined;
 	#interval: number;
+	readonly #startedAt: number;
 	readonly #o: DeviceOptions;
 
 	constructor(options: DeviceOptions) {
 		this.#o = options;
-		const { config } = options;
-		this.#interval = config.interval;
+		const { config, storage, timers, log, system } = options;
+		this.#startedAt = options.clock.ticks();
+		this.#interval = storedInterval(storage) ?? config.interval;
 		this.topics = makeTopics(config.topicPrefix, config.deviceId);
-		this.boot = nextBoot(options.storage);
+		this.boot = nextBoot(storage);
 		this.telemetry = new Telemetry({
 			sensor: options.sensor,
 			clock: options.clock,
@@ -83,8 +102,23 @@ export class Device {
 			listener: {
 				onOnline: session => this.#online(session),
 				onOffline: reason => this.#offline(reason),
-				onMessage: (topic, payload) => this.#message(topic, payload),
+				onMessage: (topic, payload, retained) => this.#message(topic, payload, retained === true),
 			},
+		});
+		this.gpio = new Gpio({
+			pins: options.pins, outputs: config.outputs, inputs: config.inputs, timers, log,
+			onChange: () => this.channel.publishState(),
+		});
+		this.commands = new Commands({
+			gpio: this.gpio, storage, timers, log,
+			status: () => this.#status(),
+			setInterval: ms => this.setInterval(ms),
+			restart: system ? reason => { this.stop(); system.restart(reason); } : undefined,
+		});
+		this.channel = new CommandChannel({
+			topics: this.topics, boot: this.boot, commands: this.commands, gpio: this.gpio, timers, log,
+			capacity: RESULTS_WAITING,
+			onSendFailed: detail => this.connection.fail(detail),
 		});
 	}
 
@@ -93,6 +127,7 @@ export class Device {
 	start(): void {
 		const { config, log } = this.#o;
 		log(`device: ${config.deviceId} fw ${FIRMWARE_VERSION} boot ${this.boot}, broker ${config.mqttHost}:${config.mqttPort}, every ${this.#interval} ms`);
+		this.gpio.start();
 		this.#startSampling();
 		this.connection.start();
 	}
@@ -100,6 +135,8 @@ export class Device {
 	stop(): void {
 		this.#o.timers.clear(this.#sampler);
 		this.#sampler = undefined;
+		this.gpio.stop();
+		this.channel.detach();
 		this.telemetry.detach();
 		this.connection.stop(session => session.publish(this.topics.status, OFFLINE, true));
 	}
@@ -123,31 +160,60 @@ export class Device {
 			// The socket is empty right after CONNACK: a full one here means it is broken.
 			if (!session.publish(this.topics.status, birth, true))
 				throw new Error("socket full");
+			// Command before sync: the channel's settle marker relies on this order.
 			session.subscribe(this.topics.command);
 			session.subscribe(this.topics.sync);
-			this.onOnline?.(session);
 		}
 		catch (error) {
 			this.connection.fail(`birth: ${error}`);
 			return;
 		}
+		this.channel.attach(session);
+		if (this.connection.session !== session)
+			return;	// the channel's first publish failed and ended the session
+		this.onOnline?.(session);
 		this.telemetry.attach(session);
 	}
 
 	#offline(reason: Reason): void {
+		this.channel.detach();
 		this.telemetry.detach();
 		this.#o.log(`device: offline (${reason}), ${this.telemetry.queued} readings kept`);
 	}
 
-	#message(topic: string, payload: string): void {
-		if (topic === this.topics.sync)
-			this.telemetry.confirm(payload);
-		else if (topic === this.topics.command) {
-			const session = this.connection.session;
-			if (session && this.onCommand)
-				this.onCommand(payload, session);
+	#message(topic: string, payload: string, retained: boolean): void {
+		if (topic === this.topics.sync) {
+			if (!this.channel.sync(payload))
+				this.telemetry.confirm(payload);
 		}
+		else if (topic === this.topics.command)
+			this.channel.receive(payload, retained);
 	}
+
+	#status(): ResultFields {
+		const { connection, telemetry, channel } = this;
+		const system = this.#o.system;
+		const detail = connection.lastDetail;
+		return {
+			uptime: Math.floor((this.#o.clock.ticks() - this.#startedAt) / 1000),
+			heap: system?.freeHeap() ?? null,
+			rssi: system?.rssi() ?? null,
+			reconnects: connection.reconnects,
+			lastDisconnect: { reason: connection.lastReason, detail: detail.length > MAX_DETAIL ? detail.slice(0, MAX_DETAIL) + "..." : detail },
+			queue: telemetry.queued,
+			dropped: telemetry.dropped,
+			resultsDropped: channel.outbox.dropped,
+			interval: this.#interval,
+			fw: FIRMWARE_VERSION,
+			boot: this.boot,
+		};
+	}
+}
+
+/** The sampling period persisted by telemetry.interval, if it is valid. */
+function storedInterval(storage: Storage): number | undefined {
+	const stored = storage.get(INTERVAL_KEY);
+	return typeof stored === "number" && Number.isInteger(stored) && stored >= INTERVAL_MIN && stored <= INTERVAL_MAX ? stored : undefined;
 }
 
 /** Increments and persists the boot counter; a damaged value restarts it at 1. */

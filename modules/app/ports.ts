@@ -66,7 +66,12 @@ export interface SessionOptions {
 export interface SessionEvents {
 	/** CONNACK accepted: the session may publish and subscribe. */
 	onReady(): void;
-	onMessage(topic: string, payload: string): void;
+	/**
+	 * One incoming message. `retained` is true when the packet carried the RETAIN flag
+	 * (sent because of a new subscription); undefined where the client cannot tell (the
+	 * SDK's mqtt client on XS). The core never executes a retained command.
+	 */
+	onMessage(topic: string, payload: string, retained?: boolean): void;
 	/**
 	 * The session ended by itself (refused, TLS failure, peer closed, keepalive lost):
 	 * called at most once, never after the core called close(); `detail` says why.

@@ -9,7 +9,9 @@
  *   device's own sync topic after each batch: the broker relays a connection's
  *   messages in order, so when the marker comes back every reading up to that seq
  *   was accepted. Whatever is unconfirmed when a session ends is sent again, and
- *   consumers de-duplicate by (boot, seq).
+ *   consumers de-duplicate by (boot, seq). The command channel's own markers
+ *   ("cmd:<boot>:<n>") share the sync topic; confirm() ignores them like any other
+ *   payload that is not "<boot>:<seq>".
  * - Sending is paced (BATCH readings per turn) so a long backlog neither floods the
  *   TLS socket nor starves the event loop; a socket that is full (publish returns
  *   false) is retried on the next turn, never counted as a failure.

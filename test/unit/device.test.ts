@@ -46,6 +46,11 @@ function online(options: Setup = {}) {
 	return s;
 }
 
+/** Telemetry's own sync markers, without the command channel's "cmd:" markers. */
+function markers(session: FakeSession): string[] {
+	return session.on(SYNC).filter(payload => !payload.startsWith("cmd:"));
+}
+
 function seqs(session: FakeSession): number[] {
 	return session.on(TELEMETRY).map(payload => JSON.parse(payload).seq);
 }
@@ -230,7 +235,8 @@ test("device: readings taken offline are flushed in order after reconnect, then 
 	s.network.set(true);
 	s.transport.last.ready();
 	const session = s.transport.last;
-	assert.deepEqual(session.published.map(message => message.topic === TELEMETRY ? JSON.parse(message.payload).seq : message.payload), [
+	const telemetryOnly = session.published.filter(message => message.topic === STATUS || message.topic === TELEMETRY || (message.topic === SYNC && !message.payload.startsWith("cmd:")));
+	assert.deepEqual(telemetryOnly.map(message => message.topic === TELEMETRY ? JSON.parse(message.payload).seq : message.payload), [
 		JSON.stringify({ online: true, fw: FIRMWARE_VERSION, boot: 1, reason: "power-on" }),
 		1, 2, 3, 4, "1:4",
 	]);
@@ -258,7 +264,7 @@ test("device: unconfirmed readings are re-sent on the next session, confirmed on
 	s.transport.last.message(SYNC, "1:1");
 	const next = reconnect(s);
 	assert.deepEqual(seqs(next), [2, 3]);
-	assert.deepEqual(next.on(SYNC), ["1:3"]);
+	assert.deepEqual(markers(next), ["1:3"]);
 });
 
 test("device: a stale or malformed sync payload is ignored", () => {
@@ -292,7 +298,7 @@ test("device: a long backlog is paced in batches of 8 per 50 ms", () => {
 	assert.equal(seqs(session).length, 16);
 	s.time.advance(50);
 	assert.deepEqual(seqs(session), Array.from({ length: 20 }, (_, i) => i + 1));
-	assert.deepEqual(session.on(SYNC), ["1:8", "1:16", "1:20"]);
+	assert.deepEqual(markers(session), ["1:8", "1:16", "1:20"]);
 });
 
 test("device: a publish throwing during a flush ends the session (publish-failed) and loses no reading", () => {
@@ -323,13 +329,14 @@ test("device: going offline is logged with the reason and the readings kept", ()
 
 // --- commands
 
-test("device: a message on the command topic goes to onCommand with the session", () => {
+test("device: a message on the command topic is answered on cmd/result; another device's is not", () => {
 	const s = online();
-	const seen: string[] = [];
-	s.device.onCommand = (payload, session) => { seen.push(payload); assert.equal(session, s.transport.last); };
-	s.transport.last.message(COMMAND, "{\"op\":\"status\"}");
-	s.transport.last.message("devices/other/cmd", "{\"op\":\"restart\"}");
-	assert.deepEqual(seen, ["{\"op\":\"status\"}"]);
+	const session = s.transport.last;
+	session.message(SYNC, "cmd:1:1");	// the channel's settle marker comes back
+	session.message(COMMAND, "{\"id\":\"a\",\"op\":\"status\"}");
+	session.message("devices/other/cmd", "{\"id\":\"b\",\"op\":\"status\"}");
+	const results = session.on("devices/node-1/cmd/result").map(payload => JSON.parse(payload));
+	assert.deepEqual(results.map(result => [result.id, result.ok]), [["a", true]]);
 });
 
 // --- stop

@@ -7,7 +7,7 @@
  *   callback is ever re-entrant from inside a call the core made (as ports.ts promises).
  */
 
-import type { Clock, Network, Sensor, Session, SessionEvents, SessionOptions, Storage, TimerHandle, Timers, Transport } from "../../../modules/app/ports";
+import type { Clock, DigitalInput, DigitalOutput, Network, Pins, Sensor, Session, SessionEvents, SessionOptions, Storage, System, TimerHandle, Timers, Transport } from "../../../modules/app/ports";
 
 interface FakeTimer {
 	id: number;
@@ -134,7 +134,7 @@ export class FakeSession implements Session {
 
 	// Driven by the test, as the runtime's event loop would.
 	ready(): void { this.events.onReady(); }
-	message(topic: string, payload: string): void { this.events.onMessage(topic, payload); }
+	message(topic: string, payload: string, retained?: boolean): void { this.events.onMessage(topic, payload, retained); }
 	closeByPeer(detail: string): void { this.events.onClose(detail); }
 
 	/** Payloads published on `topic`, in order. */
@@ -227,4 +227,48 @@ export function scriptedRandom(values: number[]): (() => number) & { calls: numb
 export function recordingLog(): ((line: string) => void) & { lines: string[] } {
 	const lines: string[] = [];
 	return Object.assign((line: string) => { lines.push(line); }, { lines });
+}
+
+/** Pins in memory: levels by name, every write recorded; `failing` names cannot be opened. */
+export class FakePins implements Pins {
+	readonly levels = new Map<string, 0 | 1>();
+	readonly writes: [string, 0 | 1][] = [];
+	readonly opened: string[] = [];
+	readonly failing = new Set<string>();
+	/** Names whose write() throws. */
+	readonly brokenWrites = new Set<string>();
+
+	output(name: string, pin: number): DigitalOutput {
+		this.#open(name, pin);
+		return {
+			write: value => {
+				if (this.brokenWrites.has(name))
+					throw new Error("gpio driver error");
+				this.writes.push([name, value]);
+				this.levels.set(name, value);
+			},
+			read: () => this.levels.get(name) ?? 0,
+		};
+	}
+
+	input(name: string, pin: number): DigitalInput {
+		this.#open(name, pin);
+		return { read: () => this.levels.get(name) ?? 0 };
+	}
+
+	#open(name: string, pin: number): void {
+		if (this.failing.has(name))
+			throw new Error(`GPIO ${pin} is in use`);
+		this.opened.push(name);
+	}
+}
+
+/** A System with fixed diagnostics that records restarts. */
+export class FakeSystem implements System {
+	readonly restarts: string[] = [];
+	heap: number | undefined = 123_456;
+	signal: number | undefined = -61;
+	freeHeap(): number | undefined { return this.heap; }
+	rssi(): number | undefined { return this.signal; }
+	restart(reason: string): void { this.restarts.push(reason); }
 }

@@ -1,0 +1,86 @@
+/*
+ * Command results: the stable error codes and the one place result payloads are built.
+ *
+ * - ok:     {"id":<id>,"ok":true,...fields}
+ * - failed: {"id":<id>,"ok":false,"error":{"code":"E_...","message":"..."}}
+ * - `id` is the command's id when it could be read (a string of 1..64 characters or a
+ *   finite number), else null.
+ * - Every payload stays under MAX_RESULT_BYTES: one TLS record on the device carries
+ *   about 850 bytes and the transport throws on more. Messages quote offending values
+ *   through describe(), which shortens them; a result that still comes out too large
+ *   (it should not) is replaced by E_INTERNAL with the same id.
+ * Limits: byte lengths are counted as UTF-8, which is what goes on the wire.
+ */
+
+export enum ErrorCode {
+	TooLarge = "E_TOO_LARGE",		// payload over the size limit, not parsed
+	Parse = "E_PARSE",				// not JSON
+	Shape = "E_SHAPE",				// JSON, but not a command: nesting, types, missing or extra fields
+	Op = "E_OP",					// unknown op
+	Pin = "E_PIN",					// pin name not configured (or not usable for this op)
+	Range = "E_RANGE",				// a number outside its allowed range
+	Busy = "E_BUSY",				// the pin is in the middle of a pulse
+	Retained = "E_RETAINED",		// a retained (stale) command: never executed
+	Unavailable = "E_UNAVAILABLE",	// the platform cannot do it (no restart port)
+	Internal = "E_INTERNAL",		// the handler failed unexpectedly (a pin write threw)
+}
+
+/** Thrown by validation and handlers; caught by the command channel and answered. */
+export class CommandError extends Error {
+	constructor(readonly code: ErrorCode, message: string) {
+		super(message);
+	}
+}
+
+export type CommandId = string | number | null;
+export type ResultValue = string | number | boolean | null | { [key: string]: ResultValue };
+export type ResultFields = { [key: string]: ResultValue };
+
+export const MAX_RESULT_BYTES = 640;
+const MAX_QUOTE = 32;	// characters of an offending string quoted in a message
+
+export function okResult(id: CommandId, fields: ResultFields): string {
+	const payload = JSON.stringify({ id, ok: true, ...fields });
+	return utf8Length(payload) <= MAX_RESULT_BYTES ? payload : errorResult(id, ErrorCode.Internal, "result too large");
+}
+
+export function errorResult(id: CommandId, code: ErrorCode, message: string): string {
+	const payload = JSON.stringify({ id, ok: false, error: { code, message } });
+	if (utf8Length(payload) <= MAX_RESULT_BYTES)
+		return payload;
+	return JSON.stringify({ id, ok: false, error: { code, message: message.slice(0, 64) } });
+}
+
+/** A short, safe rendering of an offending value for a message. */
+export function describe(value: unknown): string {
+	if (typeof value === "string")
+		return JSON.stringify(value.length > MAX_QUOTE ? value.slice(0, MAX_QUOTE) + "..." : value);
+	if (value === null)
+		return "null";
+	if (Array.isArray(value))
+		return "an array";
+	if (typeof value === "object")
+		return "an object";
+	if (value === undefined)
+		return "nothing";
+	return String(value).slice(0, MAX_QUOTE);
+}
+
+/** UTF-8 byte length of a string (TextEncoder is not part of the language on XS). */
+export function utf8Length(text: string): number {
+	let bytes = 0;
+	for (let i = 0; i < text.length; i++) {
+		const code = text.charCodeAt(i);
+		if (code < 0x80)
+			bytes += 1;
+		else if (code < 0x800)
+			bytes += 2;
+		else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+			bytes += 4;	// a surrogate pair is one 4-byte character
+			i++;
+		}
+		else
+			bytes += 3;
+	}
+	return bytes;
+}

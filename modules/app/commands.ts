@@ -1,0 +1,166 @@
+/*
+ * Commands: the command table. Each op declares its arguments; a command is checked
+ * against that declaration completely before its handler runs.
+ *
+ * - Arguments are named, typed ("string", "integer" with a range, "level" = 0, 1,
+ *   true or false) and required unless marked optional. A missing, extra or wrongly
+ *   typed argument is E_SHAPE, a number outside its range E_RANGE, an op not in the
+ *   table E_OP (looked up as an own key: "constructor" is not an op).
+ * - Handlers return the result fields; they signal failure by throwing CommandError.
+ *   Anything else they throw is answered as E_INTERNAL, so no command can stop the
+ *   device.
+ * - execute() returns the finished result payload (see command-result.ts).
+ * - telemetry.interval persists the period in Storage key "interval" (read back at boot
+ *   by the Device) before applying it. restart answers first and restarts RESTART_DELAY
+ *   ms later, so the answer can leave the socket.
+ * Limits: ota.start is not in this table yet (it answers E_OP).
+ */
+
+import type { Log, Storage, Timers } from "./ports";
+import { CommandError, ErrorCode, describe, errorResult, okResult, type CommandId, type ResultFields } from "./command-result";
+import type { CommandObject } from "./command-parse";
+import type { Gpio, Level } from "./gpio";
+
+export interface CommandsOptions {
+	gpio: Gpio;
+	storage: Storage;
+	timers: Timers;
+	log: Log;
+	/** Diagnostics for the status op. */
+	status(): ResultFields;
+	/** Applies a new sampling period now. */
+	setInterval(ms: number): void;
+	/** Restarts the app/board; undefined where the platform cannot (restart is then E_UNAVAILABLE). */
+	restart: ((reason: string) => void) | undefined;
+}
+
+type ArgSpec =
+	| { type: "string"; optional?: boolean }
+	| { type: "level"; optional?: boolean }
+	| { type: "integer"; min: number; max: number; optional?: boolean };
+
+type ArgValue = string | number | undefined;
+type Args = Record<string, ArgValue>;
+
+interface Op {
+	args: Record<string, ArgSpec>;
+	run(args: Args): ResultFields;
+}
+
+export const PULSE_MIN = 1;
+export const PULSE_MAX = 60_000;
+export const INTERVAL_MIN = 1_000;
+export const INTERVAL_MAX = 3_600_000;
+export const RESTART_DELAY = 500;	// ms between the answer and the restart
+export const INTERVAL_KEY = "interval";
+
+export class Commands {
+	readonly #ops = new Map<string, Op>();
+	#restarting = false;
+	readonly #o: CommandsOptions;
+
+	constructor(options: CommandsOptions) {
+		this.#o = options;
+		const { gpio } = options;
+		const pin = { type: "string" } as const;
+		this.#ops.set("gpio.set", {
+			args: { pin, value: { type: "level" } },
+			run: a => ({ pin: a.pin as string, value: gpio.set(a.pin as string, a.value as Level) }),
+		});
+		this.#ops.set("gpio.toggle", {
+			args: { pin },
+			run: a => ({ pin: a.pin as string, value: gpio.toggle(a.pin as string) }),
+		});
+		this.#ops.set("gpio.pulse", {
+			args: { pin, ms: { type: "integer", min: PULSE_MIN, max: PULSE_MAX } },
+			run: a => ({ pin: a.pin as string, value: gpio.pulse(a.pin as string, a.ms as number), ms: a.ms as number }),
+		});
+		this.#ops.set("gpio.get", {
+			args: { pin: { type: "string", optional: true } },
+			run: (a): ResultFields => a.pin === undefined ? { gpio: gpio.snapshot() } : { pin: a.pin, value: gpio.get(a.pin as string) },
+		});
+		this.#ops.set("telemetry.interval", {
+			args: { ms: { type: "integer", min: INTERVAL_MIN, max: INTERVAL_MAX } },
+			run: a => this.#interval(a.ms as number),
+		});
+		this.#ops.set("status", { args: {}, run: () => options.status() });
+		this.#ops.set("restart", { args: {}, run: () => this.#restart() });
+	}
+
+	/** The op names, for documentation and tests. */
+	get ops(): string[] { return [...this.#ops.keys()]; }
+
+	/** Validates and runs one parsed command; returns its result payload. */
+	execute(id: CommandId, op: string, command: CommandObject): string {
+		try {
+			const entry = this.#ops.get(op);
+			if (!entry)
+				throw new CommandError(ErrorCode.Op, `unknown op ${describe(op)}`);
+			return okResult(id, entry.run(validate(entry.args, command)));
+		}
+		catch (error) {
+			if (error instanceof CommandError)
+				return errorResult(id, error.code, error.message);
+			this.#o.log(`commands: ${op} failed: ${error}`);
+			return errorResult(id, ErrorCode.Internal, `${op} failed: ${String(error).slice(0, 80)}`);
+		}
+	}
+
+	#interval(ms: number): ResultFields {
+		// Persist first: an interval that is applied but lost at the next boot would surprise.
+		this.#o.storage.set(INTERVAL_KEY, ms);
+		this.#o.setInterval(ms);
+		return { interval: ms };
+	}
+
+	#restart(): ResultFields {
+		const restart = this.#o.restart;
+		if (!restart)
+			throw new CommandError(ErrorCode.Unavailable, "restart is not available on this platform");
+		if (this.#restarting)
+			throw new CommandError(ErrorCode.Busy, "a restart is already under way");
+		this.#restarting = true;
+		this.#o.log(`commands: restarting in ${RESTART_DELAY} ms`);
+		this.#o.timers.set(() => restart("restart"), RESTART_DELAY);
+		return { restarting: true, delay: RESTART_DELAY };
+	}
+}
+
+/** Checks a command against an op's declared arguments; throws E_SHAPE or E_RANGE. */
+function validate(specs: Record<string, ArgSpec>, command: CommandObject): Args {
+	for (const key of Object.keys(command))
+		if (key !== "id" && key !== "op" && !Object.hasOwn(specs, key))
+			throw new CommandError(ErrorCode.Shape, `unexpected argument ${describe(key)}`);
+	const args: Args = {};
+	for (const [name, spec] of Object.entries(specs)) {
+		const value = Object.hasOwn(command, name) ? command[name] : undefined;
+		if (value === undefined) {
+			if (!spec.optional)
+				throw new CommandError(ErrorCode.Shape, `missing argument "${name}"`);
+			continue;
+		}
+		args[name] = check(name, spec, value);
+	}
+	return args;
+}
+
+function check(name: string, spec: ArgSpec, value: unknown): string | number {
+	switch (spec.type) {
+		case "string":
+			if (typeof value !== "string")
+				throw new CommandError(ErrorCode.Shape, `${name} must be a string, got ${describe(value)}`);
+			return value;
+		case "level":
+			if (value === true || value === 1)
+				return 1;
+			if (value === false || value === 0)
+				return 0;
+			throw new CommandError(typeof value === "number" ? ErrorCode.Range : ErrorCode.Shape, `${name} must be 0, 1, true or false, got ${describe(value)}`);
+		case "integer":
+			if (typeof value !== "number")
+				throw new CommandError(ErrorCode.Shape, `${name} must be a number, got ${describe(value)}`);
+			if (!Number.isInteger(value) || value < spec.min || value > spec.max)
+				throw new CommandError(ErrorCode.Range, `${name} ${describe(value)} is not a whole number in ${spec.min}..${spec.max}`);
+			return value;
+	}
+}

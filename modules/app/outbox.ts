@@ -1,0 +1,103 @@
+/*
+ * Outbox: the small, bounded buffer between the command side and a socket that may be
+ * momentarily full.
+ *
+ * - push(): a message that must not be lost to a full socket (a command result). At
+ *   most `capacity` wait; one more drops the oldest waiting result, counted in
+ *   `dropped` and logged.
+ * - put(): a latest-wins message (retained state, a marker): a newer one for the same
+ *   topic replaces the waiting one in place, so it never costs more than one slot.
+ * - Messages leave in order. A publish that returns false (socket full) is retried
+ *   RETRY ms later; one that throws ends the session through onSendFailed, and what is
+ *   still waiting goes out on the next session.
+ * Limits: only what is waiting is bounded; a message handed to the socket is gone
+ * (QoS 0): a result written just before the connection dies may never arrive.
+ */
+
+import type { Log, Session, TimerHandle, Timers } from "./ports";
+
+export interface OutboxOptions {
+	timers: Timers;
+	log: Log;
+	capacity: number;
+	onSendFailed(detail: string): void;
+}
+
+interface Message {
+	topic: string;
+	payload: string;
+	retain: boolean;
+	latest: boolean;	// replaced by a newer put() for the same topic
+}
+
+export const RETRY = 50;	// ms before a full socket is tried again
+
+export class Outbox {
+	#waiting: Message[] = [];
+	#session: Session | undefined;
+	#retry: TimerHandle | undefined;
+	#dropped = 0;
+	readonly #o: OutboxOptions;
+
+	constructor(options: OutboxOptions) {
+		this.#o = options;
+	}
+
+	get dropped(): number { return this.#dropped; }
+	get waiting(): number { return this.#waiting.length; }
+
+	attach(session: Session): void {
+		this.#session = session;
+		this.#flush();
+	}
+
+	detach(): void {
+		this.#session = undefined;
+		this.#o.timers.clear(this.#retry);
+		this.#retry = undefined;
+	}
+
+	push(topic: string, payload: string): void {
+		const results = this.#waiting.filter(message => !message.latest).length;
+		if (results >= this.#o.capacity) {
+			const oldest = this.#waiting.findIndex(message => !message.latest);
+			this.#waiting.splice(oldest, 1);
+			this.#dropped++;
+			this.#o.log(`outbox: full, dropped the oldest result (${this.#dropped} dropped so far)`);
+		}
+		this.#waiting.push({ topic, payload, retain: false, latest: false });
+		this.#flush();
+	}
+
+	put(topic: string, payload: string, retain: boolean): void {
+		const message = { topic, payload, retain, latest: true };
+		const at = this.#waiting.findIndex(waiting => waiting.latest && waiting.topic === topic);
+		if (at >= 0)
+			this.#waiting[at] = message;
+		else
+			this.#waiting.push(message);
+		this.#flush();
+	}
+
+	#flush(): void {
+		const session = this.#session;
+		if (!session || this.#retry !== undefined)
+			return;
+		try {
+			while (this.#waiting.length) {
+				const { topic, payload, retain } = this.#waiting[0];
+				if (!session.publish(topic, payload, retain)) {
+					this.#retry = this.#o.timers.set(() => {
+						this.#retry = undefined;
+						this.#flush();
+					}, RETRY);
+					return;
+				}
+				this.#waiting.shift();
+			}
+		}
+		catch (error) {
+			this.#o.onSendFailed(`outbox publish: ${error}`);
+		}
+	}
+}
