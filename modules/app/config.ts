@@ -7,6 +7,8 @@
  * - Values may arrive as strings (the mcconfig command line makes every value a
  *   string): numbers are parsed, `outputs`/`inputs` accept "led:2,relay:4" or an object.
  * - Secrets (password, mqttPassword) are never echoed in messages.
+ * - At most MAX_PINS outputs and inputs together: the retained state and the gpio.get
+ *   answer list them all and must fit one TLS record on the device.
  */
 
 export type SensorKind = "simulated" | "adc";
@@ -52,6 +54,7 @@ export interface ConfigContext {
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const PIN_NAME_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
 const SENSORS: readonly SensorKind[] = ["simulated", "adc"];
+export const MAX_PINS = 16;
 
 class Reader {
 	readonly errors: string[] = [];
@@ -168,6 +171,9 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 	for (const name in config.inputs)
 		if (Object.hasOwn(config.outputs, name))
 			errors.push(`inputs: "${name}" is also an output`);
+	const pins = Object.keys(config.outputs).length + Object.keys(config.inputs).length;
+	if (pins > MAX_PINS)
+		errors.push(`outputs: ${pins} outputs and inputs together, at most ${MAX_PINS}`);
 	return { config, errors };
 }
 

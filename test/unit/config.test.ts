@@ -97,6 +97,7 @@ const INVALID: [string, RawConfig, string][] = [
 	["outputs an array", { outputs: [1, 2] }, "an array"],
 	["outputs a number", { outputs: 5 }, "5"],
 	["inputs pin out of range", { inputs: "button:50" }, "\"50\""],
+	["outputs more than 16 pins", { outputs: Array.from({ length: 17 }, (_, i) => `o${i}:${i}`).join(",") }, "17"],
 ];
 
 for (const [name, raw, shown] of INVALID) {

@@ -237,6 +237,8 @@ export class FakePins implements Pins {
 	readonly failing = new Set<string>();
 	/** Names whose write() throws. */
 	readonly brokenWrites = new Set<string>();
+	/** Names whose write() is recorded but does not change the level. */
+	readonly stuck = new Set<string>();
 
 	output(name: string, pin: number): DigitalOutput {
 		this.#open(name, pin);
@@ -245,7 +247,8 @@ export class FakePins implements Pins {
 				if (this.brokenWrites.has(name))
 					throw new Error("gpio driver error");
 				this.writes.push([name, value]);
-				this.levels.set(name, value);
+				if (!this.stuck.has(name))
+					this.levels.set(name, value);
 			},
 			read: () => this.levels.get(name) ?? 0,
 		};
