@@ -42,6 +42,9 @@ CN = unused
 basicConstraints = critical, CA:TRUE
 keyUsage = critical, keyCertSign, cRLSign
 subjectKeyIdentifier = hash
+# XS's TLS looks the sent CA up by its authority key identifier and fails the
+# handshake when a root has none: keep it even though the root is self-signed.
+authorityKeyIdentifier = keyid:always
 [server_ext]
 basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, keyEncipherment
@@ -87,6 +90,16 @@ function verifies(dir: string, caPem: string, cert: string): boolean {
 	try {
 		openssl(["verify", "-CAfile", caPem, cert], dir);
 		return true;
+	}
+	catch {
+		return false;
+	}
+}
+
+/** True when `cert` carries an authority key identifier (older dev CAs did not). */
+function hasAuthorityKeyId(dir: string, cert: string): boolean {
+	try {
+		return openssl(["x509", "-in", cert, "-noout", "-ext", "authorityKeyIdentifier"], dir).includes("keyid");
 	}
 	catch {
 		return false;
@@ -139,7 +152,7 @@ export function generatePki(dir: string): Pki {
 		serverPem: join(dir, "server.pem"),
 		serverChain: join(dir, "server-chain.pem"),
 	};
-	const caUsable = existsSync(pki.caKey) && verifies(dir, "ca.pem", "ca.pem");
+	const caUsable = existsSync(pki.caKey) && verifies(dir, "ca.pem", "ca.pem") && hasAuthorityKeyId(dir, "ca.pem");
 	if (!caUsable)
 		makeCa(dir, "ca", CA_SUBJECT);
 	if (!caUsable || !existsSync(pki.serverKey) || !existsSync(pki.serverChain) || !verifies(dir, "ca.pem", "server.pem")) {

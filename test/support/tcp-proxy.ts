@@ -5,6 +5,8 @@
  * - cut() destroys every relayed connection on both sides at once.
  * - refuse(true) makes new connections fail at once (accepted, then destroyed), so the
  *   device cannot reconnect while the test inspects what the broker did.
+ * - retarget(port) sends new connections to another broker (one simulator build can
+ *   then meet several brokers through the one port it dials).
  */
 
 import { connect, createServer, type Socket } from "node:net";
@@ -14,12 +16,14 @@ export interface TcpProxy {
 	port: number;
 	cut(): void;
 	refuse(refusing: boolean): void;
+	retarget(port: number): void;
 	close(): Promise<void>;
 }
 
 export function startProxy(targetPort: number): Promise<TcpProxy> {
 	const sockets = new Set<Socket>();
 	let refusing = false;
+	let target = targetPort;
 	const track = (socket: Socket) => {
 		sockets.add(socket);
 		socket.on("close", () => sockets.delete(socket));
@@ -30,7 +34,7 @@ export function startProxy(targetPort: number): Promise<TcpProxy> {
 			client.destroy();
 			return;
 		}
-		const upstream = connect(targetPort, LOOPBACK);
+		const upstream = connect(target, LOOPBACK);
 		track(client);
 		track(upstream);
 		client.pipe(upstream);
@@ -50,6 +54,9 @@ export function startProxy(targetPort: number): Promise<TcpProxy> {
 				},
 				refuse(value: boolean) {
 					refusing = value;
+				},
+				retarget(port: number) {
+					target = port;
 				},
 				close() {
 					for (const socket of sockets)

@@ -1,0 +1,98 @@
+/*
+ * The real firmware in the Moddable Linux simulator, against mosquitto over TLS:
+ * retained birth, readings in order, a broker restart survived with no seq gap, and
+ * the TLS refusals (another CA, expired, wrong name) on XS's own TLS stack.
+ * Skipped, and reported as skipped, where no Moddable SDK is installed.
+ */
+
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import type { Broker } from "../../host/broker";
+import { makeExpiredServer, makeRogueServer, makeWrongNameServer } from "../../host/pki";
+import { startProxy, type TcpProxy } from "../support/tcp-proxy";
+import { waitFor } from "../support/wait";
+import { distinctSeqs, gaps, parse, type Watcher } from "../support/watcher";
+import { DeviceFixture, sdkSkip } from "./support";
+
+describe("simulator: secure telemetry", { skip: sdkSkip }, () => {
+	const fixture = new DeviceFixture();
+	const ID = "sim-telemetry";
+	const TELEMETRY = `devices/${ID}/telemetry`;
+	const STATUS = `devices/${ID}/status`;
+	let broker: Broker;
+	let library: string;
+	let watcher: Watcher;
+
+	before(async () => {
+		broker = await fixture.broker();
+		library = fixture.build(broker.port, ID);
+		watcher = await fixture.watcher({ port: broker.port, topics: [TELEMETRY, STATUS], clientId: "sim-telemetry-watcher", persistent: true });
+	});
+	after(() => fixture.cleanup());
+
+	it("publishes a retained birth and readings in order, and survives a broker restart", async () => {
+		const simulator = fixture.simulate(library);
+		const birth = await watcher.waitFor(STATUS, payload => (payload as { online?: boolean }).online === true, 60_000);
+		const { boot, fw } = parse(birth.payload) as { boot: number; fw: string };
+		assert.equal(fw, "1.0.0");
+		assert.ok(Number.isInteger(boot) && boot >= 1);
+
+		await waitFor("three readings", () => distinctSeqs(watcher.readings(TELEMETRY), boot).length >= 3, 30_000);
+		const first = watcher.readings(TELEMETRY).slice(0, 3);
+		assert.deepEqual(first.map(reading => reading.seq), [1, 2, 3]);
+		for (const reading of first) {
+			assert.equal(reading.boot, boot);
+			assert.equal(typeof reading.ts, "number");
+			assert.equal(typeof reading.values.temperature, "number");
+		}
+
+		const before = distinctSeqs(watcher.readings(TELEMETRY), boot).at(-1)!;
+		await broker.restart(3_000);
+		const target = before + 6;
+		await waitFor(`readings up to seq ${target} after the restart`, () => distinctSeqs(watcher.readings(TELEMETRY), boot).at(-1)! >= target, 60_000);
+		const seqs = distinctSeqs(watcher.readings(TELEMETRY), boot);
+		assert.deepEqual(gaps(seqs), [], `no seq missing from 1..${seqs.at(-1)}: ${seqs.join(",")}`);
+		assert.ok(simulator.lines.some(line => line.includes("online -> backing-off (connection-lost")), simulator.lines.join("\n"));
+		assert.ok(simulator.lines.filter(line => line.includes("connecting -> online")).length >= 2, "online again after the restart");
+		await simulator.stop();
+
+		// The simulator ended without DISCONNECT: the broker published the retained will.
+		await watcher.waitFor(STATUS, payload => (payload as { online?: boolean }).online === false, 15_000);
+	});
+
+	describe("refuses a broker it must not trust", () => {
+		// One build dials a relay; each case points the relay at an untrusted broker.
+		let relay: TcpProxy;
+		let refusing: string;
+		before(async () => {
+			relay = await startProxy(broker.port);
+			fixture.onCleanup(() => relay.close());
+			refusing = fixture.build(relay.port, "sim-refuse");
+		});
+		// What XS's TLS stack traces for each refusal: the test checks the reason, not
+		// only that the connection failed.
+		const cases: [string, (dir: string) => string, RegExp][] = [
+			["a server signed by another CA", makeRogueServer, /certificate: auth err/],
+			["an expired server certificate", makeExpiredServer, /date validation failed/],
+			["a certificate for another name", makeWrongNameServer, /subjectAltName match failed for localhost/],
+		];
+		it("reaches the trusted broker through the same relay (control)", async () => {
+			relay.retarget(broker.port);
+			const simulator = fixture.simulate(refusing);
+			await waitFor("online through the relay", () => simulator.lines.some(line => line.includes("connecting -> online")), 60_000);
+			await simulator.stop();
+		});
+		for (const [title, make, reason] of cases)
+			it(title, async () => {
+				const untrusted = await fixture.broker({ certName: make(fixture.pkiDir) });
+				const observer = await fixture.watcher({ port: untrusted.port, topics: ["devices/#"], insecure: true });
+				relay.retarget(untrusted.port);
+				const simulator = fixture.simulate(refusing);
+				await waitFor("two refused attempts", () => simulator.lines.filter(line => line.includes("connecting -> backing-off (connect-failed")).length >= 2, 60_000);
+				assert.ok(!simulator.lines.some(line => line.includes("-> online")), simulator.lines.join("\n"));
+				assert.ok(simulator.lines.some(line => reason.test(line)), `traced ${reason}:\n${simulator.lines.join("\n")}`);
+				assert.deepEqual(observer.received, [], "nothing reached the untrusted broker");
+				await simulator.stop();
+			});
+	});
+});
