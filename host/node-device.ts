@@ -8,7 +8,10 @@
  * - caCert/clientCert/clientKey are file names resolved in `certsDir` (default the
  *   repository's certs/, where the firmware's bundled CA lives).
  * - Returns the Device (not started) and the handles tests drive: the network switch,
- *   the storage, the collected log lines, and cut() to kill the socket abruptly.
+ *   the storage, the in-memory pin bank, the collected log lines, and cut() to kill the
+ *   socket abruptly.
+ * - The restart command calls `onRestart` (after the device stopped cleanly); without
+ *   one it is only logged, since a library cannot restart its host process.
  */
 
 import { createHash } from "node:crypto";
@@ -20,6 +23,7 @@ import { loadConfig, type Config, type RawConfig } from "../modules/app/config";
 import { Device } from "../modules/app/device";
 import type { Storage } from "../modules/app/ports";
 import { SimulatedSensor } from "../modules/app/simulated-sensor";
+import { NodePins, NodeSystem } from "./node-pins";
 import { LineLog, MemoryStorage, SwitchableNetwork, nodeClock, nodeTimers, type LineLogOptions } from "./node-ports";
 import { NodeTransport } from "./node-transport";
 
@@ -37,6 +41,12 @@ export interface NodeDeviceOptions {
 	log?: LineLog | LineLogOptions;
 	bootReason?: string;
 	random?: () => number;
+	/** Defaults to a fresh NodePins (every level 0). */
+	pins?: NodePins;
+	/** False hides the RETAIN flag from the core, as on XS (tests of the settle marker). */
+	reportRetain?: boolean;
+	/** Called by the restart command, after the device stopped. */
+	onRestart?: (reason: string) => void;
 }
 
 export interface NodeDevice {
@@ -46,6 +56,7 @@ export interface NodeDevice {
 	storage: Storage;
 	log: LineLog;
 	transport: NodeTransport;
+	pins: NodePins;
 	/** Destroys the current broker socket without DISCONNECT (the broker then sends the will). */
 	cut(): boolean;
 }
@@ -73,7 +84,9 @@ export function createNodeDevice(options: NodeDeviceOptions): NodeDevice {
 	const log = options.log instanceof LineLog ? options.log : new LineLog(options.log);
 	const network = options.network ?? new SwitchableNetwork(true);
 	const storage = options.storage ?? new MemoryStorage();
-	const transport = new NodeTransport({ host: config.mqttHost, port: config.mqttPort, caFile: caFile!, clientCertFile, clientKeyFile });
+	const transport = new NodeTransport({ host: config.mqttHost, port: config.mqttPort, caFile: caFile!, clientCertFile, clientKeyFile, reportRetain: options.reportRetain });
+	const pins = options.pins ?? new NodePins();
+	const system = new NodeSystem(options.onRestart ?? (reason => log.log(`system: restart (${reason}) requested; this host has no restart handler`)));
 	const device = new Device({
 		config,
 		transport,
@@ -85,6 +98,8 @@ export function createNodeDevice(options: NodeDeviceOptions): NodeDevice {
 		sensor: new SimulatedSensor(),
 		random: options.random ?? Math.random,
 		bootReason: options.bootReason,
+		pins,
+		system,
 	});
-	return { device, config, network, storage, log, transport, cut: () => transport.cut() };
+	return { device, config, network, storage, log, transport, pins, cut: () => transport.cut() };
 }

@@ -9,7 +9,8 @@
  * - Session contract: publish returns false, writing nothing, while the socket's
  *   buffer is full (it asked for a drain); onReady once after CONNACK; onClose(detail) at most once, only
  *   when the session ends by itself and never after close(); nothing fires inside
- *   open(). publish/subscribe throw unless connected.
+ *   open(). publish/subscribe throw unless connected. onMessage reports the packet's
+ *   RETAIN flag, so the core can refuse a retained command.
  * - close(true) sends DISCONNECT (the broker drops the will); close(false) destroys
  *   the socket, so the broker publishes the will. cut() does that to the current
  *   session from outside, like a pulled cable, and the core sees it as a lost session.
@@ -30,6 +31,8 @@ export interface NodeTransportOptions {
 	/** Paths of a client certificate and its key for mutual TLS (DER or PEM). */
 	clientCertFile?: string;
 	clientKeyFile?: string;
+	/** Report each message's RETAIN flag (default true); false behaves like the XS client, which cannot. */
+	reportRetain?: boolean;
 }
 
 /** Reads a certificate file, DER or PEM, as PEM. */
@@ -63,7 +66,7 @@ class NodeSession implements Session {
 	#ready = false;
 	#error: string | undefined;
 
-	constructor(client: MqttClient, events: SessionEvents) {
+	constructor(client: MqttClient, events: SessionEvents, reportRetain: boolean) {
 		this.#client = client;
 		this.#events = events;
 		client.on("connect", () => {
@@ -72,9 +75,9 @@ class NodeSession implements Session {
 			this.#ready = true;
 			events.onReady();
 		});
-		client.on("message", (topic, payload) => {
+		client.on("message", (topic, payload, packet) => {
 			if (!this.#ended)
-				events.onMessage(topic, payload.toString("utf8"));
+				events.onMessage(topic, payload.toString("utf8"), reportRetain ? packet.retain : undefined);
 		});
 		// The first error is the reason; the "close" that follows reports it.
 		client.on("error", error => { this.#error ??= describeError(error); });
@@ -168,7 +171,7 @@ export class NodeTransport implements Transport {
 			manualConnect: true,
 		};
 		const client = mqtt.connect(connectOptions);
-		const session = new NodeSession(client, events);
+		const session = new NodeSession(client, events, this.#options.reportRetain ?? true);
 		this.#current = session;
 		return session;
 	}

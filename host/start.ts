@@ -6,7 +6,9 @@
  * - Starts a TLS broker on a free loopback port (mosquitto, else embedded aedes) and
  *   prints mosquitto_sub/mosquitto_pub command lines for it.
  * - With MODDABLE set and host/sim.ts present, hands over to its runSimulator();
- *   otherwise runs the core on Node as device "dev-node", every 2 s.
+ *   otherwise runs the core on Node as device "dev-node", every 2 s, with outputs
+ *   led (GPIO 2) and relay (GPIO 4) and input button (GPIO 5) in an in-memory pin bank;
+ *   the restart command re-creates it (boot counter +1, reason "restart").
  * - Prints what devices publish (devices/+/#) compactly, and the device's state changes.
  * - Ctrl-C / SIGTERM: stops the device cleanly (retained offline status), then the
  *   broker, and exits 0.
@@ -52,7 +54,8 @@ async function main(): Promise<void> {
 	const port = broker.port;
 	say(`broker: ${broker.kind} on localhost:${port} (TLS only${broker.logFile ? `, log ${broker.logFile}` : ""})`);
 	console.log(`\n  watch:   mosquitto_sub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t 'devices/#' -v`);
-	console.log(`  command: mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/dev-node/cmd -m '{"id":"c-1","op":"status"}'\n`);
+	console.log(`  command: mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/dev-node/cmd -m '{"id":"c-1","op":"status"}'`);
+	console.log(`  gpio:    mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/dev-node/cmd -m '{"id":"c-2","op":"gpio.set","pin":"led","value":1}'\n`);
 
 	const monitor = mqtt.connect({ protocol: "mqtts", host: "localhost", port, ca: readFileSync(pki.caPem), protocolVersion: 4, reconnectPeriod: 1_000, clientId: `npm-start-monitor-${process.pid}` });
 	monitor.on("error", error => say(`monitor: ${error.message}`));
@@ -78,14 +81,21 @@ async function main(): Promise<void> {
 	else {
 		if (process.env.MODDABLE)
 			say("MODDABLE is set, but the simulator run is handled by host/sim.ts, which is not here yet: running the core on Node");
-		const node = createNodeDevice({
-			config: { mqttHost: "localhost", mqttPort: port, interval: 2_000, deviceId: "dev-node", backoffMin: 500, backoffMax: 10_000 },
-			certsDir: CERTS_DIR,
-			storage: new MemoryStorage(join(ROOT, ".dev", "node-device.json")),
-			log: { prefix: "[dev-node]" },
-		});
-		node.device.start();
-		stopDevice = () => node.device.stop();
+		const storage = new MemoryStorage(join(ROOT, ".dev", "node-device.json"));
+		const boot = (bootReason?: string) => {
+			const node = createNodeDevice({
+				config: { mqttHost: "localhost", mqttPort: port, interval: 2_000, deviceId: "dev-node", backoffMin: 500, backoffMax: 10_000, outputs: "led:2,relay:4", inputs: "button:5" },
+				certsDir: CERTS_DIR,
+				storage,
+				log: { prefix: "[dev-node]" },
+				bootReason,
+				// The device has already stopped cleanly: come back as a new boot, as a board would.
+				onRestart: reason => { setTimeout(() => boot(reason), 200); },
+			});
+			node.device.start();
+			stopDevice = () => node.device.stop();
+		};
+		boot();
 	}
 
 	let stopping = false;
