@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startBroker, type Broker, type BrokerOptions } from "../../host/broker";
-import { createNodeDevice, type NodeDevice } from "../../host/node-device";
+import { createNodeDevice, type NodeDevice, type NodeDeviceOptions } from "../../host/node-device";
 import { generatePki } from "../../host/pki";
 import type { RawConfig } from "../../modules/app/config";
 import { Watcher, type WatcherOptions } from "./watcher";
@@ -35,8 +35,8 @@ export class Fixture {
 	}
 
 	/** A device on `port` (a broker's or a proxy's), not started; overrides go over FAST. */
-	device(port: number, overrides: RawConfig = {}): NodeDevice {
-		const device = createNodeDevice({ config: { ...FAST, mqttPort: port, ...overrides }, certsDir: this.pkiDir, log: { print: false } });
+	device(port: number, overrides: RawConfig = {}, options: Omit<NodeDeviceOptions, "config" | "certsDir" | "log"> = {}): NodeDevice {
+		const device = createNodeDevice({ ...options, config: { ...FAST, mqttPort: port, ...overrides }, certsDir: this.pkiDir, log: { print: false } });
 		this.devices.push(device);
 		return device;
 	}

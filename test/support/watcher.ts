@@ -6,6 +6,7 @@
  * - `persistent` uses a fixed client id with clean: false and lets mqtt.js reconnect,
  *   so with mosquitto's persistence and queued QoS 0 nothing is missed across a
  *   broker restart. Subscriptions are QoS 1.
+ * - publish() sends as an operator would (QoS 0), for commands.
  */
 
 import { readFileSync } from "node:fs";
@@ -80,6 +81,11 @@ export class Watcher {
 	/** Waits for the first message on `topic` matching `match` (default: any). */
 	waitFor(topic: string, match: (payload: unknown, message: Received) => boolean = () => true, timeout = 15_000): Promise<Received> {
 		return waitFor(`a matching message on ${topic}`, () => this.on(topic).find(message => match(parse(message.payload), message)), timeout);
+	}
+
+	/** Publishes at QoS 0 (as an operator's client would); resolves once it is written. */
+	async publish(topic: string, payload: string | Buffer, retain = false): Promise<void> {
+		await this.#client.publishAsync(topic, payload, { qos: 0, retain });
 	}
 
 	/** Readings on a telemetry topic, parsed. */
