@@ -28,7 +28,7 @@ export function moddableHome(): { home?: string; reason?: string } {
 	return { home };
 }
 
-function sdkEnv(home: string): NodeJS.ProcessEnv {
+export function sdkEnv(home: string): NodeJS.ProcessEnv {
 	const bin = join(home, "build/bin/lin/release");
 	// mcconfig compiles TypeScript with the tsc on PATH: the project's own comes first.
 	return { ...process.env, MODDABLE: home, PATH: `${join(ROOT, "node_modules/.bin")}:${process.env.PATH}:${bin}` };
