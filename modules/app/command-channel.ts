@@ -122,7 +122,7 @@ export class CommandChannel {
 	/** Publishes the pin state if it changed since it was last published on this session. */
 	publishState(): void {
 		const { gpio, topics, log } = this.#o;
-		if (!gpio.any)
+		if (!gpio.hasPins)
 			return;
 		let state: string;
 		try {

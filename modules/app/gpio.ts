@@ -71,7 +71,7 @@ export class Gpio {
 	}
 
 	/** True when at least one pin is usable (otherwise there is no state to publish). */
-	get any(): boolean { return this.#outputs.size + this.#inputs.size > 0; }
+	get hasPins(): boolean { return this.#outputs.size + this.#inputs.size > 0; }
 
 	start(): void {
 		if (this.#inputs.size && this.#poller === undefined)

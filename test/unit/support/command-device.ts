@@ -1,0 +1,68 @@
+/*
+ * A Device on fakes with pins led, relay (outputs) and button (input), online and
+ * settled, and send() that delivers one command and returns its one parsed answer.
+ */
+
+import assert from "node:assert/strict";
+import { loadConfig, type RawConfig } from "../../../modules/app/config";
+import { Device } from "../../../modules/app/device";
+import { Gate } from "../../../modules/app/command-channel";
+import { FakePins, FakeSystem, FakeTime, FakeTransport, FakeNetwork, MemoryStorage, ScriptedSensor, recordingLog, scriptedRandom } from "./fakes";
+
+export const COMMAND = "devices/node-1/cmd";
+export const RESULT = "devices/node-1/cmd/result";
+export const STATE = "devices/node-1/state";
+export const SYNC = "devices/node-1/sync";
+
+export interface Setup {
+	raw?: RawConfig;
+	storage?: MemoryStorage;
+	pins?: FakePins | null;
+	system?: FakeSystem | null;
+}
+
+export function setup({ raw = {}, storage = new MemoryStorage(), pins = new FakePins(), system = new FakeSystem() }: Setup = {}) {
+	const { config, errors } = loadConfig({
+		mqttHost: "broker.example.com", deviceId: "node-1", interval: "1000", outputs: "led:2,relay:4", inputs: "button:5", ...raw,
+	}, { defaultDeviceId: "unused", wifiRequired: false });
+	assert.deepEqual(errors, []);
+	const time = new FakeTime({ ticks: 5_000, wall: 1_763_769_600_000 });
+	const transport = new FakeTransport();
+	const log = recordingLog();
+	const device = new Device({
+		config, transport, network: new FakeNetwork(true), clock: time, timers: time, log, storage,
+		sensor: new ScriptedSensor(), random: scriptedRandom([0.5]), pins: pins ?? undefined, system: system ?? undefined,
+	});
+	return { device, time, transport, log, storage, pins, system };
+}
+
+/** Online, with the settle marker echoed back: commands are executed. */
+export function ready(options: Setup = {}) {
+	const s = setup(options);
+	s.device.start();
+	s.transport.last.ready();
+	const marker = s.transport.last.on(SYNC).find(payload => payload.startsWith("cmd:"));
+	assert.ok(marker, "the channel sent its settle marker");
+	s.transport.last.message(SYNC, marker);
+	assert.equal(s.device.channel.gate, Gate.Open);
+	/** Sends one command and returns its parsed result. */
+	const send = (command: unknown, retained?: boolean) => {
+		const session = s.transport.last;
+		const before = session.on(RESULT).length;
+		session.message(COMMAND, typeof command === "string" ? command : JSON.stringify(command), retained);
+		const results = session.on(RESULT);
+		assert.equal(results.length, before + 1, "exactly one answer");
+		return JSON.parse(results[results.length - 1]);
+	};
+	const state = () => JSON.parse(s.transport.last.on(STATE).at(-1)!);
+	return { ...s, send, state };
+}
+
+export function assertError(result: { id: unknown; ok: boolean; error?: { code: string; message: string } }, id: unknown, code: string, mentions?: string) {
+	assert.equal(result.ok, false, JSON.stringify(result));
+	assert.equal(result.id, id);
+	assert.equal(result.error!.code, code, JSON.stringify(result));
+	if (mentions !== undefined)
+		assert.ok(result.error!.message.includes(mentions), `message ${JSON.stringify(result.error!.message)} names ${mentions}`);
+}
+
