@@ -41,6 +41,8 @@ export interface NodeDeviceOptions {
 	log?: LineLog | LineLogOptions;
 	bootReason?: string;
 	random?: () => number;
+	/** False turns the reconnect backoff's jitter off (the fleet benchmark's comparison). */
+	jitter?: boolean;
 	/** Defaults to a fresh NodePins (every level 0). */
 	pins?: NodePins;
 	/** False hides the RETAIN flag from the core, as on XS (tests of the settle marker). */
@@ -97,6 +99,7 @@ export function createNodeDevice(options: NodeDeviceOptions): NodeDevice {
 		storage,
 		sensor: new SimulatedSensor(),
 		random: options.random ?? Math.random,
+		jitter: options.jitter,
 		bootReason: options.bootReason,
 		pins,
 		system,

@@ -39,6 +39,8 @@ export interface DeviceOptions {
 	storage: Storage;
 	sensor: Sensor;
 	random: () => number;
+	/** False: reconnect waits are the backoff cap itself, no jitter (fleet benchmark only). */
+	jitter?: boolean;
 	/** Why this boot happened, for the birth message ("power-on", "restart", "ota"). */
 	bootReason?: string;
 	/** Opens the configured outputs and inputs; absent: no pin is available. */
@@ -90,7 +92,7 @@ export class Device {
 			clock: options.clock,
 			timers: options.timers,
 			log: options.log,
-			backoff: new Backoff({ min: config.backoffMin, max: config.backoffMax, random: options.random }),
+			backoff: new Backoff({ min: config.backoffMin, max: config.backoffMax, random: options.random, jitter: options.jitter }),
 			connectTimeout: config.connectTimeout,
 			session: {
 				clientId: config.deviceId,
