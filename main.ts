@@ -4,21 +4,28 @@
  * - Nothing runs unless the whole config is valid and every named certificate is
  *   bundled; otherwise every problem is traced, and repeated every minute so a serial
  *   console opened later still sees why the device is idle.
- * - Which link, sensors and pins adapters exist is decided by manifest.json's
- *   `platforms` sections, not here.
+ * - Which link, sensors, pins and platform adapters exist is decided by
+ *   manifest.json's `platforms` sections, not here.
+ * - `restart` reboots a board; where the platform cannot reboot (the simulators) the
+ *   device is stopped and built again in place, which counts as a new boot.
  */
 
 import config from "mc/config";
 import Timer from "timer";
-import { loadConfig } from "app/config";
+import { loadConfig, type Config } from "app/config";
 import { Device } from "app/device";
 import { mixedRandom } from "app/random";
-import { createTransport, missingResources } from "mqtt-tls";
-import { createLink, defaultDeviceId, wifiRequired } from "link";
+import type { Network, Sensor } from "app/ports";
+import { createTransport, missingResources, type TlsOptions } from "mqtt-tls";
+import { createLink, defaultDeviceId, rssi, wifiRequired } from "link";
 import { createSensor } from "sensors";
+import { createPins } from "board-pins";
+import { bootReason, createSystem } from "board-system";
+import { hardRestart, resetReason } from "board-platform";
 import { clock, log, storage, timers } from "runtime";
 
 const REPEAT_PROBLEMS = 60_000;	// ms
+const SOFT_RESTART_DELAY = 1_000;	// ms between stopping the old device and starting the new
 
 function refuse(problems: string[]): void {
 	const report = () => {
@@ -30,9 +37,16 @@ function refuse(problems: string[]): void {
 	Timer.repeat(report, REPEAT_PROBLEMS);
 }
 
-function start(): void {
+interface Parts {
+	settings: Config;
+	tls: TlsOptions;
+	sensor: Sensor;
+}
+
+/** Validates everything up front; returns the parts, or undefined after refusing. */
+function prepare(): Parts | undefined {
 	const { config: settings, errors } = loadConfig(config, { defaultDeviceId: defaultDeviceId(), wifiRequired });
-	const tls = {
+	const tls: TlsOptions = {
 		host: settings.mqttHost,
 		port: settings.mqttPort,
 		caCert: settings.caCert,
@@ -41,28 +55,48 @@ function start(): void {
 	};
 	for (const name of missingResources(tls))
 		errors.push(`${name === settings.caCert ? "caCert" : "clientCert/clientKey"}: "${name}" is not bundled (see certs/README.md)`);
-	let sensor;
+	let sensor: Sensor | undefined;
 	try {
 		sensor = createSensor(settings.sensor, Number(config.adcPin ?? 34));
 	}
 	catch (error) {
 		errors.push(`sensor: ${(error as Error).message}`);
 	}
-	if (errors.length || !sensor)
-		return refuse(errors);
+	if (errors.length || !sensor) {
+		refuse(errors);
+		return undefined;
+	}
+	return { settings, tls, sensor };
+}
 
-	const device = new Device({
-		config: settings,
-		transport: createTransport(tls),
-		network: createLink({ ssid: settings.ssid, password: settings.password, sntp: settings.sntp, log }),
-		clock,
-		timers,
-		log,
-		storage,
-		sensor,
-		random: mixedRandom(settings.deviceId, Date.now() + clock.ticks()),
-	});
-	device.start();
+function start(): void {
+	const parts = prepare();
+	if (!parts)
+		return;
+	const { settings, tls, sensor } = parts;
+	const transport = createTransport(tls);
+	const network: Network = createLink({ ssid: settings.ssid, password: settings.password, sntp: settings.sntp, log });
+	const pins = createPins(log);
+	const random = mixedRandom(settings.deviceId, Date.now() + clock.ticks());
+	let device: Device;
+
+	const softRestart = () => {
+		device.stop();
+		Timer.set(() => {
+			device = boot();
+		}, SOFT_RESTART_DELAY);
+	};
+	const system = createSystem({ storage, rssi, restart: hardRestart ?? softRestart });
+
+	const boot = (): Device => {
+		const next = new Device({
+			config: settings, transport, network, clock, timers, log, storage, sensor, random, pins, system,
+			bootReason: bootReason(storage, resetReason),
+		});
+		next.start();
+		return next;
+	};
+	device = boot();
 }
 
 start();
