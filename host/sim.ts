@@ -40,6 +40,8 @@ export interface BuildOptions {
 	config: Record<string, string | number>;
 	/** Extra manifest to include after the project's (for example a test app's). */
 	manifest?: string;
+	/** The app manifest to build instead of the project's (the benchmarks' baseline). */
+	app?: string;
 }
 
 /** Builds the firmware and returns the path of the simulator library (mc.so). */
@@ -51,7 +53,7 @@ export function buildFirmware(options: BuildOptions): string {
 	const caName = "sim-" + basename(options.caDer, ".der");
 	copyFileSync(options.caDer, join(options.outDir, "certs", `${caName}.der`));
 	const wrapper = {
-		include: [join(ROOT, "manifest.json"), ...(options.manifest ? [options.manifest] : [])],
+		include: [options.app ?? join(ROOT, "manifest.json"), ...(options.manifest ? [options.manifest] : [])],
 		resources: { "*": [join(options.outDir, "certs", caName)] },
 	};
 	const manifest = join(options.outDir, "manifest.json");
@@ -76,8 +78,12 @@ export interface Simulator {
 	stop(): Promise<number | null>;
 }
 
-/** Runs mc.so in mcsim under a virtual display for at most `seconds`. */
-export function startSimulator(library: string, seconds: number, onLine?: (line: string) => void): Simulator {
+/**
+ * Runs mc.so in mcsim under a virtual display for at most `seconds`. The -i build's
+ * "instruments key: ..." and "instruments: n,n,..." lines are kept out of `lines` and
+ * go to `onInstruments` when given.
+ */
+export function startSimulator(library: string, seconds: number, onLine?: (line: string) => void, onInstruments?: (line: string) => void): Simulator {
 	const { home, reason } = moddableHome();
 	if (!home)
 		throw new Error(reason);
@@ -92,8 +98,10 @@ export function startSimulator(library: string, seconds: number, onLine?: (line:
 		const parts = text.split("\n");
 		partial = parts.pop() ?? "";
 		for (const line of parts) {
-			if (line.startsWith("instruments"))
-				continue;	// the -i build's heap table: read by the benchmarks, noise here
+			if (line.startsWith("instruments")) {
+				onInstruments?.(line);	// the -i build's heap table: read by the benchmarks, noise here
+				continue;
+			}
 			lines.push(line);
 			onLine?.(line);
 		}

@@ -123,3 +123,46 @@ export interface System {
 	/** Reboots (a board) or restarts the app (simulator, Node); `reason` survives it. */
 	restart(reason: string): void;
 }
+
+/** Receives one HTTPS download, in order; exactly one of onDone/onError ends it. */
+export interface DownloadEvents {
+	/** Status line and headers arrived; `length` is Content-Length when sent. */
+	onResponse(status: number, length: number | undefined): void;
+	onData(chunk: ArrayBuffer): void;
+	onDone(): void;
+	/** TLS refusal, connection cut, DNS failure...: `detail` says which in words. */
+	onError(detail: string): void;
+}
+
+export interface Download {
+	/** Stops the transfer; no event follows. */
+	cancel(): void;
+}
+
+/** Streams https: URLs, trusting the same bundled CA and checking the server name. */
+export interface Fetcher {
+	get(url: string, events: DownloadEvents): Download;
+}
+
+/** Incremental SHA-256. */
+export interface Hash {
+	update(chunk: ArrayBuffer): void;
+	/** Lower-case hex of the digest; the hash is finished after this. */
+	hex(): string;
+}
+
+/**
+ * Where a downloaded image goes: the inactive OTA partition on a board, a file or
+ * memory in the simulators and on Node. Nothing written becomes bootable before
+ * complete(); cancel() leaves the running image as the one that boots.
+ */
+export interface UpdateTarget {
+	/** Largest image the target can take, in bytes. */
+	readonly capacity: number;
+	/** Starts an update of `size` bytes; throws if one cannot be started. */
+	begin(size: number): void;
+	write(chunk: ArrayBuffer): void;
+	/** Makes the written image the one that boots next. */
+	complete(): void;
+	cancel(): void;
+}
