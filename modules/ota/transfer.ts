@@ -1,0 +1,96 @@
+/*
+ * ota-transfer: the core's Fetcher and Hash on XS.
+ *
+ * - get() streams an https: URL with the SDK's HTTP client over securesocket, trusting
+ *   only the bundled root CA (the same resource as MQTT) and checking the server name;
+ *   TLS 1.2 minimum. Chunks are handed on as they arrive, never collected.
+ * - A connection that ends before Content-Length bytes is an error (the SDK client
+ *   reports it as one); exactly one of onDone/onError ends a download, and nothing
+ *   follows cancel().
+ * - createHash() is SHA-256 from the SDK's `crypt` Digest.
+ * Limits: GET only, no redirects (an update URL must point at the image itself).
+ */
+
+import { Request } from "http";
+import SecureSocket from "securesocket";
+import Resource from "Resource";
+import { Digest } from "crypt";
+import type { Download, DownloadEvents, Fetcher, Hash } from "app/ports";
+
+// The legacy client's callback messages (see modules/network/http/http.js).
+const STATUS = 1;
+const HEADER = 2;
+const FRAGMENT = 4;
+const COMPLETE = 5;
+const TLS_1_2 = 0x0303;
+const URL_PATTERN = /^https:\/\/([A-Za-z0-9.-]+)(?::(\d{1,5}))?(\/[^\s#]*)?$/;
+
+export function createFetcher(caCert: string): Fetcher {
+	const certificate = new Resource(caCert);
+	return {
+		get(url: string, events: DownloadEvents): Download {
+			const parts = URL_PATTERN.exec(url);
+			if (!parts)
+				throw new Error(`not an https URL: ${url}`);
+			let status = 0;
+			let length: number | undefined;
+			let ended = false;
+			const end = (finish: () => void) => {
+				if (ended)
+					return;
+				ended = true;
+				finish();
+			};
+			const options = {
+				host: parts[1],
+				port: parts[2] ? Number(parts[2]) : 443,
+				path: parts[3] || "/",
+				headers: ["Connection", "close"],
+				Socket: SecureSocket,
+				secure: { certificate, protocolVersion: TLS_1_2 },
+			};
+			const request = new Request(options as never);
+			request.callback = (message: number, value?: unknown, etc?: unknown) => {
+				if (ended)
+					return;
+				if (message === STATUS)
+					status = Number(value);
+				else if (message === HEADER) {
+					if (String(value).toLowerCase() === "content-length")
+						length = Number(etc);
+				}
+				else if (message === 3)	// headers complete
+					events.onResponse(status, Number.isFinite(length) ? length : undefined);
+				else if (message === FRAGMENT) {
+					const chunk = request.read(ArrayBuffer, Number(value));
+					if (chunk)
+						events.onData(chunk);
+				}
+				else if (message === COMPLETE)
+					end(() => events.onDone());
+				else if (message < 0)
+					end(() => events.onError(status ? `connection lost after status ${status}` : "connection or TLS handshake failed"));
+			};
+			return {
+				cancel() {
+					ended = true;
+					try { request.close(); } catch { /* already closed */ }
+				},
+			};
+		},
+	};
+}
+
+export function createHash(): Hash {
+	const digest = new Digest("SHA256");
+	return {
+		update: chunk => digest.write(chunk),
+		hex() {
+			const bytes = new Uint8Array(digest.close());
+			let hex = "";
+			for (const byte of bytes)
+				hex += (byte < 16 ? "0" : "") + byte.toString(16);
+			return hex;
+		},
+	};
+}
