@@ -23,11 +23,12 @@ function tsconfigs(dir: string): string[] {
 		.map(entry => join(entry.parentPath, entry.name));
 }
 
-describe("esp32 build files", { skip: sdkSkip }, () => {
-	const out = mkdtempSync(join(tmpdir(), "smn-esp32-"));
-	after(() => rmSync(out, { recursive: true, force: true }));
+describe("esp32 build files", () => {
+	let out: string | undefined;
+	after(() => { if (out) rmSync(out, { recursive: true, force: true }); });
 
-	it("generate, type-check, and use the project's network setup", () => {
+	it("generate, type-check, and use the project's network setup", { skip: sdkSkip }, () => {
+		out = mkdtempSync(join(tmpdir(), "smn-esp32-"));
 		const home = moddableHome().home!;
 		const generate = spawnSync(join(home, "build/bin/lin/release/mcconfig"),
 			["-p", "esp32/esp32_thing", "-t", "build", "-o", out, join(ROOT, "manifest.json"), "ssid=lab", "mqttHost=broker.example"],
