@@ -89,15 +89,21 @@ export class Connection {
 			this.#proceed(Reason.None);
 	}
 
-	/** Ends the session for good; `graceful` sends DISCONNECT after `farewell` ran. */
-	stop(farewell?: (session: Session) => void): void {
+	/**
+	 * Ends the session for good: runs `farewell` on a live session, then sends DISCONNECT,
+	 * unless the farewell returned false or threw (then the socket is just closed).
+	 */
+	stop(farewell?: (session: Session) => boolean | void): void {
 		if (this.#state === State.Stopped)
 			return;
 		const session = this.#state === State.Online ? this.#session : undefined;
+		let said = true;
 		if (session && farewell) {
-			try { farewell(session); } catch { /* the socket is going anyway */ }
+			try { said = farewell(session) !== false; } catch { said = false; }
 		}
-		this.#drop(Reason.Shutdown, "stopped by the application", true);
+		// A farewell that could not be written must not be followed by DISCONNECT: that
+		// would make the broker discard the will, which says the same thing.
+		this.#drop(Reason.Shutdown, "stopped by the application", said);
 		this.#enter(State.Stopped, Reason.Shutdown);
 	}
 

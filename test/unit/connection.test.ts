@@ -355,11 +355,18 @@ test("connection: stop() while online runs the farewell, then closes gracefully"
 	assert.equal(transitions().at(-1), "online -> stopped (shutdown)");
 });
 
-test("connection: a throwing farewell still closes and stops", () => {
+test("connection: a throwing farewell still stops, closing without DISCONNECT so the will fires", () => {
 	const { connection, transport } = online();
-	connection.stop(() => { throw new Error("socket full"); });
+	connection.stop(() => { throw new Error("session closed"); });
 	assert.equal(connection.state, State.Stopped);
-	assert.deepEqual(transport.last.closes, [true]);
+	assert.deepEqual(transport.last.closes, [false]);
+});
+
+test("connection: a farewell the socket could not take closes without DISCONNECT", () => {
+	const { connection, transport } = online();
+	connection.stop(() => false);
+	assert.equal(connection.state, State.Stopped);
+	assert.deepEqual(transport.last.closes, [false]);
 });
 
 test("connection: stop() while backing off runs no farewell and cancels the retry", () => {
