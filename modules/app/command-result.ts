@@ -18,10 +18,11 @@ export enum ErrorCode {
 	Shape = "E_SHAPE",				// JSON, but not a command: nesting, types, missing or extra fields
 	Op = "E_OP",					// unknown op
 	Pin = "E_PIN",					// pin name not configured (or not usable for this op)
-	Range = "E_RANGE",				// a number outside its allowed range
-	Busy = "E_BUSY",				// the pin is in the middle of a pulse
+	Range = "E_RANGE",				// a number outside its allowed range, a string not in its format
+	Busy = "E_BUSY",				// the pin is in the middle of a pulse, an update is running
+	Version = "E_VERSION",			// ota.start for the running version without force
 	Retained = "E_RETAINED",		// a retained (stale) command: never executed
-	Unavailable = "E_UNAVAILABLE",	// the platform cannot do it (no restart port)
+	Unavailable = "E_UNAVAILABLE",	// the platform cannot do it (no restart port, no OTA ports)
 	Internal = "E_INTERNAL",		// the handler failed unexpectedly (a pin write threw)
 }
 

@@ -2,9 +2,10 @@
  * Commands: the command table. Each op declares its arguments; a command is checked
  * against that declaration completely before its handler runs.
  *
- * - Arguments are named, typed ("string", "integer" with a range, "level" = 0, 1,
- *   true or false) and required unless marked optional. A missing, extra or wrongly
- *   typed argument is E_SHAPE, a number outside its range E_RANGE, an op not in the
+ * - Arguments are named, typed ("string" with an optional length cap and pattern,
+ *   "integer" with a range, "boolean", "level" = 0, 1, true or false) and required
+ *   unless marked optional. A missing, extra or wrongly typed argument is E_SHAPE, a
+ *   number outside its range or a string not in its format E_RANGE, an op not in the
  *   table E_OP (looked up as an own key: "constructor" is not an op).
  * - Handlers return the result fields; they signal failure by throwing CommandError.
  *   Anything else they throw is answered as E_INTERNAL, so no command can stop the
@@ -13,13 +14,16 @@
  * - telemetry.interval persists the period in Storage key "interval" (read back at boot
  *   by the Device) before applying it. restart answers first and restarts RESTART_DELAY
  *   ms later, so the answer can leave the socket.
- * Limits: ota.start is not in this table yet (it answers E_OP).
+ * - ota.start {url (https:, at most URL_MAX characters), sha256 (64 hex digits, any
+ *   case, passed on lower case), version (1..32 of 0-9 A-Z a-z . + -), force?} is
+ *   handed to `startOta` (Ota.start: E_UNAVAILABLE, E_BUSY, E_VERSION, see ota.ts).
  */
 
 import type { Log, Storage, Timers } from "./ports";
 import { CommandError, ErrorCode, describe, errorResult, okResult, type CommandId, type ResultFields } from "./command-result";
 import type { CommandObject } from "./command-parse";
 import type { Gpio, Level } from "./gpio";
+import { HTTPS_URL, SHA256_HEX, URL_MAX, VERSION, type OtaRequest } from "./ota-request";
 
 export interface CommandsOptions {
 	gpio: Gpio;
@@ -32,14 +36,17 @@ export interface CommandsOptions {
 	setInterval(ms: number): void;
 	/** Restarts the app/board; undefined where the platform cannot (restart is then E_UNAVAILABLE). */
 	restart: ((reason: string) => void) | undefined;
+	/** Starts an update (answers at once) or throws CommandError. */
+	startOta(request: OtaRequest): ResultFields;
 }
 
 type ArgSpec =
-	| { type: "string"; optional?: boolean }
+	| { type: "string"; optional?: boolean; max?: number; pattern?: RegExp; format?: string }
+	| { type: "boolean"; optional?: boolean }
 	| { type: "level"; optional?: boolean }
 	| { type: "integer"; min: number; max: number; optional?: boolean };
 
-type ArgValue = string | number | undefined;
+type ArgValue = string | number | boolean | undefined;
 type Args = Record<string, ArgValue>;
 
 interface Op {
@@ -85,6 +92,20 @@ export class Commands {
 		});
 		this.#ops.set("status", { args: {}, run: () => options.status() });
 		this.#ops.set("restart", { args: {}, run: () => this.#restart() });
+		this.#ops.set("ota.start", {
+			args: {
+				url: { type: "string", max: URL_MAX, pattern: HTTPS_URL, format: `an https: URL of at most ${URL_MAX} characters` },
+				sha256: { type: "string", pattern: SHA256_HEX, format: "64 hex digits" },
+				version: { type: "string", pattern: VERSION, format: "1..32 characters of 0-9 A-Z a-z . + -" },
+				force: { type: "boolean", optional: true },
+			},
+			run: a => options.startOta({
+				url: a.url as string,
+				sha256: (a.sha256 as string).toLowerCase(),
+				version: a.version as string,
+				force: a.force === true,
+			}),
+		});
 	}
 
 	/** The op names, for documentation and tests. */
@@ -144,11 +165,17 @@ function validate(specs: Record<string, ArgSpec>, command: CommandObject): Args 
 	return args;
 }
 
-function check(name: string, spec: ArgSpec, value: unknown): string | number {
+function check(name: string, spec: ArgSpec, value: unknown): string | number | boolean {
 	switch (spec.type) {
 		case "string":
 			if (typeof value !== "string")
 				throw new CommandError(ErrorCode.Shape, `${name} must be a string, got ${describe(value)}`);
+			if ((spec.max !== undefined && value.length > spec.max) || (spec.pattern && !spec.pattern.test(value)))
+				throw new CommandError(ErrorCode.Range, `${name} ${describe(value)} is not ${spec.format ?? "valid"}`);
+			return value;
+		case "boolean":
+			if (typeof value !== "boolean")
+				throw new CommandError(ErrorCode.Shape, `${name} must be true or false, got ${describe(value)}`);
 			return value;
 		case "level":
 			if (value === true || value === 1)

@@ -15,9 +15,14 @@
  *   E_UNAVAILABLE.
  * - The sampling period is the persisted Storage "interval" (set by the
  *   telemetry.interval command) when valid, else `config.interval`.
+ * - Over-the-air update (ota.ts): available with `fetcher`, `createHash`,
+ *   `updateTarget` and `system` (else ota.start is E_UNAVAILABLE); its progress has its
+ *   own outbox on the ota topic; stop() abandons a running download. `firmwareVersion`
+ *   (default FIRMWARE_VERSION) goes into birth and status and is what an update to
+ *   the same version is refused against.
  */
 
-import type { Clock, Log, Network, Pins, Sensor, Session, Storage, System, Timers, TimerHandle, Transport } from "./ports";
+import type { Clock, Fetcher, Hash, Log, Network, Pins, Sensor, Session, Storage, System, Timers, TimerHandle, Transport, UpdateTarget } from "./ports";
 import type { Config } from "./config";
 import { Backoff } from "./backoff";
 import { CommandChannel } from "./command-channel";
@@ -25,6 +30,7 @@ import type { ResultFields } from "./command-result";
 import { Commands, INTERVAL_KEY, INTERVAL_MAX, INTERVAL_MIN } from "./commands";
 import { Connection, Reason } from "./connection";
 import { Gpio } from "./gpio";
+import { Ota } from "./ota";
 import { Telemetry } from "./telemetry";
 import { makeTopics, type Topics } from "./topics";
 import { FIRMWARE_VERSION } from "./version";
@@ -47,6 +53,14 @@ export interface DeviceOptions {
 	pins?: Pins;
 	/** Heap, RSSI and restart; absent: status reports null for them, restart is refused. */
 	system?: System;
+	/** HTTPS downloads for ota.start. */
+	fetcher?: Fetcher;
+	/** A fresh incremental SHA-256 per update. */
+	createHash?: () => Hash;
+	/** Where an update is written (the inactive OTA partition on a board). */
+	updateTarget?: UpdateTarget;
+	/** The running firmware's version (default FIRMWARE_VERSION). */
+	firmwareVersion?: string;
 }
 
 const OFFLINE = JSON.stringify({ online: false });
@@ -61,6 +75,8 @@ export class Device {
 	readonly gpio: Gpio;
 	readonly commands: Commands;
 	readonly channel: CommandChannel;
+	readonly ota: Ota;
+	readonly firmwareVersion: string;
 	/** Extra work on each ready session, after birth, subscriptions and state. */
 	onOnline: ((session: Session) => void) | undefined;
 	#sampler: TimerHandle | undefined;
@@ -71,6 +87,7 @@ export class Device {
 	constructor(options: DeviceOptions) {
 		this.#o = options;
 		const { config, storage, timers, log, system } = options;
+		this.firmwareVersion = options.firmwareVersion ?? FIRMWARE_VERSION;
 		this.#startedAt = options.clock.ticks();
 		this.#interval = storedInterval(storage) ?? config.interval;
 		this.topics = makeTopics(config.topicPrefix, config.deviceId);
@@ -111,11 +128,18 @@ export class Device {
 			pins: options.pins, outputs: config.outputs, inputs: config.inputs, timers, log,
 			onChange: () => this.channel.publishState(),
 		});
+		const restart = system ? (reason: string) => { this.stop(); system.restart(reason); } : undefined;
+		this.ota = new Ota({
+			topic: this.topics.ota, firmwareVersion: this.firmwareVersion, timers, log, restart,
+			fetcher: options.fetcher, createHash: options.createHash, target: options.updateTarget,
+			onSendFailed: detail => this.connection.fail(detail),
+		});
 		this.commands = new Commands({
 			gpio: this.gpio, storage, timers, log,
 			status: () => this.#status(),
 			setInterval: ms => this.setInterval(ms),
-			restart: system ? reason => { this.stop(); system.restart(reason); } : undefined,
+			restart,
+			startOta: request => this.ota.start(request),
 		});
 		this.channel = new CommandChannel({
 			topics: this.topics, boot: this.boot, commands: this.commands, gpio: this.gpio, timers, log,
@@ -128,7 +152,7 @@ export class Device {
 
 	start(): void {
 		const { config, log } = this.#o;
-		log(`device: ${config.deviceId} fw ${FIRMWARE_VERSION} boot ${this.boot}, broker ${config.mqttHost}:${config.mqttPort}, every ${this.#interval} ms`);
+		log(`device: ${config.deviceId} fw ${this.firmwareVersion} boot ${this.boot}, broker ${config.mqttHost}:${config.mqttPort}, every ${this.#interval} ms`);
 		this.gpio.start();
 		this.#startSampling();
 		this.connection.start();
@@ -138,6 +162,8 @@ export class Device {
 		this.#o.timers.clear(this.#sampler);
 		this.#sampler = undefined;
 		this.gpio.stop();
+		this.ota.stop();
+		this.ota.detach();
 		this.channel.detach();
 		this.telemetry.detach();
 		this.connection.stop(session => session.publish(this.topics.status, OFFLINE, true));
@@ -157,7 +183,7 @@ export class Device {
 	}
 
 	#online(session: Session): void {
-		const birth = JSON.stringify({ online: true, fw: FIRMWARE_VERSION, boot: this.boot, reason: this.#o.bootReason ?? "power-on" });
+		const birth = JSON.stringify({ online: true, fw: this.firmwareVersion, boot: this.boot, reason: this.#o.bootReason ?? "power-on" });
 		try {
 			// The socket is empty right after CONNACK: a full one here means it is broken.
 			if (!session.publish(this.topics.status, birth, true))
@@ -173,12 +199,16 @@ export class Device {
 		this.channel.attach(session);
 		if (this.connection.session !== session)
 			return;	// the channel's first publish failed and ended the session
+		this.ota.attach(session);
+		if (this.connection.session !== session)
+			return;
 		this.onOnline?.(session);
 		this.telemetry.attach(session);
 	}
 
 	#offline(reason: Reason): void {
 		this.channel.detach();
+		this.ota.detach();
 		this.telemetry.detach();
 		this.#o.log(`device: offline (${reason}), ${this.telemetry.queued} readings kept`);
 	}
@@ -206,7 +236,7 @@ export class Device {
 			dropped: telemetry.dropped,
 			resultsDropped: channel.outbox.dropped,
 			interval: this.#interval,
-			fw: FIRMWARE_VERSION,
+			fw: this.firmwareVersion,
 			boot: this.boot,
 		};
 	}

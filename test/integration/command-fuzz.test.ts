@@ -47,7 +47,7 @@ function generator(seed: number) {
 }
 
 const NOT_PINS = ["heater", "LED", "led ", "2", "", "button", "constructor", "__proto__", "relay2", "x".repeat(300)];
-const NOT_OPS = ["gpio", "gpio.SET", "ota.start", "reboot", "constructor", "toString", "__proto__", "", "status ", "x".repeat(200)];
+const NOT_OPS = ["gpio", "gpio.SET", "ota.begin", "reboot", "constructor", "toString", "__proto__", "", "status ", "x".repeat(200)];
 const WRONG = [null, true, "1", [], {}, -1, 2, 1.5, 1e308, "on"];
 const NOT_LEVELS = [null, "1", "true", [], {}, -1, 2, 1.5, 1e308, "on"];	// true, false, 0 and 1 would be valid
 

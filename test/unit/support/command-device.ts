@@ -1,27 +1,33 @@
 /*
  * A Device on fakes with pins led, relay (outputs) and button (input), online and
  * settled, and send() that delivers one command and returns its one parsed answer.
+ * OTA ports are fakes too (fetcher, target, SHA-256); null leaves one out.
  */
 
 import assert from "node:assert/strict";
 import { loadConfig, type RawConfig } from "../../../modules/app/config";
 import { Device } from "../../../modules/app/device";
 import { Gate } from "../../../modules/app/command-channel";
+import { FakeFetcher, FakeHash, FakeTarget } from "./ota-fakes";
 import { FakePins, FakeSystem, FakeTime, FakeTransport, FakeNetwork, MemoryStorage, ScriptedSensor, recordingLog, scriptedRandom } from "./fakes";
 
 export const COMMAND = "devices/node-1/cmd";
 export const RESULT = "devices/node-1/cmd/result";
 export const STATE = "devices/node-1/state";
 export const SYNC = "devices/node-1/sync";
+export const OTA = "devices/node-1/ota";
 
 export interface Setup {
 	raw?: RawConfig;
 	storage?: MemoryStorage;
 	pins?: FakePins | null;
 	system?: FakeSystem | null;
+	fetcher?: FakeFetcher | null;
+	target?: FakeTarget | null;
+	firmwareVersion?: string;
 }
 
-export function setup({ raw = {}, storage = new MemoryStorage(), pins = new FakePins(), system = new FakeSystem() }: Setup = {}) {
+export function setup({ raw = {}, storage = new MemoryStorage(), pins = new FakePins(), system = new FakeSystem(), fetcher = new FakeFetcher(), target = new FakeTarget(), firmwareVersion }: Setup = {}) {
 	const { config, errors } = loadConfig({
 		mqttHost: "broker.example.com", deviceId: "node-1", interval: "1000", outputs: "led:2,relay:4", inputs: "button:5", ...raw,
 	}, { defaultDeviceId: "unused", wifiRequired: false });
@@ -29,11 +35,14 @@ export function setup({ raw = {}, storage = new MemoryStorage(), pins = new Fake
 	const time = new FakeTime({ ticks: 5_000, wall: 1_763_769_600_000 });
 	const transport = new FakeTransport();
 	const log = recordingLog();
+	const hashes: FakeHash[] = [];
 	const device = new Device({
 		config, transport, network: new FakeNetwork(true), clock: time, timers: time, log, storage,
 		sensor: new ScriptedSensor(), random: scriptedRandom([0.5]), pins: pins ?? undefined, system: system ?? undefined,
+		fetcher: fetcher ?? undefined, updateTarget: target ?? undefined, firmwareVersion,
+		createHash: () => { const hash = new FakeHash(); hashes.push(hash); return hash; },
 	});
-	return { device, time, transport, log, storage, pins, system };
+	return { device, time, transport, log, storage, pins, system, fetcher, target, hashes };
 }
 
 /** Online, with the settle marker echoed back: commands are executed. */

@@ -1,0 +1,280 @@
+/*
+ * Ota: the over-the-air update state machine, one update at a time.
+ *
+ * - start() is the ota.start command (its arguments already validated by the command
+ *   table). It refuses with E_UNAVAILABLE without fetcher, hash, target and restart,
+ *   with E_BUSY while an update runs, and with E_VERSION for the running version unless
+ *   `force`; otherwise it answers at once and the update goes on by itself:
+ *   downloading -> verifying -> applying -> rebooting, or failed from the first three.
+ * - downloading: GET through the Fetcher. The response must be 200 and carry a
+ *   Content-Length of 1..target.capacity, checked before target.begin(), so nothing is
+ *   written for an image that cannot fit. Each chunk is hashed and written at once
+ *   (synchronous, one chunk: telemetry and commands keep their turns). No event for
+ *   `stallTimeout` ms fails the update.
+ * - verifying: the SHA-256 of exactly the received bytes must equal the expected one;
+ *   only then applying: target.complete(). Then rebooting is published and restart("ota")
+ *   follows REBOOT_DELAY ms later (up to REBOOT_WAIT while progress still waits for the
+ *   socket), so the message can leave.
+ * - Every failure cancels the download and the target (the running image stays the one
+ *   that boots; cancel() may come before begin()) and publishes failed with a stable
+ *   OtaReason code and a message.
+ * - Progress on the ota topic: {"state","version","received","total"} (total null until
+ *   the response) plus "error" when failed; at every state change and whenever received
+ *   crosses another tenth of total. Through its own Outbox: state changes queue
+ *   (bounded), download progress is latest-wins, so a full socket loses nothing
+ *   silently and, offline, the newest progress waits for the next session.
+ * Limits: no resume of a cut download; a retry starts from byte 0.
+ */
+
+import type { Download, Fetcher, Hash, Log, Session, TimerHandle, Timers, UpdateTarget } from "./ports";
+import { CommandError, ErrorCode, type ResultFields } from "./command-result";
+import { Outbox } from "./outbox";
+import { OtaReason, type OtaRequest } from "./ota-request";
+
+export { OtaReason, type OtaRequest };
+
+export enum OtaState {
+	Idle = "idle",
+	Downloading = "downloading",
+	Verifying = "verifying",
+	Applying = "applying",
+	Rebooting = "rebooting",
+	Failed = "failed",
+}
+
+export const STALL_TIMEOUT = 30_000;	// ms without any download event
+export const REBOOT_DELAY = 500;		// ms between rebooting and the restart
+export const REBOOT_WAIT = 5_000;		// ms the restart waits at most for progress still queued
+const WAITING = 6;						// state changes kept while the socket is full
+const MAX_MESSAGE = 120;				// characters of a failure message
+
+export interface OtaOptions {
+	topic: string;
+	firmwareVersion: string;
+	fetcher: Fetcher | undefined;
+	createHash: (() => Hash) | undefined;
+	target: UpdateTarget | undefined;
+	/** Stops the device and restarts it (a board reboots into the new image). */
+	restart: ((reason: string) => void) | undefined;
+	timers: Timers;
+	log: Log;
+	onSendFailed(detail: string): void;
+	stallTimeout?: number;
+}
+
+export class Ota {
+	readonly outbox: Outbox;
+	#state = OtaState.Idle;
+	#request: OtaRequest | undefined;
+	#download: Download | undefined;	// set while the fetcher may still send events
+	#hash: Hash | undefined;
+	#total: number | undefined;
+	#received = 0;
+	#tenth = 0;
+	#installed: string | undefined;
+	#timer: TimerHandle | undefined;	// the stall timer, then the reboot timer
+	readonly #o: OtaOptions;
+
+	constructor(options: OtaOptions) {
+		this.#o = options;
+		this.outbox = new Outbox({ timers: options.timers, log: options.log, capacity: WAITING, onSendFailed: options.onSendFailed });
+	}
+
+	get state(): OtaState { return this.#state; }
+	/** The version made bootable by complete(), until the restart. */
+	get installed(): string | undefined { return this.#installed; }
+	get available(): boolean {
+		const { fetcher, createHash, target, restart } = this.#o;
+		return !!(fetcher && createHash && target && restart);
+	}
+
+	attach(session: Session): void { this.outbox.attach(session); }
+	detach(): void { this.outbox.detach(); }
+
+	start(request: OtaRequest): ResultFields {
+		const { fetcher, createHash, firmwareVersion, log } = this.#o;
+		if (!this.available || !fetcher || !createHash)
+			throw new CommandError(ErrorCode.Unavailable, "ota is not available on this platform");
+		if (this.#state !== OtaState.Idle && this.#state !== OtaState.Failed)
+			throw new CommandError(ErrorCode.Busy, `an update to ${this.#request?.version} is ${this.#state}`);
+		if (request.version === firmwareVersion && !request.force)
+			throw new CommandError(ErrorCode.Version, `version ${firmwareVersion} is already running (force:true installs it again)`);
+		this.#request = request;
+		this.#total = undefined;
+		this.#received = 0;
+		this.#tenth = 0;
+		this.#hash = createHash();
+		this.#enter(OtaState.Downloading);
+		log(`ota: ${firmwareVersion} -> ${request.version} from ${request.url}`);
+		this.#armStall();
+		const events = {
+			onResponse: (status: number, length: number | undefined) => { if (this.#current(download)) this.#response(status, length); },
+			onData: (chunk: ArrayBuffer) => { if (this.#current(download)) this.#data(chunk); },
+			onDone: () => { if (this.#current(download)) this.#done(); },
+			onError: (detail: string) => { if (this.#current(download)) this.#error(detail); },
+		};
+		let download: Download | undefined;
+		try {
+			download = fetcher.get(request.url, events);
+			this.#download = download;
+		}
+		catch (error) {
+			this.#fail(OtaReason.Network, `cannot start the download: ${error}`);
+		}
+		return { state: this.#state, version: request.version };
+	}
+
+	/** The device stops: a running download is abandoned (nothing becomes bootable). */
+	stop(): void {
+		if (this.#state === OtaState.Downloading)
+			this.#fail(OtaReason.Aborted, "the device stopped during the download");
+		this.#o.timers.clear(this.#timer);
+		this.#timer = undefined;
+	}
+
+	#current(download: Download | undefined): boolean {
+		return this.#state === OtaState.Downloading && download !== undefined && download === this.#download;
+	}
+
+	#response(status: number, length: number | undefined): void {
+		this.#armStall();
+		const capacity = this.#o.target!.capacity;
+		if (status !== 200)
+			return this.#fail(OtaReason.Http, `HTTP status ${status}`);
+		if (length === undefined)
+			return this.#fail(OtaReason.NoLength, "the response has no Content-Length");
+		if (!(length > 0))
+			return this.#fail(OtaReason.Length, `Content-Length ${length}: empty image`);
+		if (length > capacity)
+			return this.#fail(OtaReason.TooBig, `image of ${length} bytes exceeds the target's ${capacity}`);
+		this.#total = length;
+		if (!this.#target(() => this.#o.target!.begin(length)))
+			return;
+		this.#report(false);
+	}
+
+	#data(chunk: ArrayBuffer): void {
+		this.#armStall();
+		const total = this.#total;
+		if (total === undefined)
+			return this.#fail(OtaReason.Internal, "data before the response");
+		if (this.#received + chunk.byteLength > total)
+			return this.#fail(OtaReason.Length, `more than the announced ${total} bytes`);
+		try {
+			this.#hash!.update(chunk);
+		}
+		catch (error) {
+			return this.#fail(OtaReason.Internal, `hashing failed: ${error}`);
+		}
+		if (!this.#target(() => this.#o.target!.write(chunk)))
+			return;
+		this.#received += chunk.byteLength;
+		const tenth = Math.floor(this.#received * 10 / total);
+		if (tenth > this.#tenth) {
+			this.#tenth = tenth;
+			this.#report(false);
+		}
+	}
+
+	#done(): void {
+		this.#download = undefined;	// the fetcher is finished: nothing to cancel
+		this.#o.timers.clear(this.#timer);
+		this.#timer = undefined;
+		const total = this.#total;
+		if (total === undefined || this.#received < total)
+			return this.#fail(OtaReason.Truncated, `the transfer ended after ${this.#received} of ${total ?? "?"} bytes`);
+		this.#enter(OtaState.Verifying);
+		let digest: string;
+		try {
+			digest = this.#hash!.hex().toLowerCase();
+		}
+		catch (error) {
+			return this.#fail(OtaReason.Internal, `hashing failed: ${error}`);
+		}
+		if (digest !== this.#request!.sha256)
+			return this.#fail(OtaReason.Hash, `sha256 ${digest.slice(0, 16)}... is not the expected ${this.#request!.sha256.slice(0, 16)}...`);
+		this.#enter(OtaState.Applying);
+		if (!this.#target(() => this.#o.target!.complete()))
+			return;
+		this.#installed = this.#request!.version;
+		this.#enter(OtaState.Rebooting);
+		this.#rebootAfter(REBOOT_DELAY, REBOOT_WAIT);
+	}
+
+	#error(detail: string): void {
+		this.#download = undefined;	// it ended by itself
+		if (this.#total === undefined)
+			this.#fail(OtaReason.Network, detail);
+		else
+			this.#fail(OtaReason.Truncated, `cut after ${this.#received} of ${this.#total} bytes: ${detail}`);
+	}
+
+	/** Restarts once the queued progress left, or `budget` ms from now at the latest. */
+	#rebootAfter(delay: number, budget: number): void {
+		this.#timer = this.#o.timers.set(() => {
+			this.#timer = undefined;
+			if (this.outbox.waiting > 0 && budget > delay)
+				return this.#rebootAfter(Math.min(delay, budget - delay), budget - delay);
+			this.#o.log(`ota: restarting into ${this.#installed}`);
+			this.#o.restart!("ota");
+		}, delay);
+	}
+
+	/** Runs one target call; a throw fails the update (E_TARGET) and returns false. */
+	#target(call: () => void): boolean {
+		try {
+			call();
+			return true;
+		}
+		catch (error) {
+			this.#fail(OtaReason.Target, `update target: ${error}`);
+			return false;
+		}
+	}
+
+	#armStall(): void {
+		const { timers } = this.#o;
+		const ms = this.#o.stallTimeout ?? STALL_TIMEOUT;
+		timers.clear(this.#timer);
+		this.#timer = timers.set(() => {
+			this.#timer = undefined;
+			this.#fail(OtaReason.Stall, `no data for ${ms} ms after ${this.#received} bytes`);
+		}, ms);
+	}
+
+	#fail(reason: OtaReason, message: string): void {
+		const { timers, target, log } = this.#o;
+		timers.clear(this.#timer);
+		this.#timer = undefined;
+		const download = this.#download;
+		this.#download = undefined;
+		try { download?.cancel(); } catch (error) { log(`ota: cancelling the download failed: ${error}`); }
+		try { target?.cancel(); } catch (error) { log(`ota: cancelling the target failed: ${error}`); }
+		this.#hash = undefined;
+		const text = message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE) + "..." : message;
+		log(`ota: failed ${reason}: ${text}`);
+		this.#enter(OtaState.Failed, { code: reason, message: text });
+	}
+
+	#enter(state: OtaState, error?: { code: OtaReason; message: string }): void {
+		this.#state = state;
+		if (state !== OtaState.Failed && state !== OtaState.Downloading)
+			this.#o.log(`ota: ${state}`);
+		this.#report(true, error);
+	}
+
+	/** Queues a progress message: a state change waits in line, a download step is latest-wins. */
+	#report(change: boolean, error?: { code: OtaReason; message: string }): void {
+		const payload = JSON.stringify({
+			state: this.#state,
+			version: this.#request?.version ?? null,
+			received: this.#received,
+			total: this.#total ?? null,
+			...(error ? { error } : {}),
+		});
+		if (change)
+			this.outbox.push(this.#o.topic, payload);
+		else
+			this.outbox.put(this.#o.topic, payload, false);
+	}
+}
