@@ -99,7 +99,7 @@ function verifies(dir: string, caPem: string, cert: string): boolean {
 /** True when `cert` carries an authority key identifier (older dev CAs did not). */
 function hasAuthorityKeyId(dir: string, cert: string): boolean {
 	try {
-		return openssl(["x509", "-in", cert, "-noout", "-ext", "authorityKeyIdentifier"], dir).includes("keyid");
+		return openssl(["x509", "-in", cert, "-noout", "-ext", "authorityKeyIdentifier"], dir).includes("Authority Key Identifier");
 	}
 	catch {
 		return false;

@@ -44,8 +44,15 @@ export interface BuildOptions {
 	app?: string;
 }
 
-/** Builds the firmware and returns the path of the simulator library (mc.so). */
-export function buildFirmware(options: BuildOptions): string {
+interface Build {
+	command: string;
+	args: string[];
+	env: NodeJS.ProcessEnv;
+	library: string;
+}
+
+/** Writes the wrapper manifest and bundled CA; returns the mcconfig call to make. */
+function prepareBuild(options: BuildOptions): Build {
 	const { home, reason } = moddableHome();
 	if (!home)
 		throw new Error(reason);
@@ -59,16 +66,45 @@ export function buildFirmware(options: BuildOptions): string {
 	const manifest = join(options.outDir, "manifest.json");
 	writeFileSync(manifest, JSON.stringify(wrapper, null, "\t"));
 	const config = { ...options.config, caCert: `${caName}.der` };
-	const args = ["-i", "-m", "-p", "lin", "-t", "build", "-o", options.outDir, manifest,
-		...Object.entries(config).map(([key, value]) => `${key}=${value}`)];
-	const result = spawnSync(join(home, "build/bin/lin/release/mcconfig"), args, { cwd: ROOT, env: sdkEnv(home), encoding: "utf8" });
-	// mcconfig names the app after the directory holding the (wrapper) manifest.
-	const library = join(options.outDir, "bin/lin/mc/instrument", basename(options.outDir), "mc.so");
-	if (result.status !== 0 || !existsSync(library)) {
-		const output = `${result.stdout}\n${result.stderr}`.split("\n").filter(line => line && !line.startsWith("# ")).slice(-30).join("\n");
-		throw new Error(`mcconfig failed (exit ${result.status}):\n${output}`);
+	return {
+		command: join(home, "build/bin/lin/release/mcconfig"),
+		args: ["-i", "-m", "-p", "lin", "-t", "build", "-o", options.outDir, manifest,
+			...Object.entries(config).map(([key, value]) => `${key}=${value}`)],
+		env: sdkEnv(home),
+		// mcconfig names the app after the directory holding the (wrapper) manifest.
+		library: join(options.outDir, "bin/lin/mc/instrument", basename(options.outDir), "mc.so"),
+	};
+}
+
+function checkBuild(build: Build, status: number | null, output: string): string {
+	if (status !== 0 || !existsSync(build.library)) {
+		const tail = output.split("\n").filter(line => line && !line.startsWith("# ")).slice(-30).join("\n");
+		throw new Error(`mcconfig failed (exit ${status}):\n${tail}`);
 	}
-	return library;
+	return build.library;
+}
+
+/** Builds the firmware and returns the path of the simulator library (mc.so). */
+export function buildFirmware(options: BuildOptions): string {
+	const build = prepareBuild(options);
+	const result = spawnSync(build.command, build.args, { cwd: ROOT, env: build.env, encoding: "utf8" });
+	return checkBuild(build, result.status, `${result.stdout}\n${result.stderr}`);
+}
+
+/** buildFirmware() without blocking the event loop (a build takes about a minute). */
+export function buildFirmwareAsync(options: BuildOptions): Promise<string> {
+	const build = prepareBuild(options);
+	const child = spawn(build.command, build.args, { cwd: ROOT, env: build.env, stdio: ["ignore", "pipe", "pipe"] });
+	let output = "";
+	child.stdout.on("data", chunk => { output += chunk; });
+	child.stderr.on("data", chunk => { output += chunk; });
+	return new Promise((resolve, reject) => {
+		child.on("error", reject);
+		child.on("close", status => {
+			try { resolve(checkBuild(build, status, output)); }
+			catch (error) { reject(error); }
+		});
+	});
 }
 
 export interface Simulator {
@@ -130,7 +166,7 @@ export function startSimulator(library: string, seconds: number, onLine?: (line:
 export async function runSimulator(options: { port: number; caDer: string; log: (line: string) => void }): Promise<Simulator> {
 	const outDir = join(ROOT, ".dev", "sim");
 	options.log(`building the firmware for the Linux simulator in ${outDir} ...`);
-	const library = buildFirmware({
+	const library = await buildFirmwareAsync({
 		outDir,
 		caDer: options.caDer,
 		config: { mqttHost: "localhost", mqttPort: options.port, deviceId: "dev-sim", interval: 2_000 },

@@ -10,7 +10,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildFirmware, moddableHome, startSimulator, type Simulator } from "../../host/sim";
+import { buildFirmwareAsync, moddableHome, startSimulator, type Simulator } from "../../host/sim";
 import { Fixture } from "../support/fixture";
 
 export const sdkSkip: string | false = moddableHome().reason ?? false;
@@ -23,8 +23,8 @@ export class DeviceFixture extends Fixture {
 	readonly simulators: Simulator[] = [];
 
 	/** Builds the firmware trusting this fixture's CA; `port` is the broker it dials. */
-	build(port: number, deviceId: string, config: Record<string, string | number> = {}): string {
-		return buildFirmware({
+	build(port: number, deviceId: string, config: Record<string, string | number> = {}): Promise<string> {
+		return buildFirmwareAsync({
 			outDir: join(this.buildDir, deviceId.replace(/[^a-z0-9]/gi, "")),
 			caDer: join(this.pkiDir, "ca.der"),
 			config: { ...SIM_CONFIG, mqttPort: port, deviceId, ...config },

@@ -28,7 +28,7 @@ describe("simulator: secure telemetry", () => {
 			return;
 		fixture = new DeviceFixture();
 		broker = await fixture.broker();
-		library = fixture.build(broker.port, ID);
+		library = await fixture.build(broker.port, ID);
 		watcher = await fixture.watcher({ port: broker.port, topics: [TELEMETRY, STATUS], clientId: "sim-telemetry-watcher", persistent: true });
 	});
 	after(() => fixture?.cleanup());
@@ -72,7 +72,7 @@ describe("simulator: secure telemetry", () => {
 				return;
 			relay = await startProxy(broker.port);
 			fixture.onCleanup(() => relay.close());
-			refusing = fixture.build(relay.port, "sim-refuse");
+			refusing = await fixture.build(relay.port, "sim-refuse");
 		});
 		// What XS's TLS stack traces for each refusal: the test checks the reason, not
 		// only that the connection failed.
