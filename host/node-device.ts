@@ -10,8 +10,13 @@
  * - Returns the Device (not started) and the handles tests drive: the network switch,
  *   the storage, the in-memory pin bank, the collected log lines, and cut() to kill the
  *   socket abruptly.
- * - The restart command calls `onRestart` (after the device stopped cleanly); without
- *   one it is only logged, since a library cannot restart its host process.
+ * - The restart command and a completed update call `onRestart` (after the device
+ *   stopped cleanly) with what boots next: the version an update installed, else the
+ *   running one. The caller re-creates the device with it, as a board would boot the
+ *   new image. Without onRestart a restart is only logged.
+ * - OTA: a NodeFetcher trusting the same CA file as the broker connection, NodeHash,
+ *   and `updateTarget` (default a memory NodeUpdateTarget of `otaCapacity` bytes; pass
+ *   the previous device's target to keep "flash" across a restart; null: no OTA).
  */
 
 import { createHash } from "node:crypto";
@@ -26,6 +31,8 @@ import { SimulatedSensor } from "../modules/app/simulated-sensor";
 import { NodePins, NodeSystem } from "./node-pins";
 import { LineLog, MemoryStorage, SwitchableNetwork, nodeClock, nodeTimers, type LineLogOptions } from "./node-ports";
 import { NodeTransport } from "./node-transport";
+import { NodeFetcher, createNodeHash } from "./node-fetcher";
+import { NodeUpdateTarget } from "./node-update-target";
 
 export const DEFAULT_CERTS_DIR = fileURLToPath(new URL("../certs/", import.meta.url));
 
@@ -47,8 +54,19 @@ export interface NodeDeviceOptions {
 	pins?: NodePins;
 	/** False hides the RETAIN flag from the core, as on XS (tests of the settle marker). */
 	reportRetain?: boolean;
-	/** Called by the restart command, after the device stopped. */
-	onRestart?: (reason: string) => void;
+	/** Called by the restart command and after a completed update, once the device stopped. */
+	onRestart?: (reason: string, next: NextBoot) => void;
+	/** The running firmware's version (default FIRMWARE_VERSION). */
+	firmwareVersion?: string;
+	/** Where updates go (kept across restarts by passing it again); null: OTA unavailable. */
+	updateTarget?: NodeUpdateTarget | null;
+	/** Capacity of the default update target, in bytes. */
+	otaCapacity?: number;
+}
+
+/** What boots after a restart. */
+export interface NextBoot {
+	firmwareVersion: string;
 }
 
 export interface NodeDevice {
@@ -59,6 +77,8 @@ export interface NodeDevice {
 	log: LineLog;
 	transport: NodeTransport;
 	pins: NodePins;
+	/** Undefined when OTA was turned off (updateTarget: null). */
+	updateTarget: NodeUpdateTarget | undefined;
 	/** Destroys the current broker socket without DISCONNECT (the broker then sends the will). */
 	cut(): boolean;
 }
@@ -88,8 +108,13 @@ export function createNodeDevice(options: NodeDeviceOptions): NodeDevice {
 	const storage = options.storage ?? new MemoryStorage();
 	const transport = new NodeTransport({ host: config.mqttHost, port: config.mqttPort, caFile: caFile!, clientCertFile, clientKeyFile, reportRetain: options.reportRetain });
 	const pins = options.pins ?? new NodePins();
-	const system = new NodeSystem(options.onRestart ?? (reason => log.log(`system: restart (${reason}) requested; this host has no restart handler`)));
-	const device = new Device({
+	const onRestart = options.onRestart;
+	const system = new NodeSystem(onRestart
+		? reason => onRestart(reason, { firmwareVersion: device.ota.installed ?? device.firmwareVersion })
+		: reason => log.log(`system: restart (${reason}) requested; this host has no restart handler`));
+	const updateTarget = options.updateTarget === null ? undefined : options.updateTarget ?? new NodeUpdateTarget({ capacity: options.otaCapacity });
+	const ota = updateTarget ? { fetcher: new NodeFetcher({ caFile: caFile! }), createHash: createNodeHash, updateTarget } : {};
+	const device: Device = new Device({
 		config,
 		transport,
 		network,
@@ -103,6 +128,8 @@ export function createNodeDevice(options: NodeDeviceOptions): NodeDevice {
 		bootReason: options.bootReason,
 		pins,
 		system,
+		firmwareVersion: options.firmwareVersion,
+		...ota,
 	});
-	return { device, config, network, storage, log, transport, pins, cut: () => transport.cut() };
+	return { device, config, network, storage, log, transport, pins, updateTarget, cut: () => transport.cut() };
 }
