@@ -8,7 +8,12 @@
  * - With MODDABLE set and host/sim.ts present, hands over to its runSimulator();
  *   otherwise runs the core on Node as device "dev-node", every 2 s, with outputs
  *   led (GPIO 2) and relay (GPIO 4) and input button (GPIO 5) in an in-memory pin bank;
- *   the restart command re-creates it (boot counter +1, reason "restart").
+ *   the restart command re-creates it (boot counter +1, reason "restart"), and so does
+ *   a completed update (reason "ota", running the version it installed; the image
+ *   that would boot is kept in .dev/node-ota.bin). A new `npm start` runs
+ *   FIRMWARE_VERSION again.
+ * - Writes the broker's port to .dev/broker.json (removed at a clean stop), where
+ *   `npm run ota` finds it.
  * - Prints what devices publish (devices/+/#) compactly, and the device's state changes.
  * - Ctrl-C / SIGTERM: stops the device cleanly (retained offline status), then the
  *   broker, and exits 0.
@@ -16,15 +21,14 @@
 
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import mqtt from "mqtt";
 import { startBroker } from "./broker";
+import { DEV_DIR, PKI_DIR, ROOT, removeBrokerInfo, writeBrokerInfo } from "./dev-info";
 import { createNodeDevice } from "./node-device";
 import { MemoryStorage } from "./node-ports";
+import { NodeUpdateTarget } from "./node-update-target";
 import { generatePki } from "./pki";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const PKI_DIR = join(ROOT, ".dev", "pki");
 const CERTS_DIR = join(ROOT, "certs");
 
 interface SimulatorModule {
@@ -55,7 +59,9 @@ async function main(): Promise<void> {
 	say(`broker: ${broker.kind} on localhost:${port} (TLS only${broker.logFile ? `, log ${broker.logFile}` : ""})`);
 	console.log(`\n  watch:   mosquitto_sub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t 'devices/#' -v`);
 	console.log(`  command: mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/dev-node/cmd -m '{"id":"c-1","op":"status"}'`);
-	console.log(`  gpio:    mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/dev-node/cmd -m '{"id":"c-2","op":"gpio.set","pin":"led","value":1}'\n`);
+	console.log(`  gpio:    mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/dev-node/cmd -m '{"id":"c-2","op":"gpio.set","pin":"led","value":1}'`);
+	console.log(`  update:  npm run ota -- <image file> --device dev-node --version 1.1.0\n`);
+	writeBrokerInfo({ port, pid: process.pid, prefix: "devices", pkiDir: PKI_DIR });
 
 	const monitor = mqtt.connect({ protocol: "mqtts", host: "localhost", port, ca: readFileSync(pki.caPem), protocolVersion: 4, reconnectPeriod: 1_000, clientId: `npm-start-monitor-${process.pid}` });
 	monitor.on("error", error => say(`monitor: ${error.message}`));
@@ -82,15 +88,19 @@ async function main(): Promise<void> {
 		if (process.env.MODDABLE)
 			say("MODDABLE is set, but the simulator run is handled by host/sim.ts, which is not here yet: running the core on Node");
 		const storage = new MemoryStorage(join(ROOT, ".dev", "node-device.json"));
-		const boot = (bootReason?: string) => {
+		// The "flash" survives the device's restarts, as a board's OTA partition does.
+		const updateTarget = new NodeUpdateTarget({ path: join(DEV_DIR, "node-ota.bin") });
+		const boot = (bootReason?: string, firmwareVersion?: string) => {
 			const node = createNodeDevice({
 				config: { mqttHost: "localhost", mqttPort: port, interval: 2_000, deviceId: "dev-node", backoffMin: 500, backoffMax: 10_000, outputs: "led:2,relay:4", inputs: "button:5" },
 				certsDir: CERTS_DIR,
 				storage,
 				log: { prefix: "[dev-node]" },
 				bootReason,
+				firmwareVersion,
+				updateTarget,
 				// The device has already stopped cleanly: come back as a new boot, as a board would.
-				onRestart: reason => { setTimeout(() => boot(reason), 200); },
+				onRestart: (reason, next) => { setTimeout(() => boot(reason, next.firmwareVersion), 200); },
 			});
 			node.device.start();
 			stopDevice = () => node.device.stop();
@@ -108,6 +118,7 @@ async function main(): Promise<void> {
 		await new Promise(resolve => setTimeout(resolve, 500));	// let the offline status reach the monitor
 		await monitor.endAsync(true).catch(() => undefined);
 		await broker.stop();
+		removeBrokerInfo();
 		process.exit(0);
 	};
 	process.on("SIGINT", () => void shutdown("SIGINT"));
