@@ -31,7 +31,8 @@ import { CommandError, ErrorCode, type ResultFields } from "./command-result";
 import { Outbox } from "./outbox";
 import { OtaReason, type OtaRequest } from "./ota-request";
 
-export { OtaReason, type OtaRequest };
+export { OtaReason } from "./ota-request";
+export type { OtaRequest } from "./ota-request";
 
 export enum OtaState {
 	Idle = "idle",
