@@ -4,7 +4,7 @@
  * - Nothing runs unless the whole config is valid and every named certificate is
  *   bundled; otherwise every problem is traced, and repeated every minute so a serial
  *   console opened later still sees why the device is idle.
- * - Which link, sensors, pins and platform adapters exist is decided by
+ * - Which link, sensors, pins, update target and platform adapters exist is decided by
  *   manifest.json's `platforms` sections, not here.
  * - `restart` reboots a board; where the platform cannot reboot (the simulators) the
  *   device is stopped and built again in place, which counts as a new boot.
@@ -22,6 +22,8 @@ import { createSensor } from "sensors";
 import { createPins } from "board-pins";
 import { bootReason, createSystem } from "board-system";
 import { hardRestart, resetReason } from "board-platform";
+import { createFetcher, createHash } from "ota-transfer";
+import { createUpdateTarget } from "ota-target";
 import { clock, log, storage, timers } from "runtime";
 
 const REPEAT_PROBLEMS = 60_000;	// ms
@@ -77,6 +79,8 @@ function start(): void {
 	const transport = createTransport(tls);
 	const network: Network = createLink({ ssid: settings.ssid, password: settings.password, sntp: settings.sntp, log });
 	const pins = createPins(log);
+	const fetcher = createFetcher(settings.caCert);	// updates trust the same bundled CA
+	const updateTarget = createUpdateTarget(settings.deviceId, log);
 	const random = mixedRandom(settings.deviceId, Date.now() + clock.ticks());
 	let device: Device;
 
@@ -91,6 +95,7 @@ function start(): void {
 	const boot = (): Device => {
 		const next = new Device({
 			config: settings, transport, network, clock, timers, log, storage, sensor, random, pins, system,
+			fetcher, createHash, updateTarget,
 			bootReason: bootReason(storage, resetReason),
 		});
 		next.start();
