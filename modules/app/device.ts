@@ -182,23 +182,35 @@ export class Device {
 		this.#sampler = timers.repeat(() => this.telemetry.sample(), this.#interval);
 	}
 
+	/*
+	 * Order matters: subscriptions first, then the channel's retained-command deletion
+	 * and settle marker, then the birth. The broker handles one connection's packets in
+	 * order, so by the time anyone sees the birth the device is subscribed and its
+	 * marker is already on its way back: a command sent on seeing the birth is executed.
+	 */
 	#online(session: Session): void {
-		const birth = JSON.stringify({ online: true, fw: this.firmwareVersion, boot: this.boot, reason: this.#o.bootReason ?? "power-on" });
 		try {
-			// The socket is empty right after CONNACK: a full one here means it is broken.
-			if (!session.publish(this.topics.status, birth, true))
-				throw new Error("socket full");
 			// Command before sync: the channel's settle marker relies on this order.
 			session.subscribe(this.topics.command);
 			session.subscribe(this.topics.sync);
 		}
 		catch (error) {
-			this.connection.fail(`birth: ${error}`);
+			this.connection.fail(`subscribe: ${error}`);
 			return;
 		}
 		this.channel.attach(session);
 		if (this.connection.session !== session)
 			return;	// the channel's first publish failed and ended the session
+		const birth = JSON.stringify({ online: true, fw: this.firmwareVersion, boot: this.boot, reason: this.#o.bootReason ?? "power-on" });
+		try {
+			// The socket is nearly empty right after CONNACK: a full one means it is broken.
+			if (!session.publish(this.topics.status, birth, true))
+				throw new Error("socket full");
+		}
+		catch (error) {
+			this.connection.fail(`birth: ${error}`);
+			return;
+		}
 		this.ota.attach(session);
 		if (this.connection.session !== session)
 			return;

@@ -179,15 +179,22 @@ test("device: MQTT credentials are passed to the session when configured", () =>
 
 test("device: the birth is retained on status with online, fw, boot and reason", () => {
 	const { transport } = online({ storage: new MemoryStorage({ boot: 2 }) });
-	const birth = transport.last.published[0];
-	assert.equal(birth.topic, STATUS);
+	const birth = transport.last.published.find(message => message.topic === STATUS)!;
 	assert.equal(birth.retain, true);
 	assert.deepEqual(JSON.parse(birth.payload), { online: true, fw: FIRMWARE_VERSION, boot: 3, reason: "power-on" });
 });
 
 test("device: the birth carries the given boot reason", () => {
 	const { transport } = online({ bootReason: "ota" });
-	assert.equal(JSON.parse(transport.last.published[0].payload).reason, "ota");
+	assert.equal(JSON.parse(transport.last.on(STATUS)[0]).reason, "ota");
+});
+
+test("device: subscriptions, retained-command deletion and settle marker come before the birth", () => {
+	const { transport } = online();
+	const order = transport.last.published.map(message => message.topic);
+	const birth = order.indexOf(STATUS);
+	assert.ok(birth > order.indexOf(COMMAND) && birth > order.indexOf(SYNC), order.join(","));
+	assert.deepEqual(transport.last.subscriptions, [COMMAND, SYNC]);
 });
 
 test("device: birth and subscriptions to cmd and sync on every reconnect", () => {
@@ -211,7 +218,7 @@ test("device: a birth refused by a full socket ends the session (publish-failed)
 	assert.equal(device.connection.state, State.BackingOff);
 	assert.equal(device.connection.lastReason, Reason.PublishFailed);
 	assert.match(device.connection.lastDetail, /birth/);
-	assert.deepEqual(transport.last.subscriptions, []);
+	assert.deepEqual(transport.last.subscriptions, [COMMAND, SYNC], "subscribed before the birth");
 });
 
 test("device: onOnline runs on each ready session", () => {
