@@ -57,17 +57,19 @@ async function main(): Promise<void> {
 	const broker = await startBroker({ pkiDir: PKI_DIR, engine: process.env.SMN_BROKER === "aedes" ? "aedes" : "auto" });
 	const port = broker.port;
 	say(`broker: ${broker.kind} on localhost:${port} (TLS only${broker.logFile ? `, log ${broker.logFile}` : ""})`);
+	// The simulator's device is "dev-sim" (host/sim.ts), the Node one "dev-node".
+	const id = process.env.MODDABLE && existsSync(join(ROOT, "host", "sim.ts")) ? "dev-sim" : "dev-node";
 	console.log(`\n  watch:   mosquitto_sub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t 'devices/#' -v`);
-	console.log(`  command: mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/dev-node/cmd -m '{"id":"c-1","op":"status"}'`);
-	console.log(`  gpio:    mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/dev-node/cmd -m '{"id":"c-2","op":"gpio.set","pin":"led","value":1}'`);
-	console.log(`  update:  npm run ota -- <image file> --device dev-node --version 1.1.0\n`);
+	console.log(`  command: mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/${id}/cmd -m '{"id":"c-1","op":"status"}'`);
+	console.log(`  gpio:    mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/${id}/cmd -m '{"id":"c-2","op":"gpio.set","pin":"led","value":1}'`);
+	console.log(`  update:  npm run ota -- <image file> --device ${id} --version 1.1.0\n`);
 	writeBrokerInfo({ port, pid: process.pid, prefix: "devices", pkiDir: PKI_DIR });
 
 	const monitor = mqtt.connect({ protocol: "mqtts", host: "localhost", port, ca: readFileSync(pki.caPem), protocolVersion: 4, reconnectPeriod: 1_000, clientId: `npm-start-monitor-${process.pid}` });
 	monitor.on("error", error => say(`monitor: ${error.message}`));
 	monitor.on("connect", () => monitor.subscribe("devices/+/#", { qos: 0 }));
 	monitor.on("message", (topic, payload, packet) => {
-		if (!topic.endsWith("/sync"))	// the device's own delivery markers are noise here
+		if (!topic.endsWith("/sync") && !(topic.endsWith("/cmd") && payload.length === 0))	// markers and the retained-command deletion are noise here
 			say(compact(topic, payload.toString("utf8"), packet.retain));
 	});
 
