@@ -63,6 +63,7 @@ class App {
 	simulator!: Simulator;
 	/** Set when mcsim ended by itself (a crash): the trace's last line says how. */
 	ended: string | undefined;
+	stopping = false;
 	#columns: string[] = [];
 
 	constructor(readonly name: string, readonly library: string) {}
@@ -70,7 +71,10 @@ class App {
 	launch(seconds: number): void {
 		this.launchedAt = Date.now();
 		this.simulator = startSimulator(this.library, seconds, line => this.#line(line), line => this.#instruments(line));
-		this.simulator.exited.then(code => { this.ended ??= `exit ${code}: ${this.simulator.lines.at(-1) ?? ""}`; });
+		this.simulator.exited.then(code => {
+			if (!this.stopping)
+				this.ended ??= `exit ${code}: ${this.simulator.lines.at(-1) ?? ""}`;
+		});
 	}
 
 	#line(line: string): void {
@@ -258,8 +262,10 @@ async function runSimulatorBench(home: string): Promise<void> {
 		const handshake = handshakes.length ? median(handshakes) : null;
 
 		for (const app of apps)
-			if (!app.ended)
+			if (!app.ended) {
+				app.stopping = true;
 				await app.simulator.stop();
+			}
 
 		// ---- the table
 		const rows: Row[] = [];
