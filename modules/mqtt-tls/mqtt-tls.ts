@@ -10,10 +10,16 @@
  *   throws for a message larger than one TLS write can ever carry.
  * - onClose gets the client's own failure text ("socket error -2", "read time out",
  *   "server rejected mqtt request with code 5") when it gave one.
+ * - Keeps every closed socket referenced for KEEP_CLOSED ms. The simulator's socket
+ *   (modules/network/socket/lin) still reads its JS object after securesocket closed it
+ *   inside the disconnect callback; if a garbage collection ran in between, the
+ *   simulator crashed (seen after a few broker restarts). Holding the objects a little
+ *   longer costs nothing on a board.
  * Limits: QoS 0 only; received messages carry no retain flag.
  */
 
 import Client from "mqtt";
+import Timer from "timer";
 import SecureSocket from "securesocket";
 import Resource from "Resource";
 import type { Session, SessionEvents, SessionOptions, Transport } from "app/ports";
@@ -30,6 +36,7 @@ export interface TlsOptions {
 // TLS overhead; about 900 bytes of plaintext is the most one write carries.
 const MAX_MESSAGE = 850;	// bytes, MQTT header included
 const TLS_1_2 = 0x0303;
+const KEEP_CLOSED = 1_000;	// ms a closed socket stays referenced
 
 class TrackedClient extends Client {
 	failure = "";
@@ -54,6 +61,17 @@ export function createTransport(options: TlsOptions): Transport {
 		secure.clientCertificates = [new Resource(options.clientCert)];
 		secure.clientKey = new Resource(options.clientKey);
 	}
+	const closedSockets: object[] = [];
+	let sweeper: Timer | undefined;
+	const keepReferenced = (...sockets: (object | undefined)[]) => {
+		for (const socket of sockets)
+			if (socket)
+				closedSockets.push(socket);
+		sweeper ??= Timer.set(() => {
+			closedSockets.length = 0;
+			sweeper = undefined;
+		}, KEEP_CLOSED);
+	};
 	return {
 		open(session: SessionOptions, events: SessionEvents): Session {
 			let open = true;
@@ -68,6 +86,7 @@ export function createTransport(options: TlsOptions): Transport {
 				Socket: SecureSocket,
 				secure,
 			});
+			const tlsSocket = client.ws, rawSocket = tlsSocket?.sock;
 			client.onReady = () => events.onReady();
 			client.onMessage = (topic, body) => {
 				let text: string;
@@ -76,6 +95,7 @@ export function createTransport(options: TlsOptions): Transport {
 				events.onMessage(topic, text);
 			};
 			client.onClose = () => {
+				keepReferenced(tlsSocket, rawSocket);
 				if (!open)
 					return;
 				open = false;
@@ -98,6 +118,7 @@ export function createTransport(options: TlsOptions): Transport {
 					client.subscribe(topic);
 				},
 				close(graceful: boolean): void {
+					keepReferenced(tlsSocket, rawSocket);
 					open = false;
 					client.close(!graceful);
 				},
