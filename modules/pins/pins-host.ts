@@ -12,8 +12,6 @@ interface HostLed {
 	read(): number;
 }
 
-// Host is a global that only the device simulators define.
-const host = (globalThis as { Host?: { LED?: { Default?: new () => HostLed } } }).Host;
 
 class LedOutput implements DigitalOutput {
 	readonly #led: HostLed;
@@ -30,7 +28,9 @@ class LedOutput implements DigitalOutput {
 
 export function createPins(log: Log): Pins {
 	const virtual = createVirtualPins(log);
-	const Led = host?.LED?.Default;
+	// Host is a global the device simulators define at run time (read here, not at
+	// module level: preloaded module bodies run at build time).
+	const Led = (globalThis as { Host?: { LED?: { Default?: new () => HostLed } } }).Host?.LED?.Default;
 	return {
 		output: (name, pin) => name === "led" && Led ? new LedOutput(Led) : virtual.output(name, pin),
 		input: (name, pin) => virtual.input(name, pin),
