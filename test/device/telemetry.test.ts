@@ -61,6 +61,11 @@ describe("simulator: secure telemetry", () => {
 
 		// The simulator ended without DISCONNECT: the broker published the retained will.
 		await watcher.waitFor(STATUS, payload => (payload as { online?: boolean }).online === false, 15_000);
+
+		// The boot counter lives in Preference: the next launch is the next boot.
+		const again = fixture.simulate(library);
+		await watcher.waitFor(STATUS, payload => (payload as { boot?: number }).boot === boot + 1, 60_000);
+		await again.stop();
 	});
 
 	describe("refuses a broker it must not trust", () => {
