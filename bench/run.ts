@@ -13,11 +13,14 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import mqtt, { type MqttClient } from "mqtt";
+import type { MqttClient } from "mqtt";
 import { startBroker, type Broker } from "../host/broker";
 import { generatePki } from "../host/pki";
-import { buildFirmware, moddableHome, startSimulator, type Simulator } from "../host/sim";
+import { buildFirmware, moddableHome } from "../host/sim";
+import type { ImageServer } from "../test/support/image-server";
+import { App, median, sleep, subscribe, waitUntil } from "./app";
 import { runFleet } from "./fleet";
+import { buildRawFetch, measureOta, startOtaServer, throughput } from "./ota";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const BENCH = join(ROOT, "bench");
@@ -33,118 +36,6 @@ const PUBLISHES = 1_000;
 const RESTARTS = 20;
 const DOWNTIME = 1_000;		// ms the broker stays down per restart
 const STEADY_AFTER = 20_000;	// ms after launch where steady state is read
-
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
-
-async function waitUntil<T>(what: string, probe: () => T | undefined | false, timeout: number): Promise<T> {
-	const end = Date.now() + timeout;
-	for (;;) {
-		const value = probe();
-		if (value)
-			return value;
-		if (Date.now() > end)
-			throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-		await sleep(20);
-	}
-}
-
-// ---------------------------------------------------------------------------------
-// One app in the simulator: its trace, its probe samples and its instruments peaks.
-
-interface Sample { at: number; chunk: number; slot: number; stack: number; gc: number }
-interface Peaks { chunkUsed: number; slotUsed: number; chunkHeap: number; slotHeap: number; stack: number }
-
-class App {
-	readonly samples: Sample[] = [];
-	readonly peaks: Peaks = { chunkUsed: 0, slotUsed: 0, chunkHeap: 0, slotHeap: 0, stack: 0 };
-	readonly transitions: { at: number; from: string; to: string }[] = [];
-	readonly publishes: number[] = [];	// receipt times at the subscriber
-	launchedAt = 0;
-	simulator!: Simulator;
-	/** Set when mcsim ended by itself (a crash): the trace's last line says how. */
-	ended: string | undefined;
-	stopping = false;
-	#columns: string[] = [];
-
-	constructor(readonly name: string, readonly library: string) {}
-
-	launch(seconds: number): void {
-		this.launchedAt = Date.now();
-		this.simulator = startSimulator(this.library, seconds, line => this.#line(line), line => this.#instruments(line));
-		this.simulator.exited.then(code => {
-			if (!this.stopping)
-				this.ended ??= `exit ${code}: ${this.simulator.lines.at(-1) ?? ""}`;
-		});
-	}
-
-	#line(line: string): void {
-		const at = Date.now();
-		const probe = /^bench: t=(\d+) chunk=(\d+) slot=(\d+) stack=(\d+) gc=(\d+)/.exec(line);
-		if (probe)
-			this.samples.push({ at, chunk: +probe[2], slot: +probe[3], stack: +probe[4], gc: +probe[5] });
-		const move = /mqtt: (\S+) -> (\S+)/.exec(line);
-		if (move)
-			this.transitions.push({ at, from: move[1], to: move[2] });
-		if (process.env.SMN_BENCH_LOGS === "1")
-			console.log(`[${this.name}] ${line}`);
-	}
-
-	#instruments(line: string): void {
-		if (line.startsWith("instruments key: ")) {
-			this.#columns = line.slice("instruments key: ".length).split(",");
-			return;
-		}
-		const values = line.slice("instruments: ".length).split(",").map(Number);
-		const get = (name: string) => values[this.#columns.indexOf(name)] ?? 0;
-		const peaks = this.peaks;
-		peaks.chunkUsed = Math.max(peaks.chunkUsed, get("Chunk used"));
-		peaks.slotUsed = Math.max(peaks.slotUsed, get("Slot used"));
-		peaks.chunkHeap = Math.max(peaks.chunkHeap, get("Chunk available"));
-		peaks.slotHeap = Math.max(peaks.slotHeap, get("Slot available"));
-		peaks.stack = Math.max(peaks.stack, get("Stack used"));
-	}
-
-	/** Median of the probe samples (taken right after a forced GC) from `since` on. */
-	async heapAfterGc(count = 3): Promise<{ chunk: number; slot: number; samples: number }> {
-		const since = Date.now();
-		const fresh = await waitUntil(`${count} probe samples from ${this.name}`, () => {
-			const list = this.samples.filter(sample => sample.at >= since);
-			return list.length >= count && list;
-		}, count * 2_000 + 10_000);
-		return { chunk: median(fresh.map(s => s.chunk)), slot: median(fresh.map(s => s.slot)), samples: fresh.length };
-	}
-
-	publishedAfter(time: number): number | undefined {
-		return this.publishes.find(at => at > time);
-	}
-}
-
-function median(values: number[]): number {
-	if (!values.length)
-		return NaN;
-	const sorted = [...values].sort((a, b) => a - b);
-	const middle = sorted.length >> 1;
-	return sorted.length % 2 ? sorted[middle] : Math.round((sorted[middle - 1] + sorted[middle]) / 2);
-}
-
-// ---------------------------------------------------------------------------------
-// Subscriber: a persistent session (clean: false, QoS 1, reconnect every 100 ms), so
-// mosquitto queues what arrives while the subscriber itself reconnects after a restart.
-
-async function subscribe(pkiDir: string, port: number, onMessage: (topic: string) => void): Promise<MqttClient> {
-	const client = mqtt.connect({
-		protocol: "mqtts", host: "localhost", port, ca: readFileSync(join(pkiDir, "ca.pem")),
-		protocolVersion: 4, clientId: "bench-subscriber", clean: false, reconnectPeriod: 100, connectTimeout: 10_000,
-	});
-	client.on("error", () => { /* reconnects */ });
-	client.on("message", topic => onMessage(topic));
-	await new Promise<void>((resolve, reject) => {
-		client.once("connect", () => resolve());
-		client.once("error", reject);
-	});
-	await client.subscribeAsync([`devices/${FW_ID}/#`, `bench/${BASE_ID}/#`], { qos: 1 });
-	return client;
-}
 
 // ---------------------------------------------------------------------------------
 
@@ -170,6 +61,7 @@ async function runSimulatorBench(home: string): Promise<void> {
 	const apps: App[] = [];
 	let broker: Broker | undefined;
 	let subscriber: MqttClient | undefined;
+	let otaServer: ImageServer | undefined;
 	const step = (text: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${text}`);
 	try {
 		generatePki(pkiDir);
@@ -182,7 +74,12 @@ async function runSimulatorBench(home: string): Promise<void> {
 		const base = new App("baseline", buildFirmware({ outDir: join(work, "base"), caDer: join(pkiDir, "ca.der"), app: join(BENCH, "baseline/manifest.json"), manifest: probe, config: { ...BASE_CONFIG, mqttPort: broker.port } }));
 		apps.push(fw, base);
 
-		subscriber = await subscribe(pkiDir, broker.port, topic => {
+		const ota = await startOtaServer(pkiDir);
+		otaServer = ota.server;
+		step("building the bare HTTPS downloader ...");
+		const rawfetch = buildRawFetch(join(work, "rawfetch"), join(pkiDir, "ca.der"), ota.server, BENCH);
+
+		subscriber = await subscribe(pkiDir, broker.port, [`devices/${FW_ID}/#`, `bench/${BASE_ID}/#`], topic => {
 			const app = topic.startsWith(`devices/${FW_ID}/`) ? fw : topic.startsWith(`bench/${BASE_ID}/`) ? base : undefined;
 			app?.publishes.push(Date.now());
 		});
@@ -261,6 +158,13 @@ async function runSimulatorBench(home: string): Promise<void> {
 		}
 		const handshake = handshakes.length ? median(handshakes) : null;
 
+		// OTA download + verify against a bare download of the same image (firmware only).
+		const otaFigures = fw.ended ? null : await measureOta(fw, rawfetch, ota.server, ota.image,
+			payload => subscriber!.publishAsync(`devices/${FW_ID}/cmd`, payload).then(() => undefined))
+			.catch(error => { step(`OTA measurement failed: ${error}`); return null; });
+		if (otaFigures)
+			step(`OTA: ${otaFigures.bytes} bytes, firmware download+verify ${otaFigures.otaMs} ms, bare download ${otaFigures.rawMs} ms`);
+
 		for (const app of apps)
 			if (!app.ended) {
 				app.stopping = true;
@@ -304,6 +208,11 @@ async function runSimulatorBench(home: string): Promise<void> {
 		const worst = (list: number[]) => list.length ? Math.max(...list) : null;
 		add("restart to next publish, max", "ms", worst(reconnect.get(fw)!), worst(reconnect.get(base)!), "same");
 		add("firmware handshake (connecting -> online)", "ms", handshake, null, "median over its connects, from its trace lines");
+		if (otaFigures) {
+			const otaMethod = `${otaFigures.bytes} B image from a loopback HTTPS server; firmware: ota.start, trace 'ota: 1.0.0 -> 9.9.9' to 'ota: applying' (download, SHA-256, file target, verify); baseline column: bench/rawfetch, the SDK http client alone, 'start' to 'done'; same run, one after the other`;
+			add("OTA download+verify vs bare download", "ms", otaFigures.otaMs, otaFigures.rawMs, otaMethod);
+			add("OTA throughput vs bare download", "KB/s", throughput(otaFigures.bytes, otaFigures.otaMs), throughput(otaFigures.bytes, otaFigures.rawMs), "same runs; the lin simulator reads sockets at about 40 KB/s, so only the ratio carries over to a board");
+		}
 
 		printTable(rows);
 		const targets = judge(rows, handshake);
@@ -320,7 +229,7 @@ async function runSimulatorBench(home: string): Promise<void> {
 			config: { firmware: FW_CONFIG, baseline: BASE_CONFIG, publishes: PUBLISHES, restarts: RESTARTS, downtime: DOWNTIME, steadyAfter: STEADY_AFTER },
 			rows, targets,
 			raw: {
-				published, handshakes, ended: { firmware: fw.ended ?? null, baseline: base.ended ?? null },
+				published, handshakes, ended: { firmware: fw.ended ?? null, baseline: base.ended ?? null }, ota: otaFigures,
 				reconnect: { firmware: reconnect.get(fw), baseline: reconnect.get(base) },
 				samples: { firmware: fw.samples, baseline: base.samples },
 			},
@@ -338,6 +247,7 @@ async function runSimulatorBench(home: string): Promise<void> {
 		for (const app of apps)
 			await app.simulator?.stop().catch(() => undefined);
 		await subscriber?.endAsync(true).catch(() => undefined);
+		await otaServer?.close().catch(() => undefined);
 		await broker?.stop().catch(() => undefined);
 		rmSync(work, { recursive: true, force: true });
 	}

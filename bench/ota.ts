@@ -1,0 +1,63 @@
+/*
+ * OTA throughput, side by side: the firmware's ota.start (download + SHA-256 + write to
+ * the simulator's file target, then verify) against a bare HTTPS download of the same
+ * image (bench/rawfetch) from the same loopback server, one after the other in one
+ * bench run. Both are timed on the host from the apps' own trace lines:
+ * firmware "ota: 1.0.0 -> ..." to "ota: applying"; rawfetch "start" to "done".
+ * The lin simulator reads a socket at roughly 40 KB/s, so these are the simulator's
+ * figures, not a board's; the ratio is what carries over.
+ */
+
+import { createHash, randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { buildFirmware } from "../host/sim";
+import { startImageServer, type ImageServer } from "../test/support/image-server";
+import { App, waitUntil } from "./app";
+
+const IMAGE_SIZE = 256 * 1024;	// bytes
+const PATH = "/bench-image.bin";
+
+export interface OtaFigures {
+	bytes: number;
+	otaMs: number | null;		// firmware: command accepted to applying (download + verify)
+	rawMs: number | null;		// bare app: request to last byte
+}
+
+export async function startOtaServer(pkiDir: string): Promise<{ server: ImageServer; image: Buffer }> {
+	const image = randomBytes(IMAGE_SIZE);
+	const server = await startImageServer(pkiDir);
+	server.route(PATH, { kind: "ok", body: image });
+	return { server, image };
+}
+
+/** Builds the bare downloader for `server` (call before the timed part: a build is slow). */
+export function buildRawFetch(outDir: string, caDer: string, server: ImageServer, bench: string): App {
+	return new App("rawfetch", buildFirmware({
+		outDir, caDer, app: join(bench, "rawfetch/manifest.json"),
+		config: { imageHost: "localhost", imagePort: server.port, imagePath: PATH },
+	}));
+}
+
+/** Times the firmware's update of `image`, then the bare download of the same bytes. */
+export async function measureOta(firmware: App, rawfetch: App, server: ImageServer, image: Buffer,
+	sendCommand: (payload: string) => Promise<void>): Promise<OtaFigures> {
+	const sha256 = createHash("sha256").update(image).digest("hex");
+	const since = Date.now();
+	await sendCommand(JSON.stringify({ id: "bench-ota", op: "ota.start", url: server.url(PATH), sha256, version: "9.9.9" }));
+	const line = (app: App, pattern: RegExp) => app.lines.find(entry => entry.at >= since && pattern.test(entry.text));
+	const begun = await waitUntil("the firmware's OTA start", () => line(firmware, /^ota: \S+ -> 9\.9\.9/), 30_000);
+	const applying = await waitUntil("the firmware's OTA verify", () => line(firmware, /^ota: (applying|failed)/), 120_000);
+	const otaMs = /applying/.test(applying.text) ? applying.at - begun.at : null;
+
+	rawfetch.launch(300);
+	const start = await waitUntil("the raw download's start", () => line(rawfetch, /^rawfetch: start/), 30_000);
+	const done = await waitUntil("the raw download's end", () => line(rawfetch, /^rawfetch: (done|failed)/), 120_000);
+	const received = Number(/(\d+) bytes/.exec(done.text)?.[1] ?? 0);
+	rawfetch.stopping = true;
+	await rawfetch.simulator.stop();
+	return { bytes: image.length, otaMs, rawMs: received === image.length ? done.at - start.at : null };
+}
+
+export function throughput(bytes: number, ms: number | null): number | null {
+	return ms ? Math.round(bytes / 1024 / (ms / 1000) * 10) / 10 : null;
+}
