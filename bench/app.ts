@@ -9,19 +9,9 @@ import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
 import { startSimulator, type Simulator } from "../host/sim";
 
-export const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
-
-export async function waitUntil<T>(what: string, probe: () => T | undefined | false, timeout: number): Promise<T> {
-	const end = Date.now() + timeout;
-	for (;;) {
-		const value = probe();
-		if (value)
-			return value;
-		if (Date.now() > end)
-			throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
-		await sleep(20);
-	}
-}
+// The tests' polling helpers, under the names the bench uses.
+export { delay as sleep, waitFor as waitUntil } from "../test/support/wait";
+import { waitFor as waitUntil } from "../test/support/wait";
 
 // ---------------------------------------------------------------------------------
 // One app in the simulator: its trace, its probe samples and its instruments peaks.
