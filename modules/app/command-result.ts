@@ -12,6 +12,7 @@
  * Limits: byte lengths are counted as UTF-8, which is what goes on the wire.
  */
 
+export { describe } from "./describe";
 export enum ErrorCode {
 	TooLarge = "E_TOO_LARGE",		// payload over the size limit, not parsed
 	Parse = "E_PARSE",				// not JSON
@@ -38,7 +39,6 @@ export type ResultValue = string | number | boolean | null | { [key: string]: Re
 export type ResultFields = { [key: string]: ResultValue };
 
 export const MAX_RESULT_BYTES = 640;
-const MAX_QUOTE = 32;	// characters of an offending string quoted in a message
 
 export function okResult(id: CommandId, fields: ResultFields): string {
 	const payload = JSON.stringify({ id, ok: true, ...fields });
@@ -53,20 +53,6 @@ export function errorResult(id: CommandId, code: ErrorCode, message: string): st
 }
 
 /** A short, safe rendering of an offending value for a message. */
-export function describe(value: unknown): string {
-	if (typeof value === "string")
-		return JSON.stringify(value.length > MAX_QUOTE ? value.slice(0, MAX_QUOTE) + "..." : value);
-	if (value === null)
-		return "null";
-	if (Array.isArray(value))
-		return "an array";
-	if (typeof value === "object")
-		return "an object";
-	if (value === undefined)
-		return "nothing";
-	return String(value).slice(0, MAX_QUOTE);
-}
-
 /** UTF-8 byte length of a string (TextEncoder is not part of the language on XS). */
 export function utf8Length(text: string): number {
 	let bytes = 0;

@@ -11,6 +11,8 @@
  *   answer list them all and must fit one TLS record on the device.
  */
 
+import { describe as quote } from "./describe";
+
 export type SensorKind = "simulated" | "adc";
 
 export interface Config {
@@ -50,6 +52,9 @@ export interface ConfigContext {
 	/** True where the link needs WiFi credentials (a board), false in simulators. */
 	wifiRequired: boolean;
 }
+
+const QUOTE = 40;	// characters of an offending value quoted in a config problem
+const describe = (value: unknown) => quote(value, QUOTE);
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const PIN_NAME_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
@@ -175,14 +180,4 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 	if (pins > MAX_PINS)
 		errors.push(`outputs: ${pins} outputs and inputs together, at most ${MAX_PINS}`);
 	return { config, errors };
-}
-
-function describe(value: unknown): string {
-	if (typeof value === "string")
-		return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "..." : value);
-	if (value === undefined)
-		return "nothing";
-	if (typeof value === "object")
-		return value === null ? "null" : Array.isArray(value) ? "an array" : "an object";
-	return String(value);
 }
