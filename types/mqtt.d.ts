@@ -33,7 +33,7 @@ declare module "mqtt" {
 		/** Reports a failure (traced), calls onClose, closes. Overridable to learn why. */
 		fail(message?: string): void;
 		/** The socket (the `Socket` option's instance); deleted once closed. */
-		ws?: { write(...data: unknown[]): number; sock?: object };
+		ws?: { write(...data: unknown[]): number };
 	}
 	export { Client as default };
 }

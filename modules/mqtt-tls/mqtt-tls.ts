@@ -10,17 +10,12 @@
  *   throws for a message larger than one TLS write can ever carry.
  * - onClose gets the client's own failure text ("socket error -2", "read time out",
  *   "server rejected mqtt request with code 5") when it gave one.
- * - Keeps every closed socket referenced for KEEP_CLOSED ms. The simulator's socket
- *   (modules/network/socket/lin) still reads its JS object after securesocket closed it
- *   inside the disconnect callback; if a garbage collection ran in between, the
- *   simulator crashed (seen after a few broker restarts). Holding the objects a little
- *   longer costs nothing on a board.
+ * - Sockets come from tls-socket (closed ones linger: a simulator socket bug).
  * Limits: QoS 0 only; received messages carry no retain flag.
  */
 
 import Client from "mqtt";
-import Timer from "timer";
-import SecureSocket from "securesocket";
+import { lingeringSecureSocket } from "tls-socket";
 import Resource from "Resource";
 import type { Session, SessionEvents, SessionOptions, Transport } from "app/ports";
 
@@ -36,7 +31,6 @@ export interface TlsOptions {
 // TLS overhead; about 900 bytes of plaintext is the most one write carries.
 const MAX_MESSAGE = 850;	// bytes, MQTT header included
 const TLS_1_2 = 0x0303;
-const KEEP_CLOSED = 1_000;	// ms a closed socket stays referenced
 
 class TrackedClient extends Client {
 	failure = "";
@@ -61,17 +55,7 @@ export function createTransport(options: TlsOptions): Transport {
 		secure.clientCertificates = [new Resource(options.clientCert)];
 		secure.clientKey = new Resource(options.clientKey);
 	}
-	const closedSockets: object[] = [];
-	let sweeper: Timer | undefined;
-	const keepReferenced = (...sockets: (object | undefined)[]) => {
-		for (const socket of sockets)
-			if (socket)
-				closedSockets.push(socket);
-		sweeper ??= Timer.set(() => {
-			closedSockets.length = 0;
-			sweeper = undefined;
-		}, KEEP_CLOSED);
-	};
+	const Socket = lingeringSecureSocket();
 	return {
 		open(session: SessionOptions, events: SessionEvents): Session {
 			let open = true;
@@ -83,10 +67,9 @@ export function createTransport(options: TlsOptions): Transport {
 				password: session.password,
 				timeout: session.keepalive * 1000,
 				will: { topic: session.will.topic, message: session.will.payload, retain: session.will.retain },
-				Socket: SecureSocket,
+				Socket,
 				secure,
 			});
-			const tlsSocket = client.ws, rawSocket = tlsSocket?.sock;
 			client.onReady = () => events.onReady();
 			client.onMessage = (topic, body) => {
 				let text: string;
@@ -95,7 +78,6 @@ export function createTransport(options: TlsOptions): Transport {
 				events.onMessage(topic, text);
 			};
 			client.onClose = () => {
-				keepReferenced(tlsSocket, rawSocket);
 				if (!open)
 					return;
 				open = false;
@@ -118,8 +100,7 @@ export function createTransport(options: TlsOptions): Transport {
 					client.subscribe(topic);
 				},
 				close(graceful: boolean): void {
-					keepReferenced(tlsSocket, rawSocket);
-					open = false;
+						open = false;
 					client.close(!graceful);
 				},
 			};

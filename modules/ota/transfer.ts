@@ -12,7 +12,7 @@
  */
 
 import { Request } from "http";
-import SecureSocket from "securesocket";
+import { lingeringSecureSocket } from "tls-socket";
 import Resource from "Resource";
 import { Digest } from "crypt";
 import type { Download, DownloadEvents, Fetcher, Hash } from "app/ports";
@@ -27,6 +27,7 @@ const URL_PATTERN = /^https:\/\/([A-Za-z0-9.-]+)(?::(\d{1,5}))?(\/[^\s#]*)?$/;
 
 export function createFetcher(caCert: string): Fetcher {
 	const certificate = new Resource(caCert);
+	const Socket = lingeringSecureSocket();	// the same socket class as MQTT (see tls-socket)
 	return {
 		get(url: string, events: DownloadEvents): Download {
 			const parts = URL_PATTERN.exec(url);
@@ -46,7 +47,7 @@ export function createFetcher(caCert: string): Fetcher {
 				port: parts[2] ? Number(parts[2]) : 443,
 				path: parts[3] || "/",
 				headers: ["Connection", "close"],
-				Socket: SecureSocket,
+				Socket,
 				secure: { certificate, protocolVersion: TLS_1_2 },
 			};
 			const request = new Request(options as never);
