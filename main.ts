@@ -59,7 +59,7 @@ function prepare(): Parts | undefined {
 		errors.push(`${name === settings.caCert ? "caCert" : "clientCert/clientKey"}: "${name}" is not bundled (see certs/README.md)`);
 	let sensor: Sensor | undefined;
 	try {
-		sensor = createSensor(settings.sensor, Number(config.adcPin ?? 34));
+		sensor = createSensor(settings.sensor, settings.adcPin);
 	}
 	catch (error) {
 		errors.push(`sensor: ${(error as Error).message}`);

@@ -33,6 +33,7 @@ export interface Config {
 	outputs: Record<string, number>;	// output name -> pin
 	inputs: Record<string, number>;		// input name -> pin
 	sensor: SensorKind;
+	adcPin: number;		// GPIO read by the "adc" sensor
 	sntp: string;
 	backoffMin: number;		// ms
 	backoffMax: number;		// ms
@@ -147,6 +148,7 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		outputs: read.pinMap("outputs"),
 		inputs: read.pinMap("inputs"),
 		sensor: read.string("sensor", "simulated") as SensorKind,
+		adcPin: read.integer("adcPin", 34, 0, 48, "pin"),
 		sntp: read.string("sntp", "pool.ntp.org"),
 		backoffMin: read.integer("backoffMin", 1_000, 100, 3_600_000, "ms"),
 		backoffMax: read.integer("backoffMax", 60_000, 100, 3_600_000, "ms"),

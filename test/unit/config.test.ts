@@ -22,7 +22,7 @@ test("config: a minimal config is valid and filled with defaults", () => {
 	assert.deepEqual(config, {
 		ssid: "", password: "", mqttHost: "broker.example.com", mqttPort: 8883, mqttUser: "", mqttPassword: "",
 		deviceId: "esp32-a1b2c3", topicPrefix: "devices", caCert: "ca.der", clientCert: "", clientKey: "",
-		interval: 10_000, keepalive: 60, connectTimeout: 30_000, outputs: {}, inputs: {}, sensor: "simulated",
+		interval: 10_000, keepalive: 60, connectTimeout: 30_000, outputs: {}, inputs: {}, sensor: "simulated", adcPin: 34,
 		sntp: "pool.ntp.org", backoffMin: 1_000, backoffMax: 60_000, queueSize: 100,
 	});
 });
@@ -66,6 +66,8 @@ const INVALID: [string, RawConfig, string][] = [
 	["mqttPort hexadecimal", { mqttPort: "0x22b3" }, "\"0x22b3\""],
 	["mqttPort out of range", { mqttPort: "70000" }, "70000"],
 	["mqttPort zero", { mqttPort: 0 }, "0"],
+	["adcPin not a number", { adcPin: "pin34" }, "\"pin34\""],
+	["adcPin not a GPIO", { adcPin: "60" }, "60"],
 	["interval too short", { interval: "999" }, "999"],
 	["interval too long", { interval: 3_600_001 }, "3600001"],
 	["interval a fraction (number)", { interval: 1500.5 }, "1500.5"],
