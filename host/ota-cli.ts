@@ -1,37 +1,51 @@
 /*
  * `npm run ota -- <image> --device <id> --version <v>`: updates one device over the air.
  *
- * - Serves the image over HTTPS on 127.0.0.1 (a free port) with the dev PKI's server
- *   certificate and chain (SAN localhost, 127.0.0.1), computes its SHA-256 and sends
- *   ota.start {url: https://localhost:<port>/<name>, sha256, version, force?} on
- *   <prefix>/<id>/cmd through the broker of the running `npm start` (.dev/broker.json)
- *   or the one given with --port.
+ * - Serves the image over HTTPS on a free port of the address --host names (default
+ *   localhost: 127.0.0.1; a name is resolved, an IP address used as it is) with a
+ *   certificate whose SAN is that host: the dev server certificate for localhost and
+ *   127.0.0.1, else one issued on the spot from the dev CA (pki.ts makeHostServer).
+ *   Computes the image's SHA-256 and sends ota.start {url: https://<host>:<port>/<name>,
+ *   sha256, version, force?} on <prefix>/<id>/cmd through the broker at --broker
+ *   (default localhost) and the port of the running `npm start` (.dev/broker.json) or
+ *   --port.
  * - Follows the answer on cmd/result and the progress on <prefix>/<id>/ota with a
  *   progress bar (one line per message when stdout is not a terminal), then waits
  *   briefly for the birth with the new fw.
  * - Exit status: 0 the device is rebooting into the image; 1 usage or setup problem;
  *   2 the device refused the command (E_VERSION, E_BUSY, ...); 3 the update failed
- *   (E_HASH, E_HTTP, ...); 4 timeout (no answer, or no progress for --timeout s).
+ *   (E_HASH, E_HTTP, ...); 4 timeout (no answer within --timeout s, or no progress
+ *   for --timeout s). --help prints the usage and exits 0.
  *   The server is stopped before exiting, whatever happened.
- * Limits: the URL names localhost, so the device must reach this machine as localhost
- * (Node emulator, simulators); a board on WiFi needs a server certificate for the
- * machine's LAN name and --host.
+ * Limits: the device must trust the dev CA (certs/ca.der from `npm start`) and reach
+ * this machine at --host; the CLI trusts the broker with the same --pki CA.
  */
 
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import { basename, join, resolve } from "node:path";
+import { lookup } from "node:dns/promises";
+import { isIP } from "node:net";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import mqtt, { type MqttClient } from "mqtt";
 import { PKI_DIR, readBrokerInfo } from "./dev-info";
 import { LOOPBACK } from "./net-util";
+import { checkHostName, makeHostServer } from "./pki";
 
 export enum Exit { Ok = 0, Usage = 1, Refused = 2, Failed = 3, Timeout = 4 }
 
-const USAGE = "usage: npm run ota -- <image> --device <id> --version <v> [--force] [--port <broker port>] [--prefix devices] [--pki <dir>] [--host localhost] [--timeout 60]";
-const ANSWER_TIMEOUT = 10_000;	// ms for the command's answer
+const USAGE = `usage: npm run ota -- <image> --device <id> --version <v> [options]
+  --force             install even if the device runs <v> already
+  --host <name|ip>    where the device fetches the image: the image server listens on
+                      this address with a certificate naming it (default localhost)
+  --broker <name|ip>  the broker's host (default localhost); --port its TLS port
+                      (default: the running npm start's, from .dev/broker.json)
+  --prefix <prefix>   topic prefix (default devices)
+  --pki <dir>         CA (ca.pem, ca.key) and server certificate (default .dev/pki)
+  --timeout <s>       the longest wait for the answer and between progress messages (default 60)
+  --help              this text`;
 const BIRTH_WAIT = 15_000;		// ms to wait for the birth with the new fw after rebooting
 
 interface Options {
@@ -43,7 +57,8 @@ interface Options {
 	prefix: string;
 	pkiDir: string;
 	host: string;
-	timeout: number;	// ms without progress
+	broker: string;
+	timeout: number;	// ms for the answer, then without progress
 }
 
 class Stop extends Error {
@@ -56,8 +71,11 @@ function options(argv: string[]): Options {
 			device: { type: "string" }, version: { type: "string" }, force: { type: "boolean", default: false },
 			port: { type: "string" }, prefix: { type: "string", default: "devices" }, pki: { type: "string" },
 			host: { type: "string", default: "localhost" }, timeout: { type: "string", default: "60" },
+			broker: { type: "string", default: "localhost" }, help: { type: "boolean", default: false },
 		},
 	});
+	if (values.help)
+		throw new Stop(Exit.Ok, USAGE);
 	if (positionals.length !== 1 || !values.device || !values.version)
 		throw new Stop(Exit.Usage, USAGE);
 	const image = positionals[0];
@@ -74,14 +92,31 @@ function options(argv: string[]): Options {
 	const timeout = Number(values.timeout);
 	if (!(timeout > 0))
 		throw new Stop(Exit.Usage, `--timeout ${values.timeout}: seconds, more than 0`);
-	return { image, device: values.device, version: values.version, force: values.force === true, port, prefix: values.prefix ?? "devices", pkiDir, host: values.host ?? "localhost", timeout: timeout * 1000 };
+	return { image, device: values.device, version: values.version, force: values.force === true, port, prefix: values.prefix ?? "devices", pkiDir, host: values.host ?? "localhost", broker: values.broker ?? "localhost", timeout: timeout * 1000 };
 }
 
-/** Serves `body` at `/<name>` until closed; everything else is 404. */
-function serve(body: Buffer, name: string, pkiDir: string, log: (line: string) => void): Promise<{ server: Server; port: number }> {
+/** The address to listen on for `host`, and the certificate (in pkiDir) that names it. */
+async function listenAddress(host: string, pkiDir: string): Promise<{ address: string; cert: string }> {
+	// The dev server certificate names localhost and 127.0.0.1; any other host gets its own.
+	if (host === "localhost" || host === LOOPBACK)
+		return { address: LOOPBACK, cert: "server" };
+	let address = host;
+	try { checkHostName(host); }
+	catch (error) { throw new Stop(Exit.Usage, `--host ${host}: ${error instanceof Error ? error.message : error}`); }
+	if (!isIP(host)) {
+		try { address = (await lookup(host, { family: 4 })).address; }
+		catch (error) { throw new Stop(Exit.Usage, `--host ${host}: ${error instanceof Error ? error.message : error}`); }
+	}
+	try { return { address, cert: makeHostServer(pkiDir, host) }; }
+	catch (error) { throw new Stop(Exit.Usage, `--host ${host}: ${error instanceof Error ? error.message : error}`); }
+}
+
+/** Serves `body` at `/<name>` on `host` until closed; everything else is 404. */
+async function serve(body: Buffer, name: string, host: string, pkiDir: string, log: (line: string) => void): Promise<{ server: Server; port: number }> {
+	const { address, cert } = await listenAddress(host, pkiDir);
 	const server = createServer({
-		key: readFileSync(join(pkiDir, "server.key")),
-		cert: readFileSync(join(pkiDir, "server-chain.pem")),
+		key: readFileSync(join(pkiDir, `${cert}.key`)),
+		cert: readFileSync(join(pkiDir, `${cert}-chain.pem`)),
 		minVersion: "TLSv1.2",
 	}, (request, response) => {
 		if (request.method !== "GET" || request.url !== `/${name}`) {
@@ -93,8 +128,8 @@ function serve(body: Buffer, name: string, pkiDir: string, log: (line: string) =
 	});
 	server.on("tlsClientError", error => log(`a TLS client was refused: ${error.message}`));
 	return new Promise((resolve, reject) => {
-		server.once("error", reject);
-		server.listen(0, LOOPBACK, () => {
+		server.once("error", error => reject(new Stop(Exit.Usage, `the image server cannot listen on ${address}: ${error.message}`)));
+		server.listen(0, address, () => {
 			const address = server.address();
 			resolve({ server, port: typeof address === "object" && address ? address.port : 0 });
 		});
@@ -121,12 +156,12 @@ function bar(p: Progress): string {
 
 async function connect(o: Options): Promise<MqttClient> {
 	const client = mqtt.connect({
-		protocol: "mqtts", host: "localhost", port: o.port, ca: readFileSync(join(o.pkiDir, "ca.pem")),
+		protocol: "mqtts", host: o.broker, port: o.port, ca: readFileSync(join(o.pkiDir, "ca.pem")),
 		protocolVersion: 4, clientId: `ota-cli-${process.pid}`, reconnectPeriod: 0, connectTimeout: 10_000,
 	});
 	await new Promise<void>((resolve, reject) => {
 		client.once("connect", () => resolve());
-		client.once("error", error => reject(new Stop(Exit.Usage, `broker on localhost:${o.port}: ${error.message}`)));
+		client.once("error", error => reject(new Stop(Exit.Usage, `broker on ${o.broker}:${o.port}: ${error.message}`)));
 	});
 	return client;
 }
@@ -141,9 +176,9 @@ export async function runOta(argv: string[], out: (text: string) => void = line 
 		const body = readFileSync(o.image);
 		const name = encodeURIComponent(basename(o.image));
 		const sha256 = createHash("sha256").update(body).digest("hex");
-		const served = await serve(body, name, o.pkiDir, line => out(`server: ${line}`));
+		const served = await serve(body, name, o.host, o.pkiDir, line => out(`server: ${line}`));
 		server = served.server;
-		const url = `https://${o.host}:${served.port}/${name}`;
+		const url = `https://${isIP(o.host) === 6 ? `[${o.host}]` : o.host}:${served.port}/${name}`;
 		out(`image ${o.image}: ${body.length} bytes, sha256 ${sha256}`);
 		client = await connect(o);
 		const base = `${o.prefix}/${o.device}`;
@@ -153,7 +188,7 @@ export async function runOta(argv: string[], out: (text: string) => void = line 
 		const outcome = new Promise<{ code: Exit; message: string }>((resolve, reject) => {
 			let answered = false;
 			let rebooting = false;
-			watchdog = setTimeout(() => reject(new Stop(Exit.Timeout, `no answer from ${o.device} in ${ANSWER_TIMEOUT / 1000} s: is it online on this broker?`)), ANSWER_TIMEOUT);
+			watchdog = setTimeout(() => reject(new Stop(Exit.Timeout, `no answer from ${o.device} in ${o.timeout / 1000} s: is it online on this broker?`)), o.timeout);
 			const quiet = (ms: number, why: () => Stop) => { clearTimeout(watchdog); watchdog = setTimeout(() => reject(why()), ms); };
 			client!.on("message", (topic, payload) => {
 				let message: Progress & { id?: unknown; ok?: boolean; online?: boolean; fw?: string; boot?: number };

@@ -8,6 +8,8 @@
  * - RSA 2048 everywhere: the ESP32's TLS stack does ECDHE_RSA quickly.
  * - Idempotent: files that exist and still verify against the CA are reused, so
  *   `npm start` can call it on every run without changing the bundled CA.
+ * - makeHostServer(dir, host) issues a server certificate naming any host (npm run ota
+ *   --host). The openssl CLI missing is reported as such (OPENSSL_MISSING).
  * - Test helpers add servers the device must refuse (other CA, expired, wrong name) and
  *   a client certificate for mutual TLS. Each server "<name>" is <name>.key,
  *   <name>.pem and <name>-chain.pem, which is what startBroker({certName}) expects.
@@ -15,6 +17,7 @@
 
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { isIP } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -67,19 +70,24 @@ subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 `;
 
+export const OPENSSL_MISSING = "openssl was not found on PATH: the dev certificates (npm start, npm run ota, the tests) are made with it; install it (apt-get install openssl, brew install openssl) and try again";
+
 function openssl(args: string[], cwd: string): string {
 	try {
 		return execFileSync("openssl", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 	}
 	catch (error) {
+		if ((error as { code?: string }).code === "ENOENT")
+			throw new Error(OPENSSL_MISSING);
 		const stderr = (error as { stderr?: string }).stderr ?? "";
 		throw new Error(`openssl ${args[0]} failed: ${stderr.trim() || String(error)}`);
 	}
 }
 
-function writeConfig(dir: string): string {
-	const path = join(dir, "openssl-ext.cnf");
-	writeFileSync(path, EXTENSIONS);
+/** Writes the extension sections (plus `extra` ones) for one openssl call; returns the file's path. */
+function writeConfig(dir: string, extra = ""): string {
+	const path = join(dir, extra ? "openssl-ext-extra.cnf" : "openssl-ext.cnf");
+	writeFileSync(path, EXTENSIONS + extra);
 	return path;
 }
 
@@ -120,8 +128,8 @@ function makeCsr(dir: string, name: string, subject: string): void {
 }
 
 /** Signs `<name>.csr` with `<ca>.key` for `days` days, then writes `<name>-chain.pem`. */
-function signLeaf(dir: string, name: string, ca: string, extensions: string, days = 825): void {
-	const config = writeConfig(dir);
+function signLeaf(dir: string, name: string, ca: string, extensions: string, days = 825, extraSections = ""): void {
+	const config = writeConfig(dir, extraSections);
 	openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", `${ca}.pem`, "-CAkey", `${ca}.key`,
 		"-set_serial", "0x" + randomSerial(), "-days", String(days), "-sha256",
 		"-extfile", config, "-extensions", extensions, "-out", `${name}.pem`], dir);
@@ -162,6 +170,36 @@ export function generatePki(dir: string): Pki {
 	if (!caUsable || !existsSync(pki.caDer))
 		openssl(["x509", "-in", "ca.pem", "-outform", "DER", "-out", "ca.der"], dir);
 	return pki;
+}
+
+/** Throws unless `host` looks like a DNS name or an IP address (it goes into openssl arguments). */
+export function checkHostName(host: string): void {
+	if (!/^[A-Za-z0-9.:-]{1,253}$/.test(host))
+		throw new Error(`${JSON.stringify(host)} is not a host name or an IP address`);
+}
+
+/**
+ * A server certificate from the dev CA whose only name is `host` (a DNS name or an IP
+ * address), for a server a device reaches by that name (`npm run ota -- --host`).
+ * Reused while it verifies; returns its name ("<name>.key", "<name>-chain.pem").
+ */
+export function makeHostServer(dir: string, host: string): string {
+	checkHostName(host);
+	const name = `host-${host.replace(/:/g, "_")}-server`;
+	if (!existsSync(join(dir, "ca.key")))
+		throw new Error(`cannot issue a certificate for ${host}: ${join(dir, "ca.key")} is missing (the dev CA's key)`);
+	if (!verifies(dir, "ca.pem", `${name}.pem`) || !existsSync(join(dir, `${name}-chain.pem`))) {
+		makeCsr(dir, name, `/CN=${host}`);
+		signLeaf(dir, name, "ca", "host_ext", 825, `[host_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = ${isIP(host) ? "IP" : "DNS"}:${host}
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+`);
+	}
+	return name;
 }
 
 /** A localhost server certificate from a different CA ("rogue-ca"): the device must refuse it. */

@@ -2,7 +2,9 @@
  * The operator's `npm run ota` (host/ota-cli.ts, run in-process through runOta) against
  * a real mosquitto and Node devices: a good update exits 0 once the device is back with
  * the new fw and the recorded image is the file; a refused command exits 2, a failed
- * update 3, bad usage 1, each with the device's reason.
+ * update 3, bad usage 1, each with the device's reason; --host 127.0.0.2 serves the
+ * image on that address with a certificate naming it, --broker picks the broker's
+ * address, --timeout bounds the wait for the first answer, --help exits 0.
  */
 
 import assert from "node:assert/strict";
@@ -73,8 +75,33 @@ describe("npm run ota", { timeout: 40_000 }, () => {
 		assert.match(result.message, /E_TOO_BIG/);
 	});
 
+	it("serves on the --host address with a certificate naming it, through the --broker address", async () => {
+		const served: string[] = [];
+		const result = await runOta(args("cli-1", "1.3.0", "--host", "127.0.0.2", "--broker", "127.0.0.1"), line => served.push(line));
+		assert.equal(result.code, Exit.Ok, `${result.message}\n${served.join("\n")}`);
+		assert.ok(served.some(line => /^-> devices\/cli-1\/cmd .*"url":"https:\/\/127\.0\.0\.2:\d+\/firmware-1\.2\.0\.bin"/.test(line)), served.join("\n"));
+		assert.ok(served.some(line => /^server: serving 98304 bytes to (::ffff:)?127\.0\.0\.1$/.test(line)), "the device fetched from 127.0.0.2");
+		assert.equal(rebooted?.device.firmwareVersion, "1.3.0");
+	});
+
+	it("bounds the wait for the first answer with --timeout", async () => {
+		const result = await runOta(args("nobody-here", "1.2.0", "--timeout", "1"), () => undefined);
+		assert.equal(result.code, Exit.Timeout);
+		assert.match(result.message, /no answer from nobody-here in 1 s/);
+	});
+
+	it("prints the usage and exits 0 for --help", async () => {
+		const result = await runOta(["--help"], () => undefined);
+		assert.equal(result.code, Exit.Ok);
+		assert.match(result.message, /^usage: npm run ota -- <image> --device <id> --version <v>/);
+		assert.match(result.message, /--host <name\|ip>/);
+	});
+
 	it("exits 1 on bad usage without touching the broker", async () => {
 		assert.equal((await runOta([file, "--device", "cli-1"], () => undefined)).code, Exit.Usage);
 		assert.equal((await runOta([join(work, "missing.bin"), "--device", "cli-1", "--version", "2"], () => undefined)).code, Exit.Usage);
+		const badHost = await runOta(args("cli-1", "9.9.9", "--host", "bad/host"), () => undefined);
+		assert.equal(badHost.code, Exit.Usage);
+		assert.match(badHost.message, /--host bad\/host: "bad\/host" is not a host name or an IP address/);
 	});
 });
