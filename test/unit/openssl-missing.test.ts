@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { OPENSSL_MISSING, generatePki } from "../../host/pki";
+import { OPENSSL_MISSING, generatePki } from "../../tools/pki";
 
 describe("dev PKI without openssl", () => {
 	it("says that openssl is needed and how to get it", () => {
