@@ -91,18 +91,23 @@ export class SwitchableNetwork implements Network {
 }
 
 export interface LineLogOptions {
-	/** Print to stdout (default true). */
-	print?: boolean;
+	/** Print to stdout (default true), or hand each line to this function instead (not kept). */
+	print?: boolean | ((line: string) => void);
 	/** Prefix after the timestamp, e.g. the device id. */
 	prefix?: string;
 }
 
-/** A Log that timestamps lines, prints them and keeps them in `lines` for tests. */
+/**
+ * A Log that timestamps lines, prints them and keeps them in `lines` for tests; given a
+ * print function, it only passes lines on (a long-running npm start keeps nothing).
+ */
 export class LineLog {
 	readonly lines: string[] = [];
-	readonly #print: boolean;
+	readonly #print: boolean | ((line: string) => void);
 	readonly #prefix: string;
 	readonly log = (line: string): void => {
+		if (typeof this.#print === "function")
+			return this.#print(line);
 		this.lines.push(line);
 		if (this.#print)
 			console.log(`${new Date().toISOString().slice(11, 23)} ${this.#prefix}${line}`);

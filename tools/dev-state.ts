@@ -5,16 +5,25 @@
  * - .dev/pki: the dev PKI (tools/pki.ts); .dev/broker.json: {port, pid, prefix, pkiDir}
  *   of the running broker, written at start and removed at a clean stop.
  * - readBrokerInfo() ignores a file whose process is gone (a crashed npm start).
+ * - One `npm start` per checkout: claimCheckout() takes .dev/start.pid before anything
+ *   else (the broker info, the emulator's boot counter in .dev/node-device.json, its
+ *   OTA image and the simulator build all live in .dev/) and refuses, naming the pid,
+ *   while another live npm start holds it; a file left by a dead one is taken over.
+ * - The emulator's state: NODE_DEVICE_STATE (boot counter, telemetry interval) and
+ *   NODE_OTA_IMAGE (the image an update installed); deleting them resets it.
  */
 
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const DEV_DIR = join(ROOT, ".dev");
 export const PKI_DIR = join(DEV_DIR, "pki");
 export const BROKER_INFO = join(DEV_DIR, "broker.json");
+export const START_LOCK = join(DEV_DIR, "start.pid");
+export const NODE_DEVICE_STATE = join(DEV_DIR, "node-device.json");
+export const NODE_OTA_IMAGE = join(DEV_DIR, "node-ota.bin");
 
 export interface BrokerInfo {
 	port: number;
@@ -54,4 +63,30 @@ export function readBrokerInfo(path = BROKER_INFO): BrokerInfo | undefined {
 	catch {
 		return undefined;
 	}
+}
+
+/**
+ * Makes this process the checkout's one npm start; returns the release (removes the
+ * file if it is still ours). Throws, naming the holder, while another one runs.
+ */
+export function claimCheckout(path = START_LOCK): () => void {
+	mkdirSync(dirname(path), { recursive: true });
+	for (let attempt = 0; ; attempt++) {
+		try {
+			writeFileSync(path, `${process.pid}\n`, { flag: "wx" });	// fails if the file exists: no race between two starts
+			break;
+		}
+		catch (error) {
+			if ((error as { code?: string }).code !== "EEXIST" || attempt > 0)
+				throw error;
+		}
+		const holder = Number.parseInt(readFileSync(path, "utf8"), 10);
+		if (Number.isInteger(holder) && holder !== process.pid && alive(holder))
+			throw new Error(`another npm start (pid ${holder}) is running in this checkout and owns .dev/ (its broker, the emulator's boot counter and OTA image): use that one, or stop it first (Ctrl-C in its terminal, or kill ${holder})`);
+		rmSync(path, { force: true });	// left by an npm start that is gone
+	}
+	return () => {
+		if (existsSync(path) && Number.parseInt(readFileSync(path, "utf8"), 10) === process.pid)
+			rmSync(path, { force: true });
+	};
 }

@@ -12,18 +12,26 @@
  *   a completed update (reason "ota", running the version it installed; the image
  *   that would boot is kept in .dev/node-ota.bin). A new `npm start` runs
  *   FIRMWARE_VERSION again.
+ * - One per checkout: the second refuses (dev-state.ts claimCheckout), naming the first.
+ *   Needs the openssl CLI (the dev PKI); without it, says so and exits 1.
  * - Writes the broker's port to .dev/broker.json (removed at a clean stop), where
  *   `npm run ota` finds it.
- * - Prints what devices publish (devices/+/#) compactly, and the device's state changes.
+ * - The live view (monitor.ts): one line per event on devices/+/#, each command once
+ *   with its result; the device's own trace without its command lines (they would
+ *   repeat the view's).
+ * - A broker that dies on its own is said once and started again on the same port
+ *   (broker/supervise.ts); one that keeps dying stops everything cleanly, exit 1.
  * - Ctrl-C / SIGTERM: stops the device cleanly (retained offline status), then the
  *   broker, and exits 0.
+ * SMN_BROKER=aedes forces the embedded broker where mosquitto is installed.
  */
 
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import mqtt from "mqtt";
 import { startBroker } from "./broker/broker";
-import { DEV_DIR, PKI_DIR, ROOT, removeBrokerInfo, writeBrokerInfo } from "./dev-state";
+import { BrokerSupervisor } from "./broker/supervise";
+import { NODE_DEVICE_STATE, NODE_OTA_IMAGE, PKI_DIR, ROOT, claimCheckout, removeBrokerInfo, writeBrokerInfo } from "./dev-state";
+import { startMonitor } from "./monitor";
 import { createNodeDevice } from "../node/device";
 import { MemoryStorage } from "../node/ports";
 import { NodeUpdateTarget } from "../node/update-target";
@@ -33,13 +41,12 @@ import { runSimulator } from "./sdk";
 const CERTS_DIR = join(ROOT, "certs");
 
 const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 23)} ${line}`);
-
-function compact(topic: string, payload: string, retain: boolean): string {
-	const short = payload.length > 160 ? payload.slice(0, 157) + "..." : payload;
-	return `<- ${topic}${retain ? " (retained)" : ""} ${short}`;
-}
+// The device's trace, minus its command lines: the live view prints each command with its result.
+const sayDevice = (line: string) => { if (!/^\[dev-(node|sim)\] cmd: /.test(line)) say(line); };
 
 async function main(): Promise<void> {
+	const release = claimCheckout();
+	process.on("exit", release);
 	const pki = generatePki(PKI_DIR);
 	mkdirSync(CERTS_DIR, { recursive: true });
 	const bundledCa = join(CERTS_DIR, "ca.der");
@@ -51,41 +58,38 @@ async function main(): Promise<void> {
 		say(`warning: ${bundledCa} is not the dev CA in ${PKI_DIR}: the device will refuse this broker (delete certs/ca.der to bundle the dev CA)`);
 
 	// SMN_BROKER=aedes forces the embedded fallback (to try it where mosquitto is installed).
-	const broker = await startBroker({ pkiDir: PKI_DIR, engine: process.env.SMN_BROKER === "aedes" ? "aedes" : "auto" });
+	const supervisor = new BrokerSupervisor({ say, giveUp: reason => void shutdown(`broker: giving up (${reason})`, 1) });
+	const broker = await startBroker({ pkiDir: PKI_DIR, engine: process.env.SMN_BROKER === "aedes" ? "aedes" : "auto", onExit: supervisor.exited });
+	supervisor.attach(broker);
 	const port = broker.port;
 	say(`broker: ${broker.kind} on localhost:${port} (TLS only${broker.logFile ? `, log ${broker.logFile}` : ""})`);
 	// The simulator's device is "dev-sim" (tools/sdk.ts), the Node one "dev-node".
 	const id = process.env.MODDABLE ? "dev-sim" : "dev-node";
-	console.log(`\n  watch:   mosquitto_sub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t 'devices/#' -v`);
+	console.log(`\n  watch:   mosquitto_sub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t 'devices/#' -T 'devices/+/sync' -v`);
 	console.log(`  command: mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/${id}/cmd -m '{"id":"c-1","op":"status"}'`);
 	console.log(`  gpio:    mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/${id}/cmd -m '{"id":"c-2","op":"gpio.set","pin":"led","value":1}'`);
 	console.log(`  update:  npm run ota -- <image file> --device ${id} --version 1.1.0\n`);
 	writeBrokerInfo({ port, pid: process.pid, prefix: "devices", pkiDir: PKI_DIR });
 
-	const monitor = mqtt.connect({ protocol: "mqtts", host: "localhost", port, ca: readFileSync(pki.caPem), protocolVersion: 4, reconnectPeriod: 1_000, clientId: `npm-start-monitor-${process.pid}` });
-	monitor.on("error", error => say(`monitor: ${error.message}`));
-	monitor.on("connect", () => monitor.subscribe("devices/+/#", { qos: 0 }));
-	monitor.on("message", (topic, payload, packet) => {
-		if (!topic.endsWith("/sync") && !(topic.endsWith("/cmd") && payload.length === 0))	// markers and the retained-command deletion are noise here
-			say(compact(topic, payload.toString("utf8"), packet.retain));
-	});
+	const monitor = startMonitor({ port, caPem: pki.caPem, say });
 
 	let stopDevice: () => unknown = () => undefined;
 	if (process.env.MODDABLE) {
 		say(`MODDABLE is set: running the firmware in the simulator (tools/sdk.ts)`);
-		const simulator = await runSimulator({ port, caDer: bundledCa, log: say });
+		const simulator = await runSimulator({ port, caDer: bundledCa, log: sayDevice });
 		stopDevice = () => simulator.stop();
 	}
 	else {
-		const storage = new MemoryStorage(join(ROOT, ".dev", "node-device.json"));
+		say(`device: dev-node on Node, outputs led (GPIO 2) and relay (GPIO 4), input button (GPIO 5), a reading every 2 s; its boot counter and interval are kept in .dev/node-device.json (delete it to reset)`);
+		const storage = new MemoryStorage(NODE_DEVICE_STATE);
 		// The "flash" survives the device's restarts, as a board's OTA partition does.
-		const updateTarget = new NodeUpdateTarget({ path: join(DEV_DIR, "node-ota.bin") });
+		const updateTarget = new NodeUpdateTarget({ path: NODE_OTA_IMAGE });
 		const boot = (bootReason?: string, firmwareVersion?: string) => {
 			const node = createNodeDevice({
 				config: { mqttHost: "localhost", mqttPort: port, interval: 2_000, deviceId: "dev-node", backoffMin: 500, backoffMax: 10_000, outputs: "led:2,relay:4", inputs: "button:5" },
 				certsDir: CERTS_DIR,
 				storage,
-				log: { prefix: "[dev-node]" },
+				log: { print: line => sayDevice(`[dev-node] ${line}`) },
 				bootReason,
 				firmwareVersion,
 				updateTarget,
@@ -98,21 +102,29 @@ async function main(): Promise<void> {
 		boot();
 	}
 
-	let stopping = false;
-	const shutdown = async (signal: string) => {
-		if (stopping)
-			return;
-		stopping = true;
-		say(`${signal}: stopping`);
+	shutdownSteps = async () => {
+		supervisor.stop();
 		try { await stopDevice(); } catch (error) { say(`device stop failed: ${error}`); }
 		await new Promise(resolve => setTimeout(resolve, 500));	// let the offline status reach the monitor
-		await monitor.endAsync(true).catch(() => undefined);
+		await monitor.stop();
 		await broker.stop();
 		removeBrokerInfo();
-		process.exit(0);
 	};
 	process.on("SIGINT", () => void shutdown("SIGINT"));
 	process.on("SIGTERM", () => void shutdown("SIGTERM"));
+}
+
+let shutdownSteps: () => Promise<void> = async () => undefined;
+let stopping = false;
+
+/** Stops the device cleanly, then the broker; exits with `code`. */
+async function shutdown(why: string, code = 0): Promise<void> {
+	if (stopping)
+		return;
+	stopping = true;
+	say(`${why}: stopping`);
+	await shutdownSteps();
+	process.exit(code);
 }
 
 main().catch(error => {

@@ -8,7 +8,8 @@
  *   (clean: false, QoS 1 subscription) misses nothing across restart(), which stops
  *   mosquitto with SIGTERM (it saves its database) and starts it on the same port.
  * - Resolves only once the listener completes a TLS handshake. Logs go to a file.
- * - Every child is killed when this process exits, even on a crash.
+ * - Every child is killed when this process exits, even on a crash; a mosquitto that
+ *   dies on its own is reported through onExit.
  * - Without mosquitto on the machine, falls back to an embedded aedes broker.
  */
 
@@ -28,6 +29,12 @@ export interface BrokerOptions {
 	requireClientCert?: boolean;
 	/** "auto" (default) uses mosquitto when installed, else aedes. */
 	engine?: "auto" | "mosquitto" | "aedes";
+	/**
+	 * Called once when a running mosquitto ends on its own (killed, crashed), not through
+	 * stop() or restart(); restart() brings it back. The embedded aedes lives in this
+	 * process and never ends apart from it.
+	 */
+	onExit?: (why: string) => void;
 }
 
 export interface Broker {
@@ -115,7 +122,8 @@ async function startMosquitto(executable: string, options: BrokerOptions): Promi
 	const logTail = () => existsSync(logFile) ? readFileSync(logFile, "utf8").split("\n").slice(-15).join("\n") : "(no log)";
 
 	async function launch(): Promise<void> {
-		const current = spawn(executable, ["-c", configFile], { stdio: ["ignore", "ignore", "pipe"] });
+		// Its own process group: a Ctrl-C in the terminal reaches only this process, which stops it in order.
+		const current = spawn(executable, ["-c", configFile], { stdio: ["ignore", "ignore", "pipe"], detached: true });
 		let stderr = "";
 		let exited: string | undefined;
 		current.stderr?.on("data", chunk => { stderr += String(chunk); });
@@ -133,6 +141,10 @@ async function startMosquitto(executable: string, options: BrokerOptions): Promi
 			await kill(current);
 			throw error;
 		}
+		current.once("exit", (code, signal) => {
+			if (child === current && !stopped)	// not a stop() or restart(): they clear `child` first
+				options.onExit?.(`mosquitto exited (${signal ?? `code ${code}`})`);	// why is in its log file
+		});
 	}
 
 	await launch();
@@ -144,8 +156,10 @@ async function startMosquitto(executable: string, options: BrokerOptions): Promi
 		async restart(downtime = 0) {
 			if (stopped)
 				throw new Error("broker already stopped");
-			if (child)
-				await kill(child);
+			const old = child;
+			child = undefined;
+			if (old)
+				await kill(old);
 			await new Promise(resolve => setTimeout(resolve, downtime));
 			await launch();
 		},
@@ -153,9 +167,10 @@ async function startMosquitto(executable: string, options: BrokerOptions): Promi
 			if (stopped)
 				return;
 			stopped = true;
-			if (child)
-				await kill(child);
+			const old = child;
 			child = undefined;
+			if (old)
+				await kill(old);
 			rmSync(work, { recursive: true, force: true });
 		},
 	};
