@@ -9,7 +9,7 @@
  *   and npm start stops cleanly. stop() ends the watch (npm start stopping).
  */
 
-import type { Broker } from "./broker";
+import type { Broker } from "./types";
 
 export interface SupervisorOptions {
 	say: (line: string) => void;
