@@ -86,19 +86,24 @@ function options(argv: string[]): Options {
 	if (!port || !Number.isInteger(port))
 		throw new Stop(Exit.Usage, "no broker: start one with `npm start` (it writes .dev/broker.json) or pass --port");
 	const pkiDir = values.pki ?? info?.pkiDir ?? PKI_DIR;
-	for (const file of ["ca.pem", "server.key", "server-chain.pem"])
+	const host = values.host ?? "localhost";
+	for (const file of ["ca.pem", ...namedByDevCert(host) ? ["server.key", "server-chain.pem"] : ["ca.key"]])
 		if (!existsSync(join(pkiDir, file)))
 			throw new Stop(Exit.Usage, `${join(pkiDir, file)} is missing: run \`npm start\` once to make the dev PKI, or pass --pki`);
 	const timeout = Number(values.timeout);
 	if (!(timeout > 0))
 		throw new Stop(Exit.Usage, `--timeout ${values.timeout}: seconds, more than 0`);
-	return { image, device: values.device, version: values.version, force: values.force === true, port, prefix: values.prefix ?? "devices", pkiDir, host: values.host ?? "localhost", broker: values.broker ?? "localhost", timeout: timeout * 1000 };
+	return { image, device: values.device, version: values.version, force: values.force === true, port, prefix: values.prefix ?? "devices", pkiDir, host, broker: values.broker ?? "localhost", timeout: timeout * 1000 };
+}
+
+/** True for the hosts the dev server certificate names (pki.ts server_ext); any other gets its own. */
+function namedByDevCert(host: string): boolean {
+	return host === "localhost" || host === LOOPBACK;
 }
 
 /** The address to listen on for `host`, and the certificate (in pkiDir) that names it. */
 async function listenAddress(host: string, pkiDir: string): Promise<{ address: string; cert: string }> {
-	// The dev server certificate names localhost and 127.0.0.1; any other host gets its own.
-	if (host === "localhost" || host === LOOPBACK)
+	if (namedByDevCert(host))
 		return { address: LOOPBACK, cert: "server" };
 	let address = host;
 	try { checkHostName(host); }
