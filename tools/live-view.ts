@@ -90,7 +90,7 @@ export class LiveView {
 		for (const [id, device] of this.#devices)
 			while (device.pending.length && now - device.pending[0].sent >= this.#answerTimeout) {
 				const command = device.pending.shift()!;
-				lines.push(`${id} ${command.text} -> no answer in ${Math.round(this.#answerTimeout / 1000)} s`);
+				lines.push(`${id} cmd ${command.text} -> no answer in ${Math.round(this.#answerTimeout / 1000)} s`);
 			}
 		return lines;
 	}

@@ -65,7 +65,7 @@ describe("live view", () => {
 		advance(4_999);
 		assert.deepEqual(live.expire(), []);
 		advance(1);
-		assert.deepEqual(live.expire(), ["d1 c9 restart -> no answer in 5 s"]);
+		assert.deepEqual(live.expire(), ["d1 cmd c9 restart -> no answer in 5 s"]);
 		assert.deepEqual(live.expire(), []);
 	});
 });
