@@ -27,7 +27,7 @@
  */
 
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { startBroker } from "./broker/broker";
 import { BrokerSupervisor } from "./broker/supervise";
 import { NODE_DEVICE_STATE, NODE_OTA_IMAGE, PKI_DIR, ROOT, claimCheckout, removeBrokerInfo, writeBrokerInfo } from "./dev-state";
@@ -39,6 +39,8 @@ import { generatePki } from "./pki";
 import { runSimulator } from "./sdk";
 
 const CERTS_DIR = join(ROOT, "certs");
+// The Node emulator's config (the README's "The emulator" describes it).
+const EMULATOR = { deviceId: "dev-node", interval: 2_000, backoffMin: 500, backoffMax: 10_000, outputs: "led:2,relay:4", inputs: "button:5" };
 
 const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 23)} ${line}`);
 // The device's trace, minus its command lines: the live view prints each command with its result.
@@ -80,13 +82,13 @@ async function main(): Promise<void> {
 		stopDevice = () => simulator.stop();
 	}
 	else {
-		say(`device: dev-node on Node, outputs led (GPIO 2) and relay (GPIO 4), input button (GPIO 5), a reading every 2 s; its boot counter and interval are kept in .dev/node-device.json (delete it to reset)`);
+		say(`device: ${EMULATOR.deviceId} on Node, outputs ${EMULATOR.outputs}, inputs ${EMULATOR.inputs} (name:GPIO, in memory), a reading every ${EMULATOR.interval / 1000} s; boot counter and interval kept in ${relative(ROOT, NODE_DEVICE_STATE)} (delete it to reset)`);
 		const storage = new MemoryStorage(NODE_DEVICE_STATE);
 		// The "flash" survives the device's restarts, as a board's OTA partition does.
 		const updateTarget = new NodeUpdateTarget({ path: NODE_OTA_IMAGE });
 		const boot = (bootReason?: string, firmwareVersion?: string) => {
 			const node = createNodeDevice({
-				config: { mqttHost: "localhost", mqttPort: port, interval: 2_000, deviceId: "dev-node", backoffMin: 500, backoffMax: 10_000, outputs: "led:2,relay:4", inputs: "button:5" },
+				config: { ...EMULATOR, mqttHost: "localhost", mqttPort: port },
 				certsDir: CERTS_DIR,
 				storage,
 				log: { print: line => sayDevice(`[dev-node] ${line}`) },
