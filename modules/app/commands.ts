@@ -13,13 +13,14 @@
  * - execute() returns the finished result payload (see command-result.ts).
  * - telemetry.interval persists the period in Storage key "interval" (read back at boot
  *   by the Device) before applying it. restart answers first and restarts RESTART_DELAY
- *   ms later, so the answer can leave the socket.
+ *   ms later, so the answer can leave the socket; stop() cancels a pending restart (the
+ *   device that answered is gone: it must not restart whatever runs next).
  * - ota.start {url (https:, at most URL_MAX characters), sha256 (64 hex digits, any
  *   case, passed on lower case), version (1..32 of 0-9 A-Z a-z . + -), force?} is
  *   handed to `startOta` (Ota.start: E_UNAVAILABLE, E_BUSY, E_VERSION, see ota.ts).
  */
 
-import type { Log, Storage, Timers } from "./ports";
+import type { Log, Storage, TimerHandle, Timers } from "./ports";
 import { CommandError, ErrorCode, describe, errorResult, okResult, type CommandId, type ResultFields } from "./command-result";
 import type { CommandObject } from "./command-parse";
 import type { Gpio, Level } from "./gpio";
@@ -64,6 +65,7 @@ export const INTERVAL_KEY = "interval";
 export class Commands {
 	readonly #ops = new Map<string, Op>();
 	#restarting = false;
+	#restartTimer: TimerHandle | undefined;
 	readonly #o: CommandsOptions;
 
 	constructor(options: CommandsOptions) {
@@ -108,6 +110,12 @@ export class Commands {
 		});
 	}
 
+	/** The device stops: a restart that was answered but has not happened yet is dropped. */
+	stop(): void {
+		this.#o.timers.clear(this.#restartTimer);
+		this.#restartTimer = undefined;
+	}
+
 	/** The op names, for documentation and tests. */
 	get ops(): string[] { return [...this.#ops.keys()]; }
 
@@ -142,7 +150,10 @@ export class Commands {
 			throw new CommandError(ErrorCode.Busy, "a restart is already under way");
 		this.#restarting = true;
 		this.#o.log(`commands: restarting in ${RESTART_DELAY} ms`);
-		this.#o.timers.set(() => restart("restart"), RESTART_DELAY);
+		this.#restartTimer = this.#o.timers.set(() => {
+			this.#restartTimer = undefined;
+			restart("restart");
+		}, RESTART_DELAY);
 		return { restarting: true, delay: RESTART_DELAY };
 	}
 }

@@ -3,7 +3,9 @@
  *
  * - start() counts the boot (kept in Storage), starts sampling every `interval` ms and
  *   starts the connection; stop() publishes the retained offline status, disconnects
- *   cleanly and stops sampling.
+ *   cleanly and stops sampling. A stopped device never acts again: stop() clears every
+ *   timer it owns (a restart answered but not yet done, a pending reboot, pulses,
+ *   retries) and a second stop() or a late restart does nothing.
  * - On every ready session: retained birth on status, subscribe to the command and sync
  *   topics (a fresh clean session each time, so always resubscribe), resend readings.
  * - The retained Last Will `{"online":false}` is registered with every CONNECT.
@@ -80,6 +82,7 @@ export class Device {
 	/** Extra work on each ready session, after birth, subscriptions and state. */
 	onOnline: ((session: Session) => void) | undefined;
 	#sampler: TimerHandle | undefined;
+	#stopped = false;
 	#interval: number;
 	readonly #startedAt: number;
 	readonly #o: DeviceOptions;
@@ -128,7 +131,13 @@ export class Device {
 			pins: options.pins, outputs: config.outputs, inputs: config.inputs, timers, log,
 			onChange: () => this.channel.publishState(),
 		});
-		const restart = system ? (reason: string) => { this.stop(); system.restart(reason); } : undefined;
+		// Whoever restarts first wins: a stopped device never restarts (or does anything) again.
+		const restart = system ? (reason: string) => {
+			if (this.#stopped)
+				return;
+			this.stop();
+			system.restart(reason);
+		} : undefined;
 		this.ota = new Ota({
 			topic: this.topics.ota, firmwareVersion: this.firmwareVersion, timers, log, restart,
 			fetcher: options.fetcher, createHash: options.createHash, target: options.updateTarget,
@@ -159,6 +168,10 @@ export class Device {
 	}
 
 	stop(): void {
+		if (this.#stopped)
+			return;
+		this.#stopped = true;
+		this.commands.stop();
 		this.#o.timers.clear(this.#sampler);
 		this.#sampler = undefined;
 		this.gpio.stop();
