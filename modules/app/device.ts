@@ -66,7 +66,7 @@ export interface DeviceOptions {
 }
 
 const OFFLINE = JSON.stringify({ online: false });
-const RESULTS_WAITING = 8;	// results kept while the socket is full
+const RESULTS_WAITING = 8;	// results kept while the socket is full (then commands are refused)
 const MAX_DETAIL = 100;		// characters of the last disconnect detail in status
 
 export class Device {
@@ -259,7 +259,7 @@ export class Device {
 			lastDisconnect: { reason: connection.lastReason, detail: detail.length > MAX_DETAIL ? detail.slice(0, MAX_DETAIL) + "..." : detail },
 			queue: telemetry.queued,
 			dropped: telemetry.dropped,
-			resultsDropped: channel.outbox.dropped,
+			commandsDropped: channel.dropped,
 			interval: this.#interval,
 			fw: this.firmwareVersion,
 			boot: this.boot,
