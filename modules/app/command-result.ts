@@ -25,6 +25,7 @@ export enum ErrorCode {
 	Range = "E_RANGE",				// a number outside its allowed range, a string not in its format
 	Busy = "E_BUSY",				// the pin is in the middle of a pulse, an update is running
 	Version = "E_VERSION",			// ota.start for the running version without force
+	Idle = "E_IDLE",				// ota.cancel with no update running
 	Retained = "E_RETAINED",		// a retained (stale) command: never executed
 	Unavailable = "E_UNAVAILABLE",	// the platform cannot do it (no restart port, no OTA ports)
 	Internal = "E_INTERNAL",		// the handler failed unexpectedly (a pin write threw)

@@ -17,7 +17,8 @@
  *   device that answered is gone: it must not restart whatever runs next).
  * - ota.start {url (https:, at most URL_MAX characters), sha256 (64 hex digits, any
  *   case, passed on lower case), version (1..32 of 0-9 A-Z a-z . + -), force?} is
- *   handed to `startOta` (Ota.start: E_UNAVAILABLE, E_BUSY, E_VERSION, see ota.ts).
+ *   handed to `startOta` (Ota.start: E_UNAVAILABLE, E_BUSY, E_VERSION, see ota.ts);
+ *   ota.cancel {} to `cancelOta` (Ota.cancel: E_IDLE, E_BUSY, E_UNAVAILABLE).
  */
 
 import type { Log, Storage, TimerHandle, Timers } from "./ports";
@@ -39,6 +40,8 @@ export interface CommandsOptions {
 	restart: ((reason: string) => void) | undefined;
 	/** Starts an update (answers at once) or throws CommandError. */
 	startOta(request: OtaRequest): ResultFields;
+	/** Cancels the running update or throws CommandError (E_IDLE, E_BUSY, E_UNAVAILABLE). */
+	cancelOta(): ResultFields;
 }
 
 type ArgSpec =
@@ -108,6 +111,7 @@ export class Commands {
 				force: a.force === true,
 			}),
 		});
+		this.#ops.set("ota.cancel", { args: {}, run: () => options.cancelOta() });
 	}
 
 	/** The device stops: a restart that was answered but has not happened yet is dropped. */

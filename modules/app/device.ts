@@ -32,7 +32,7 @@ import type { ResultFields } from "./command-result";
 import { Commands, INTERVAL_KEY, INTERVAL_MAX, INTERVAL_MIN } from "./commands";
 import { Connection, Reason } from "./connection";
 import { Gpio } from "./gpio";
-import { Ota } from "./ota";
+import { Ota, type OtaLimits } from "./ota";
 import { Telemetry } from "./telemetry";
 import { makeTopics, type Topics } from "./topics";
 import { FIRMWARE_VERSION } from "./version";
@@ -63,6 +63,8 @@ export interface DeviceOptions {
 	updateTarget?: UpdateTarget;
 	/** The running firmware's version (default FIRMWARE_VERSION). */
 	firmwareVersion?: string;
+	/** Shorter update limits (stall, deadline) for tests; defaults in ota.ts. */
+	otaLimits?: Partial<OtaLimits>;
 }
 
 const OFFLINE = JSON.stringify({ online: false });
@@ -142,6 +144,7 @@ export class Device {
 			topic: this.topics.ota, firmwareVersion: this.firmwareVersion, timers, log, restart,
 			fetcher: options.fetcher, createHash: options.createHash, target: options.updateTarget,
 			onSendFailed: detail => this.connection.fail(detail),
+			limits: options.otaLimits,
 		});
 		this.commands = new Commands({
 			gpio: this.gpio, storage, timers, log,
@@ -149,6 +152,7 @@ export class Device {
 			setInterval: ms => this.setInterval(ms),
 			restart,
 			startOta: request => this.ota.start(request),
+			cancelOta: () => this.ota.cancel(),
 		});
 		this.channel = new CommandChannel({
 			topics: this.topics, boot: this.boot, commands: this.commands, gpio: this.gpio, timers, log,

@@ -22,6 +22,8 @@ export enum OtaReason {
 	Hash = "E_HASH",			// the SHA-256 of the received bytes is not the expected one
 	Target = "E_TARGET",		// the update target threw (begin, write or complete)
 	Aborted = "E_ABORTED",		// the device stopped during the download
+	Deadline = "E_DEADLINE",	// the body took longer than deadlineBase + size at minRate
+	Cancelled = "E_CANCELLED",	// an ota.cancel command
 	Internal = "E_INTERNAL",	// hashing failed
 }
 

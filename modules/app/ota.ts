@@ -10,7 +10,12 @@
  *   Content-Length of 1..target.capacity, checked before target.begin(), so nothing is
  *   written for an image that cannot fit. Each chunk is hashed and written at once
  *   (synchronous, one chunk: telemetry and commands keep their turns). No event for
- *   `stallTimeout` ms fails the update.
+ *   `stallTimeout` ms fails the update (E_STALL), and so does a body that has not
+ *   arrived deadlineBase + size / minRate after the response (E_DEADLINE: a server
+ *   that drips a byte now and then cannot hold the update open).
+ * - cancel() is the ota.cancel command: a download is failed with E_CANCELLED (the
+ *   download and the target cancelled, nothing bootable); E_BUSY once the image is
+ *   installed and the device is rebooting; E_IDLE when no update runs.
  * - verifying: the SHA-256 of exactly the received bytes must equal the expected one;
  *   only then applying: target.complete(). Then rebooting is published and restart("ota")
  *   follows REBOOT_DELAY ms later (up to REBOOT_WAIT while progress still waits for the
@@ -44,6 +49,8 @@ export enum OtaState {
 }
 
 export const STALL_TIMEOUT = 30_000;	// ms without any download event
+export const DEADLINE_BASE = 60_000;	// ms a body may take on top of its size at MIN_RATE (twice the stall timeout)
+export const MIN_RATE = 1_024;			// bytes/s: the slowest download an update accepts
 export const REBOOT_DELAY = 500;		// ms between rebooting and the restart
 export const REBOOT_WAIT = 5_000;		// ms the restart waits at most for progress still queued
 const WAITING = 6;						// state changes kept while the socket is full
@@ -60,7 +67,14 @@ export interface OtaOptions {
 	timers: Timers;
 	log: Log;
 	onSendFailed(detail: string): void;
-	stallTimeout?: number;
+	/** Shorter limits for tests (defaults STALL_TIMEOUT, DEADLINE_BASE, MIN_RATE). */
+	limits?: Partial<OtaLimits>;
+}
+
+export interface OtaLimits {
+	stallTimeout: number;	// ms
+	deadlineBase: number;	// ms
+	minRate: number;		// bytes/s
 }
 
 export class Ota {
@@ -74,10 +88,18 @@ export class Ota {
 	#tenth = 0;
 	#installed: string | undefined;
 	#timer: TimerHandle | undefined;	// the stall timer, then the reboot timer
+	#deadline: TimerHandle | undefined;	// the whole body's deadline, from the response
+	readonly #limits: OtaLimits;
 	readonly #o: OtaOptions;
 
 	constructor(options: OtaOptions) {
 		this.#o = options;
+		const limits = options.limits ?? {};
+		this.#limits = {
+			stallTimeout: limits.stallTimeout ?? STALL_TIMEOUT,
+			deadlineBase: limits.deadlineBase ?? DEADLINE_BASE,
+			minRate: limits.minRate ?? MIN_RATE,
+		};
 		this.outbox = new Outbox({ timers: options.timers, log: options.log, capacity: WAITING, onSendFailed: options.onSendFailed });
 	}
 
@@ -125,12 +147,32 @@ export class Ota {
 		return { state: this.#state, version: request.version };
 	}
 
+	/** The ota.cancel command: ends a running download, nothing becomes bootable. */
+	cancel(): ResultFields {
+		if (!this.available)
+			throw new CommandError(ErrorCode.Unavailable, "ota is not available on this platform");
+		if (this.#state === OtaState.Rebooting)
+			throw new CommandError(ErrorCode.Busy, `the update to ${this.#installed} is installed; the device is rebooting`);
+		if (this.#state !== OtaState.Downloading)
+			throw new CommandError(ErrorCode.Idle, "no update is running");
+		const received = this.#received;
+		this.#fail(OtaReason.Cancelled, `cancelled by command after ${received} bytes`);
+		return { state: this.#state, version: this.#request?.version ?? null, received };
+	}
+
 	/** The device stops: a running download is abandoned (nothing becomes bootable). */
 	stop(): void {
 		if (this.#state === OtaState.Downloading)
 			this.#fail(OtaReason.Aborted, "the device stopped during the download");
-		this.#o.timers.clear(this.#timer);
+		this.#clearTimers();
+	}
+
+	#clearTimers(): void {
+		const { timers } = this.#o;
+		timers.clear(this.#timer);
+		timers.clear(this.#deadline);
 		this.#timer = undefined;
+		this.#deadline = undefined;
 	}
 
 	#current(download: Download | undefined): boolean {
@@ -151,6 +193,12 @@ export class Ota {
 		this.#total = length;
 		if (!this.#target(() => this.#o.target!.begin(length)))
 			return;
+		const { deadlineBase, minRate } = this.#limits;
+		const ms = deadlineBase + Math.ceil(length * 1000 / minRate);
+		this.#deadline = this.#o.timers.set(() => {
+			this.#deadline = undefined;
+			this.#fail(OtaReason.Deadline, `${this.#received} of ${length} bytes after ${ms} ms (at least ${minRate} bytes/s)`);
+		}, ms);
 		this.#report(false);
 	}
 
@@ -179,8 +227,7 @@ export class Ota {
 
 	#done(): void {
 		this.#download = undefined;	// the fetcher is finished: nothing to cancel
-		this.#o.timers.clear(this.#timer);
-		this.#timer = undefined;
+		this.#clearTimers();
 		const total = this.#total;
 		if (total === undefined || this.#received < total)
 			return this.#fail(OtaReason.Truncated, `the transfer ended after ${this.#received} of ${total ?? "?"} bytes`);
@@ -235,7 +282,7 @@ export class Ota {
 
 	#armStall(): void {
 		const { timers } = this.#o;
-		const ms = this.#o.stallTimeout ?? STALL_TIMEOUT;
+		const ms = this.#limits.stallTimeout;
 		timers.clear(this.#timer);
 		this.#timer = timers.set(() => {
 			this.#timer = undefined;
@@ -244,9 +291,8 @@ export class Ota {
 	}
 
 	#fail(reason: OtaReason, message: string): void {
-		const { timers, target, log } = this.#o;
-		timers.clear(this.#timer);
-		this.#timer = undefined;
+		const { target, log } = this.#o;
+		this.#clearTimers();
 		const download = this.#download;
 		this.#download = undefined;
 		try { download?.cancel(); } catch (error) { log(`ota: cancelling the download failed: ${error}`); }
