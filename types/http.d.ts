@@ -12,6 +12,8 @@ declare module "http" {
 		});
 		/** message: 1 status (value: code), 2 header (value: name, etc: value), 3 headers done, 4 body fragment (value: bytes), 5 complete, < 0 error */
 		callback: (message: number, value?: unknown, etc?: unknown) => void;
+		/** Bytes waiting to be read (of the body, or after it). */
+		read(): number;
 		read(type: typeof ArrayBuffer, limit?: number): ArrayBuffer | undefined;
 		close(): void;
 		static readonly status: 1;

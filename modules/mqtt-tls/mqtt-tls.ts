@@ -17,7 +17,7 @@
 import Client from "mqtt";
 import { lingeringSecureSocket } from "tls-socket";
 import Resource from "Resource";
-import type { Session, SessionEvents, SessionOptions, Transport } from "app/ports";
+import { NOT_UTF8, type Session, type SessionEvents, type SessionOptions, type Transport } from "app/ports";
 import { MAX_WRITE, PUBLISH_OVERHEAD } from "app/limits";
 
 export interface TlsOptions {
@@ -72,7 +72,7 @@ export function createTransport(options: TlsOptions): Transport {
 			client.onMessage = (topic, body) => {
 				let text: string;
 				try { text = String.fromArrayBuffer(body); }
-				catch { text = "\uFFFD"; }	// not UTF-8: hand on something no parser accepts
+				catch { text = NOT_UTF8; }	// String.fromArrayBuffer throws on bytes that are not UTF-8
 				events.onMessage(topic, text);
 			};
 			client.onClose = () => {

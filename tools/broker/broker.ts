@@ -26,6 +26,8 @@ export interface BrokerOptions {
 	/** Where mosquitto keeps its database (default: a temp dir removed by stop()). */
 	persistenceDir?: string;
 	requireClientCert?: boolean;
+	/** The lowest TLS version the listener accepts (default "tlsv1.2"; "tlsv1.3": a broker the device cannot use). */
+	tlsVersion?: "tlsv1.2" | "tlsv1.3";
 	/** "auto" (default) uses mosquitto when installed, else aedes. */
 	engine?: "auto" | "mosquitto" | "aedes";
 }
@@ -83,7 +85,7 @@ function mosquittoConfig(options: BrokerOptions, port: number, work: string, dat
 		`cafile ${join(pki, "ca.pem")}`,
 		`certfile ${join(pki, `${certName}-chain.pem`)}`,
 		`keyfile ${join(pki, `${certName}.key`)}`,
-		"tls_version tlsv1.2",
+		`tls_version ${options.tlsVersion ?? "tlsv1.2"}`,
 		`require_certificate ${options.requireClientCert ? "true" : "false"}`,
 		"allow_anonymous true",
 		"persistence true",
