@@ -2,6 +2,7 @@
  * Hardening in the Linux simulator (issue 14): a burst of commands is answered in
  * full, each id once; a restart during an update's reboot window boots once; an
  * update from a slow server can be cancelled (ota.cancel) and leaves nothing behind;
+ * more bytes than Content-Length fail as E_LENGTH;
  * a build whose topicPrefix the broker would not serve refuses to start and says why
  * on the console. Skipped, and reported as skipped, where no Moddable SDK is installed.
  */
@@ -19,7 +20,7 @@ const ID = "sim-hardening";
 const TOPIC = (leaf: string) => `devices/${ID}/${leaf}`;
 const PARTIAL = `/tmp/${ID}-ota.part`;
 const RECORDED = `/tmp/${ID}-ota.bin`;
-const BURST = 60;
+const BURST = 200;
 
 interface Result { id: string | null; ok: boolean; error?: { code: string; message: string }; [field: string]: unknown }
 interface Progress { state: string; received?: number; error?: { code: string } }
@@ -46,6 +47,7 @@ describe("simulator: hardening", () => {
 		fixture.onCleanup(() => images.close());
 		images.route("/small.bin", { kind: "ok", body: small });
 		images.route("/slow.bin", { kind: "slow", body: slow, chunk: 512, every: 500 });
+		images.route("/overlong.bin", { kind: "overlong", body: small, extra: 100 });
 		const library = await fixture.build(broker.port, ID, { outputs: "led:2" });
 		watcher = await fixture.watcher({ port: broker.port, topics: [`devices/${ID}/#`] });
 		fixture.simulate(library, 240);
@@ -99,6 +101,14 @@ describe("simulator: hardening", () => {
 		assert.ok(!existsSync(PARTIAL), "the partial image was discarded");
 		assert.ok(!existsSync(RECORDED), "nothing would boot");
 		assert.equal((await command({ op: "ota.cancel" })).error?.code, "E_IDLE");
+	});
+
+	it("more bytes than Content-Length fail as E_LENGTH", { skip: sdkSkip }, async () => {
+		const start = progress().length;
+		assert.equal((await command({ op: "ota.start", url: images.url("/overlong.bin"), sha256: sha(small), version: "1.1.0" })).ok, true);
+		const failed = await waitFor("failed", () => progress().slice(start).find(p => p.state === "failed"), 30_000);
+		assert.equal(failed.error?.code, "E_LENGTH", JSON.stringify(failed));
+		assert.ok(!existsSync(RECORDED), "nothing would boot");
 	});
 
 	it("a restart command during the update's reboot window boots once", { skip: sdkSkip }, async () => {
