@@ -9,13 +9,11 @@
  * - downloading: GET through the Fetcher. The response must be 200 and carry a
  *   Content-Length of 1..target.capacity, checked before target.begin(), so nothing is
  *   written for an image that cannot fit. Each chunk is hashed and written at once
- *   (synchronous, one chunk: telemetry and commands keep their turns). No event for
- *   `stallTimeout` ms fails the update (E_STALL), and so does a body that has not
- *   arrived deadlineBase + size / minRate after the response (E_DEADLINE: a server
- *   that drips a byte now and then cannot hold the update open).
- * - cancel() is the ota.cancel command: a download is failed with E_CANCELLED (the
- *   download and the target cancelled, nothing bootable); E_BUSY once the image is
- *   installed and the device is rebooting; E_IDLE when no update runs.
+ *   (synchronous, one chunk: telemetry and commands keep their turns). The
+ *   DownloadWatchdog fails a download with no event for 30 s (E_STALL) and one whose
+ *   body has not arrived 60 s + its size at 1 KB/s after the response (E_DEADLINE).
+ * - cancel() is ota.cancel: a download fails with E_CANCELLED; E_BUSY while rebooting
+ *   into an installed image; E_IDLE when no update runs.
  * - verifying: the SHA-256 of exactly the received bytes must equal the expected one;
  *   only then applying: target.complete(). Then rebooting is published and restart("ota")
  *   follows REBOOT_DELAY ms later (up to REBOOT_WAIT while progress still waits for the
@@ -35,9 +33,11 @@ import type { Download, Fetcher, Hash, Log, Session, TimerHandle, Timers, Update
 import { CommandError, ErrorCode, type ResultFields } from "./command-result";
 import { Outbox } from "./outbox";
 import { OtaReason, type OtaRequest } from "./ota-request";
+import { DownloadWatchdog, type OtaLimits } from "./download-watchdog";
 
 export { OtaReason } from "./ota-request";
 export type { OtaRequest } from "./ota-request";
+export { DEADLINE_BASE, MIN_RATE, STALL_TIMEOUT, type OtaLimits } from "./download-watchdog";
 
 export enum OtaState {
 	Idle = "idle",
@@ -48,9 +48,6 @@ export enum OtaState {
 	Failed = "failed",
 }
 
-export const STALL_TIMEOUT = 30_000;	// ms without any download event
-export const DEADLINE_BASE = 60_000;	// ms a body may take on top of its size at MIN_RATE (twice the stall timeout)
-export const MIN_RATE = 1_024;			// bytes/s: the slowest download an update accepts
 export const REBOOT_DELAY = 500;		// ms between rebooting and the restart
 export const REBOOT_WAIT = 5_000;		// ms the restart waits at most for progress still queued
 const WAITING = 6;						// state changes kept while the socket is full
@@ -67,14 +64,8 @@ export interface OtaOptions {
 	timers: Timers;
 	log: Log;
 	onSendFailed(detail: string): void;
-	/** Shorter limits for tests (defaults STALL_TIMEOUT, DEADLINE_BASE, MIN_RATE). */
+	/** Shorter limits for tests (download-watchdog.ts has the defaults). */
 	limits?: Partial<OtaLimits>;
-}
-
-export interface OtaLimits {
-	stallTimeout: number;	// ms
-	deadlineBase: number;	// ms
-	minRate: number;		// bytes/s
 }
 
 export class Ota {
@@ -87,19 +78,17 @@ export class Ota {
 	#received = 0;
 	#tenth = 0;
 	#installed: string | undefined;
-	#timer: TimerHandle | undefined;	// the stall timer, then the reboot timer
-	#deadline: TimerHandle | undefined;	// the whole body's deadline, from the response
-	readonly #limits: OtaLimits;
+	#reboot: TimerHandle | undefined;
+	readonly #watchdog: DownloadWatchdog;
 	readonly #o: OtaOptions;
 
 	constructor(options: OtaOptions) {
 		this.#o = options;
-		const limits = options.limits ?? {};
-		this.#limits = {
-			stallTimeout: limits.stallTimeout ?? STALL_TIMEOUT,
-			deadlineBase: limits.deadlineBase ?? DEADLINE_BASE,
-			minRate: limits.minRate ?? MIN_RATE,
-		};
+		this.#watchdog = new DownloadWatchdog({
+			timers: options.timers, limits: options.limits,
+			received: () => this.#received,
+			onExpired: (reason, message) => this.#fail(reason, message),
+		});
 		this.outbox = new Outbox({ timers: options.timers, log: options.log, capacity: WAITING, onSendFailed: options.onSendFailed });
 	}
 
@@ -129,7 +118,7 @@ export class Ota {
 		this.#hash = createHash();
 		this.#enter(OtaState.Downloading);
 		log(`ota: ${firmwareVersion} -> ${request.version} from ${request.url}`);
-		this.#armStall();
+		this.#watchdog.activity();
 		const events = {
 			onResponse: (status: number, length: number | undefined) => { if (this.#current(download)) this.#response(status, length); },
 			onData: (chunk: ArrayBuffer) => { if (this.#current(download)) this.#data(chunk); },
@@ -168,11 +157,9 @@ export class Ota {
 	}
 
 	#clearTimers(): void {
-		const { timers } = this.#o;
-		timers.clear(this.#timer);
-		timers.clear(this.#deadline);
-		this.#timer = undefined;
-		this.#deadline = undefined;
+		this.#watchdog.stop();
+		this.#o.timers.clear(this.#reboot);
+		this.#reboot = undefined;
 	}
 
 	#current(download: Download | undefined): boolean {
@@ -180,7 +167,7 @@ export class Ota {
 	}
 
 	#response(status: number, length: number | undefined): void {
-		this.#armStall();
+		this.#watchdog.activity();
 		const capacity = this.#o.target!.capacity;
 		if (status !== 200)
 			return this.#fail(OtaReason.Http, `HTTP status ${status}`);
@@ -193,17 +180,12 @@ export class Ota {
 		this.#total = length;
 		if (!this.#target(() => this.#o.target!.begin(length)))
 			return;
-		const { deadlineBase, minRate } = this.#limits;
-		const ms = deadlineBase + Math.ceil(length * 1000 / minRate);
-		this.#deadline = this.#o.timers.set(() => {
-			this.#deadline = undefined;
-			this.#fail(OtaReason.Deadline, `${this.#received} of ${length} bytes after ${ms} ms (at least ${minRate} bytes/s)`);
-		}, ms);
+		this.#watchdog.response(length);
 		this.#report(false);
 	}
 
 	#data(chunk: ArrayBuffer): void {
-		this.#armStall();
+		this.#watchdog.activity();
 		const total = this.#total;
 		if (total === undefined)
 			return this.#fail(OtaReason.Internal, "data before the response");
@@ -259,8 +241,8 @@ export class Ota {
 
 	/** Restarts once the queued progress left, or `budget` ms from now at the latest. */
 	#rebootAfter(delay: number, budget: number): void {
-		this.#timer = this.#o.timers.set(() => {
-			this.#timer = undefined;
+		this.#reboot = this.#o.timers.set(() => {
+			this.#reboot = undefined;
 			if (this.outbox.waiting > 0 && budget > delay)
 				return this.#rebootAfter(Math.min(delay, budget - delay), budget - delay);
 			this.#o.log(`ota: restarting into ${this.#installed}`);
@@ -280,15 +262,6 @@ export class Ota {
 		}
 	}
 
-	#armStall(): void {
-		const { timers } = this.#o;
-		const ms = this.#limits.stallTimeout;
-		timers.clear(this.#timer);
-		this.#timer = timers.set(() => {
-			this.#timer = undefined;
-			this.#fail(OtaReason.Stall, `no data for ${ms} ms after ${this.#received} bytes`);
-		}, ms);
-	}
 
 	#fail(reason: OtaReason, message: string): void {
 		const { target, log } = this.#o;
