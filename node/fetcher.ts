@@ -24,6 +24,7 @@ import type { IncomingMessage } from "node:http";
 import { request } from "node:https";
 import { isIP } from "node:net";
 import type { Download, DownloadEvents, Fetcher, Hash } from "../modules/app/ports";
+import { describeError } from "./errors";
 import { certificatePem } from "./transport";
 import { deviceTls } from "./device-tls";
 
@@ -36,10 +37,6 @@ export interface NodeFetcherOptions {
 type ParserError = Error & { code?: string; rawPacket?: Buffer; bytesParsed?: number };
 
 const arrayBuffer = (bytes: Buffer): ArrayBuffer => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-
-function describeError(error: Error & { code?: string }): string {
-	return error.code && !error.message.includes(error.code) ? `${error.message} (${error.code})` : error.message;
-}
 
 export class NodeFetcher implements Fetcher {
 	readonly #ca: string;

@@ -31,6 +31,7 @@ import type { Session, SessionEvents, SessionOptions, Transport } from "../modul
 import { MAX_WRITE, publishSize } from "../modules/app/limits";
 import { decodeAsDevice } from "./device-text";
 import { deviceTls } from "./device-tls";
+import { describeError } from "./errors";
 
 export interface NodeTransportOptions {
 	/** The broker's name as its certificate states it; also where to connect. */
@@ -62,11 +63,6 @@ function privateKeyPem(path: string): string {
 		catch { /* try the next encoding */ }
 	}
 	throw new Error(`${path}: not a PEM or DER private key`);
-}
-
-function describeError(error: Error & { code?: string | number }): string {
-	const code = error.code === undefined ? "" : String(error.code);
-	return code && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
 }
 
 /** The client certificate and key cannot be used together: a config problem. */

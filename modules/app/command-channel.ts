@@ -67,7 +67,6 @@ export class CommandChannel {
 	#firstMarker = 0;	// the first marker of the current session
 	#retry: TimerHandle | undefined;
 	#lastState: string | undefined;
-	#answered = 0;
 	readonly #refused: CommandId[] = [];	// commands refused while the outbox was full, to answer
 	#refusedSize = 0;
 	#answering = false;
@@ -84,8 +83,6 @@ export class CommandChannel {
 	}
 
 	get gate(): Gate { return this.#gate; }
-	/** Results handed to the outbox since boot. */
-	get answered(): number { return this.#answered; }
 	/** Commands neither executed nor answered (the refusal budget was spent) since boot. */
 	get dropped(): number { return this.#dropped; }
 	/** Refused commands whose E_BUSY answer waits for room in the outbox. */
@@ -137,7 +134,6 @@ export class CommandChannel {
 		else
 			result = this.#o.commands.execute(id, op, args);
 		this.#o.log(`cmd: ${id === null ? "(no id)" : JSON.stringify(id)} ${op ?? "?"} -> ${result.length > 120 ? result.slice(0, 120) + "..." : result}`);
-		this.#answered++;
 		this.outbox.push(this.#o.topics.result, result);
 	}
 
@@ -182,7 +178,6 @@ export class CommandChannel {
 		while (this.#refused.length > 0 && this.outbox.results < this.#o.capacity) {
 			const id = this.#refused.shift()!;
 			this.#refusedSize -= (typeof id === "string" ? id.length : 8) + REFUSED_OVERHEAD;
-			this.#answered++;
 			this.outbox.push(this.#o.topics.result, errorResult(id, ErrorCode.Busy, BUSY_MESSAGE));
 		}
 		this.#answering = false;

@@ -15,7 +15,7 @@
  */
 
 import Client from "mqtt";
-import { lingeringSecureSocket } from "tls-socket";
+import { TLS_1_2, lingeringSecureSocket } from "tls-socket";
 import Resource from "Resource";
 import { NOT_UTF8, type Session, type SessionEvents, type SessionOptions, type Transport } from "app/ports";
 import { MAX_WRITE, PUBLISH_OVERHEAD } from "app/limits";
@@ -28,7 +28,6 @@ export interface TlsOptions {
 	clientKey?: string;
 }
 
-const TLS_1_2 = 0x0303;
 
 class TrackedClient extends Client {
 	failure = "";
