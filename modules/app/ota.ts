@@ -2,18 +2,18 @@
  * Ota: the over-the-air update state machine, one update at a time.
  *
  * - start() is the ota.start command (its arguments already validated by the command
- *   table). It refuses with E_UNAVAILABLE without fetcher, hash, target and restart,
- *   with E_BUSY while an update runs, and with E_VERSION for the running version unless
- *   `force`; otherwise it answers at once and the update goes on by itself:
- *   downloading -> verifying -> applying -> rebooting, or failed from the first three.
+ *   table). It throws OtaRefused ("unavailable" without fetcher, hash, target and
+ *   restart, "busy" while an update runs, "version" for the running version unless
+ *   `force`; the command layer names them on the wire); otherwise it answers at once
+ *   and the update goes on: downloading -> verifying -> applying -> rebooting, or failed.
  * - downloading: GET through the Fetcher. The response must be 200 and carry a
  *   Content-Length of 1..target.capacity, checked before target.begin(), so nothing is
  *   written for an image that cannot fit. Each chunk is hashed and written at once
  *   (synchronous, one chunk: telemetry and commands keep their turns). The
  *   DownloadWatchdog fails a download with no event for 30 s (E_STALL) and one whose
  *   body has not arrived 60 s + its size at 1 KB/s after the response (E_DEADLINE).
- * - cancel() is ota.cancel: a download fails with E_CANCELLED; E_BUSY while rebooting
- *   into an installed image; E_IDLE when no update runs.
+ * - cancel() is ota.cancel: a download fails with E_CANCELLED; refused "busy" while
+ *   rebooting into an installed image, "idle" when no update runs.
  * - verifying: the SHA-256 of exactly the received bytes must equal the expected one;
  *   only then applying: target.complete(). Then rebooting is published and restart("ota")
  *   follows REBOOT_DELAY ms later (up to REBOOT_WAIT while progress still waits for the
@@ -30,12 +30,11 @@
  */
 
 import type { Download, Fetcher, Hash, Log, Session, TimerHandle, Timers, UpdateTarget } from "./ports";
-import { CommandError, ErrorCode, type ResultFields } from "./command-result";
 import { Outbox } from "./outbox";
-import { OtaReason, type OtaRequest } from "./ota-request";
+import { OtaReason, OtaRefusal, OtaRefused, type OtaRequest } from "./ota-request";
 import { DownloadWatchdog, type OtaLimits } from "./download-watchdog";
 
-export { OtaReason } from "./ota-request";
+export { OtaReason, OtaRefusal, OtaRefused } from "./ota-request";
 export type { OtaRequest } from "./ota-request";
 export { DEADLINE_BASE, MIN_RATE, STALL_TIMEOUT, type OtaLimits } from "./download-watchdog";
 
@@ -47,6 +46,11 @@ export enum OtaState {
 	Rebooting = "rebooting",
 	Failed = "failed",
 }
+
+/** start()'s answer: the update is under way. */
+export type OtaStarted = { state: OtaState; version: string };
+/** cancel()'s answer: the download ended, failed with E_CANCELLED. */
+export type OtaCancelled = { state: OtaState; version: string | null; received: number };
 
 export const REBOOT_DELAY = 500;		// ms between rebooting and the restart
 export const REBOOT_WAIT = 5_000;		// ms the restart waits at most for progress still queued
@@ -103,14 +107,14 @@ export class Ota {
 	attach(session: Session): void { this.outbox.attach(session); }
 	detach(): void { this.outbox.detach(); }
 
-	start(request: OtaRequest): ResultFields {
+	start(request: OtaRequest): OtaStarted {
 		const { fetcher, createHash, firmwareVersion, log } = this.#o;
 		if (!this.available || !fetcher || !createHash)
-			throw new CommandError(ErrorCode.Unavailable, "ota is not available on this platform");
+			throw new OtaRefused(OtaRefusal.Unavailable, "ota is not available on this platform");
 		if (this.#state !== OtaState.Idle && this.#state !== OtaState.Failed)
-			throw new CommandError(ErrorCode.Busy, `an update to ${this.#request?.version} is ${this.#state}`);
+			throw new OtaRefused(OtaRefusal.Busy, `an update to ${this.#request?.version} is ${this.#state}`);
 		if (request.version === firmwareVersion && !request.force)
-			throw new CommandError(ErrorCode.Version, `version ${firmwareVersion} is already running (force:true installs it again)`);
+			throw new OtaRefused(OtaRefusal.Version, `version ${firmwareVersion} is already running (force:true installs it again)`);
 		this.#request = request;
 		this.#total = undefined;
 		this.#received = 0;
@@ -137,13 +141,13 @@ export class Ota {
 	}
 
 	/** The ota.cancel command: ends a running download, nothing becomes bootable. */
-	cancel(): ResultFields {
+	cancel(): OtaCancelled {
 		if (!this.available)
-			throw new CommandError(ErrorCode.Unavailable, "ota is not available on this platform");
+			throw new OtaRefused(OtaRefusal.Unavailable, "ota is not available on this platform");
 		if (this.#state === OtaState.Rebooting)
-			throw new CommandError(ErrorCode.Busy, `the update to ${this.#installed} is installed; the device is rebooting`);
+			throw new OtaRefused(OtaRefusal.Busy, `the update to ${this.#installed} is installed; the device is rebooting`);
 		if (this.#state !== OtaState.Downloading)
-			throw new CommandError(ErrorCode.Idle, "no update is running");
+			throw new OtaRefused(OtaRefusal.Idle, "no update is running");
 		const received = this.#received;
 		this.#fail(OtaReason.Cancelled, `cancelled by command after ${received} bytes`);
 		return { state: this.#state, version: this.#request?.version ?? null, received };
