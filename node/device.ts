@@ -4,7 +4,8 @@
  *
  * - The raw config goes through the core's loadConfig (WiFi not required, default id
  *   "node-" + a hash of the host name); any problem, including a certificate file
- *   that is missing, throws one Error listing them all. Nothing is started.
+ *   that is missing or a client certificate and key that do not match, throws one
+ *   Error listing them all. Nothing is started.
  * - caCert/clientCert/clientKey are file names resolved in `certsDir` (default the
  *   repository's certs/, where the firmware's bundled CA lives).
  * - Returns the Device (not started) and the handles tests drive: the network switch,
@@ -26,11 +27,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig, type Config, type RawConfig } from "../modules/app/config";
 import { Device } from "../modules/app/device";
+import type { OtaLimits } from "../modules/app/ota";
 import type { Storage } from "../modules/app/ports";
 import { SimulatedSensor } from "../modules/app/simulated-sensor";
 import { NodePins, NodeSystem } from "./pins";
 import { LineLog, MemoryStorage, SwitchableNetwork, nodeClock, nodeTimers, type LineLogOptions } from "./ports";
-import { NodeTransport } from "./transport";
+import { ClientIdentityError, NodeTransport } from "./transport";
 import { NodeFetcher, createNodeHash } from "./fetcher";
 import { NodeUpdateTarget } from "./update-target";
 
@@ -62,6 +64,8 @@ export interface NodeDeviceOptions {
 	updateTarget?: NodeUpdateTarget | null;
 	/** Capacity of the default update target, in bytes. */
 	otaCapacity?: number;
+	/** Shorter update limits (stall timeout, deadline) for tests. */
+	otaLimits?: Partial<OtaLimits>;
 }
 
 /** What boots after a restart. */
@@ -100,13 +104,22 @@ export function createNodeDevice(options: NodeDeviceOptions): NodeDevice {
 	const caFile = file("caCert");
 	const clientCertFile = file("clientCert");
 	const clientKeyFile = file("clientKey");
-	if (errors.length)
+	let transport: NodeTransport | undefined;
+	if (!errors.length)
+		try {
+			transport = new NodeTransport({ host: config.mqttHost, port: config.mqttPort, caFile: caFile!, clientCertFile, clientKeyFile, reportRetain: options.reportRetain });
+		}
+		catch (error) {
+			if (!(error instanceof ClientIdentityError))
+				throw error;
+			errors.push(`clientKey: ${JSON.stringify(config.clientKey)} with clientCert ${JSON.stringify(config.clientCert)}: ${error.message}`);
+		}
+	if (errors.length || !transport)
 		throw new Error(`invalid config (${errors.length} problem${errors.length > 1 ? "s" : ""}):\n- ${errors.join("\n- ")}`);
 
 	const log = options.log instanceof LineLog ? options.log : new LineLog(options.log);
 	const network = options.network ?? new SwitchableNetwork(true);
 	const storage = options.storage ?? new MemoryStorage();
-	const transport = new NodeTransport({ host: config.mqttHost, port: config.mqttPort, caFile: caFile!, clientCertFile, clientKeyFile, reportRetain: options.reportRetain });
 	const pins = options.pins ?? new NodePins();
 	const onRestart = options.onRestart;
 	const system = new NodeSystem(onRestart
@@ -129,6 +142,7 @@ export function createNodeDevice(options: NodeDeviceOptions): NodeDevice {
 		pins,
 		system,
 		firmwareVersion: options.firmwareVersion,
+		otaLimits: options.otaLimits,
 		...ota,
 	});
 	return { device, config, network, storage, log, transport, pins, updateTarget, cut: () => transport.cut() };

@@ -2,8 +2,9 @@
  * Node adapters for the OTA download: Fetcher over node:https and Hash over node:crypto.
  *
  * - NodeFetcher trusts only the given CA (the bundled DER, converted to PEM, as
- *   NodeTransport does), checks the server name against the URL's host, TLS 1.2
- *   minimum, no agent (one fresh connection per download, nothing pooled).
+ *   NodeTransport does) and offers what the board offers (device-tls.ts: TLS 1.2, RSA
+ *   key exchange, the URL's host checked against the SAN only), no agent (one fresh
+ *   connection per download, nothing pooled).
  * - Download contract (ports.ts): events come from the event loop, never inside get();
  *   onResponse once with the status and Content-Length (undefined when absent or not a
  *   number), then onData per chunk as an ArrayBuffer of its own, then exactly one of
@@ -11,7 +12,11 @@
  *   body cut short: `detail` in words, with Node's error code). cancel() destroys the
  *   request; no event follows it.
  * - NodeHash: incremental SHA-256, lower-case hex.
- * Limits: no redirects (a 3xx is reported as its status), no proxy.
+ * - Bytes after the announced Content-Length are handed on with onData before the
+ *   error (the core fails them as E_LENGTH), as the board's fetcher does.
+ * Limits: no redirects (a 3xx is reported as its status), no proxy. Surplus bytes that
+ * arrive in a later packet than the body's end may go unnoticed (the body is complete
+ * by then; its hash decides).
  */
 
 import { createHash } from "node:crypto";
@@ -21,11 +26,17 @@ import { isIP } from "node:net";
 import type { Download, DownloadEvents, Fetcher, Hash } from "../modules/app/ports";
 import { describeError } from "./errors";
 import { certificatePem } from "./transport";
+import { deviceTls } from "./device-tls";
 
 export interface NodeFetcherOptions {
 	/** Path of the trusted root CA, DER or PEM. */
 	caFile: string;
 }
+
+/** Node's HTTP parser errors carry the packet it was parsing and how far it got. */
+type ParserError = Error & { code?: string; rawPacket?: Buffer; bytesParsed?: number };
+
+const arrayBuffer = (bytes: Buffer): ArrayBuffer => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 
 export class NodeFetcher implements Fetcher {
 	readonly #ca: string;
@@ -53,6 +64,8 @@ export class NodeFetcher implements Fetcher {
 			return { cancel: () => { ended = true; } };
 		}
 		const host = parsed.hostname;
+		let announced: number | undefined;	// Content-Length
+		let delivered = 0;					// body bytes handed on
 		const req = request({
 			host,
 			port: parsed.port ? Number(parsed.port) : 443,
@@ -62,7 +75,7 @@ export class NodeFetcher implements Fetcher {
 			// SNI must not carry an IP address; the certificate's IP SAN is still checked against `host`.
 			servername: isIP(host) ? undefined : host,
 			rejectUnauthorized: true,
-			minVersion: "TLSv1.2",
+			...deviceTls,
 			agent: false,
 			headers: { "accept-encoding": "identity" },
 		});
@@ -71,16 +84,27 @@ export class NodeFetcher implements Fetcher {
 				return;
 			const header = response.headers["content-length"];
 			const length = header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
+			announced = length;
 			events.onResponse(response.statusCode ?? 0, length);
 			response.on("data", (chunk: Buffer) => {
-				if (!ended)
-					events.onData(chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.byteLength) as ArrayBuffer);
+				if (!ended) {
+					delivered += chunk.byteLength;
+					events.onData(arrayBuffer(chunk));
+				}
 			});
 			response.on("end", () => end(() => response.complete ? events.onDone() : events.onError("connection closed before the body was complete")));
 			response.on("error", error => end(() => events.onError(describeError(error))));
 			response.on("close", () => end(() => response.complete ? events.onDone() : events.onError("connection closed before the body was complete")));
 		});
-		req.on("error", error => end(() => events.onError(describeError(error))));
+		req.on("error", (error: ParserError) => {
+			// Bytes after a complete body: Node's parser stops at Content-Length and fails on
+			// the rest. Hand them on as the board's fetcher does; the core refuses them (E_LENGTH).
+			const surplus = delivered === announced && error.rawPacket && error.bytesParsed !== undefined
+				? error.rawPacket.subarray(Math.max(0, error.bytesParsed - 1)) : undefined;
+			if (surplus?.byteLength && !ended)
+				events.onData(arrayBuffer(surplus));
+			end(() => events.onError(describeError(error)));
+		});
 		req.end();
 		return {
 			cancel: () => {

@@ -2,10 +2,17 @@
  * NodeTransport: the core's Transport (modules/app/ports.ts) over the `mqtt` npm client,
  * MQTT 3.1.1 on node:tls, as the device does it over securesocket.
  *
- * - Trusts only the given CA (the bundled DER, converted to PEM), checks the server
- *   name against the configured host, TLS 1.2 minimum; optional client certificate and
- *   user/password. Clean session, the will from SessionOptions (QoS 0), no reconnects of
- *   its own (the core reconnects) and no connect timeout of its own (the core has one).
+ * - Trusts only the given CA (the bundled DER, converted to PEM) and offers only what
+ *   the board offers (device-tls.ts: TLS 1.2, RSA key exchange, SAN-only name check);
+ *   optional client certificate and user/password. Clean session, the will from
+ *   SessionOptions (QoS 0), no reconnects of its own (the core reconnects) and no
+ *   connect timeout of its own (the core has one).
+ * - The constructor throws ClientIdentityError when the client certificate and key
+ *   cannot be used together (a config problem); no transport error is ever thrown
+ *   out of an event (a synchronous throw of tls.connect ends the session instead).
+ * - As on the board: publish throws for a message larger than one TLS write
+ *   (app/limits MAX_WRITE), and payloads are decoded as XS decodes them (device-text.ts:
+ *   not UTF-8 arrives as NOT_UTF8, which the core answers E_PARSE).
  * - Session contract: publish returns false, writing nothing, while the socket's
  *   buffer is full (it asked for a drain); onReady once after CONNACK; onClose(detail) at most once, only
  *   when the session ends by itself and never after close(); nothing fires inside
@@ -18,9 +25,12 @@
 
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { SecureVersion } from "node:tls";
+import { createSecureContext, type TLSSocket } from "node:tls";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Session, SessionEvents, SessionOptions, Transport } from "../modules/app/ports";
+import { MAX_WRITE, publishSize } from "../modules/app/limits";
+import { decodeAsDevice } from "./device-text";
+import { deviceTls } from "./device-tls";
 import { describeError } from "./errors";
 
 export interface NodeTransportOptions {
@@ -55,6 +65,9 @@ function privateKeyPem(path: string): string {
 	throw new Error(`${path}: not a PEM or DER private key`);
 }
 
+/** The client certificate and key cannot be used together: a config problem. */
+export class ClientIdentityError extends Error {}
+
 class NodeSession implements Session {
 	readonly #client: MqttClient;
 	readonly #events: SessionEvents;
@@ -73,21 +86,42 @@ class NodeSession implements Session {
 		});
 		client.on("message", (topic, payload, packet) => {
 			if (!this.#ended)
-				events.onMessage(topic, payload.toString("utf8"), reportRetain ? packet.retain : undefined);
+				events.onMessage(topic, decodeAsDevice(payload), reportRetain ? packet.retain : undefined);
 		});
 		// The first error is the reason; the "close" that follows reports it.
 		client.on("error", error => { this.#error ??= describeError(error); });
 		client.on("close", () => this.#finish(this.#error ?? (this.#ready ? "connection closed by the broker" : "connection closed before CONNACK")));
-		// Connect on the next turn: no callback may fire inside open().
-		setImmediate(() => { if (!this.#ended) client.connect(); });
+		// Connect on the next turn: no callback may fire inside open(). tls.connect throws
+		// synchronously for some bad settings: that ends this session, never the process.
+		setImmediate(() => {
+			if (this.#ended)
+				return;
+			try {
+				client.connect();
+			}
+			catch (error) {
+				this.#finish(`cannot connect: ${describeError(error as Error)}`);
+			}
+		});
 	}
 
 	get socket(): { destroy(): void } | undefined {
 		return this.#ended ? undefined : this.#client.stream;
 	}
 
+	/** The TLS version and cipher the session negotiated (for tests: is it what the board would?). */
+	get negotiated(): { protocol: string | null; cipher: string } | undefined {
+		const stream = this.#client.stream as Partial<TLSSocket> | undefined;
+		if (this.#ended || !stream?.getProtocol || !stream.getCipher)
+			return undefined;
+		return { protocol: stream.getProtocol(), cipher: stream.getCipher().name };
+	}
+
 	publish(topic: string, payload: string, retain: boolean): boolean {
 		this.#requireConnected();
+		const size = publishSize(topic, payload);
+		if (size > MAX_WRITE)
+			throw new Error(`message of ${size} bytes exceeds one TLS write on the device (${MAX_WRITE})`);
 		// A socket that asked for a drain is full: write nothing, the core retries later.
 		if (this.#client.stream.writableNeedDrain)
 			return false;
@@ -138,12 +172,20 @@ export class NodeTransport implements Transport {
 		this.#ca = certificatePem(options.caFile);
 		this.#cert = options.clientCertFile ? certificatePem(options.clientCertFile) : undefined;
 		this.#key = options.clientKeyFile ? privateKeyPem(options.clientKeyFile) : undefined;
+		if (this.#cert || this.#key) {
+			try {
+				createSecureContext({ cert: this.#cert, key: this.#key });
+			}
+			catch (error) {
+				throw new ClientIdentityError(`the key does not match the certificate, or cannot be used with it (${describeError(error as Error)})`);
+			}
+		}
 	}
 
 	open(options: SessionOptions, events: SessionEvents): Session {
 		const { host, port } = this.#options;
-		// minVersion is passed through to tls.connect; IClientOptions does not list it.
-		const connectOptions: IClientOptions & { minVersion: SecureVersion } = {
+		// The TLS settings are passed through to tls.connect; IClientOptions does not list them all.
+		const connectOptions: IClientOptions & typeof deviceTls = {
 			protocol: "mqtts",
 			host,
 			port,
@@ -152,7 +194,7 @@ export class NodeTransport implements Transport {
 			cert: this.#cert,
 			key: this.#key,
 			rejectUnauthorized: true,
-			minVersion: "TLSv1.2",
+			...deviceTls,
 			protocolVersion: 4,
 			clean: true,
 			clientId: options.clientId,
@@ -170,6 +212,11 @@ export class NodeTransport implements Transport {
 		const session = new NodeSession(client, events, this.#options.reportRetain ?? true);
 		this.#current = session;
 		return session;
+	}
+
+	/** The current session's TLS version and cipher, while it is open. */
+	negotiated(): { protocol: string | null; cipher: string } | undefined {
+		return this.#current?.negotiated;
 	}
 
 	/** Destroys the current session's socket without DISCONNECT; false if there is none. */

@@ -10,8 +10,8 @@
  *   `npm start` can call it on every run without changing the bundled CA.
  * - makeHostServer(dir, host) issues a server certificate naming any host (npm run ota
  *   --host). The openssl CLI missing is reported as such (OPENSSL_MISSING).
- * - Test helpers add servers the device must refuse (other CA, expired, wrong name) and
- *   a client certificate for mutual TLS. Each server "<name>" is <name>.key,
+ * - Test helpers add servers the device must refuse (other CA, expired, wrong name, no
+ *   SAN, an EC key) and a client certificate for mutual TLS. Each server "<name>" is <name>.key,
  *   <name>.pem and <name>-chain.pem, which is what startBroker({certName}) expects.
  */
 
@@ -53,6 +53,12 @@ basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth
 subjectAltName = DNS:localhost, IP:127.0.0.1
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[no_san_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 [wrong_name_ext]
@@ -255,6 +261,25 @@ export function makeWrongNameServer(dir: string): string {
 		signLeaf(dir, "wrong-name-server", "ca", "wrong_name_ext");
 	}
 	return "wrong-name-server";
+}
+
+/** A localhost certificate from the good CA with no SAN at all (CN=localhost only): XS matches the SAN only. */
+export function makeNoSanServer(dir: string): string {
+	if (!verifies(dir, "ca.pem", "no-san-server.pem")) {
+		makeCsr(dir, "no-san-server", SERVER_SUBJECT);
+		signLeaf(dir, "no-san-server", "ca", "no_san_ext");
+	}
+	return "no-san-server";
+}
+
+/** A localhost certificate from the good CA whose key is EC P-256: XS offers only RSA key exchange. */
+export function makeEcKeyServer(dir: string): string {
+	if (!verifies(dir, "ca.pem", "ec-server.pem")) {
+		openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ec-server.key"], dir);
+		openssl(["req", "-config", writeConfig(dir), "-new", "-key", "ec-server.key", "-subj", SERVER_SUBJECT, "-out", "ec-server.csr"], dir);
+		signLeaf(dir, "ec-server", "ca", "server_ext");
+	}
+	return "ec-server";
 }
 
 /** A client certificate for mutual TLS: client.pem, client.key (PEM) and client.der. */

@@ -20,6 +20,8 @@ declare module "http" {
 		});
 		/** status: value is the code; header: value the name, etc the value; responseFragment: value the bytes available. */
 		callback: (message: RequestMessage, value?: unknown, etc?: unknown) => void;
+		/** Bytes waiting to be read (of the body, or after it). */
+		read(): number;
 		read(type: typeof ArrayBuffer, limit?: number): ArrayBuffer | undefined;
 		close(): void;
 		static readonly requestFragment: 0;

@@ -16,7 +16,13 @@
  *   An empty payload (the deletion echoed back, or anyone's) is ignored: it carries
  *   nothing to execute and no id to answer.
  * - Every other payload gets exactly one result on the result topic, through the
- *   Outbox (bounded, retried when the socket is full).
+ *   Outbox (retried when the socket is full), or, when it cannot be answered, is not
+ *   executed either. A command is executed only while fewer than `capacity` results
+ *   wait for the socket and no refusal waits; otherwise it is refused with E_BUSY, not
+ *   executed, and only its id is kept (up to REFUSED_BUDGET characters of ids) until
+ *   the outbox has room for the refusal. Past that budget a command is neither
+ *   executed nor answered, counted in `dropped` and logged. So a burst is answered
+ *   in full, every id once, and never runs a command whose answer is lost.
  * - State: `{"gpio":{...}}` retained on the state topic on every session and whenever
  *   the snapshot (read back from the pins) differs from what was last published.
  * Limits: a legitimate command that arrives in the few milliseconds between subscribing
@@ -27,7 +33,7 @@ import type { Log, Session, TimerHandle, Timers } from "./ports";
 import type { Topics } from "./topics";
 import type { Commands } from "./commands";
 import type { Gpio } from "./gpio";
-import { ErrorCode, errorResult } from "./command-result";
+import { ErrorCode, errorResult, type CommandId } from "./command-result";
 import { parseCommand } from "./command-parse";
 import { Outbox } from "./outbox";
 
@@ -44,12 +50,15 @@ export interface CommandChannelOptions {
 	gpio: Gpio;
 	timers: Timers;
 	log: Log;
-	/** Results waiting for a full socket (older ones are dropped beyond it). */
+	/** Results waiting for a full socket; beyond it commands are refused with E_BUSY. */
 	capacity: number;
 	onSendFailed(detail: string): void;
 }
 
 export const SETTLE_RETRY = 2_000;	// ms before the settle marker is sent again
+export const REFUSED_BUDGET = 4_096;	// characters of refused ids kept for their E_BUSY answers
+const REFUSED_OVERHEAD = 16;			// per kept id, for the list slot (an XS slot is 16 bytes)
+const BUSY_MESSAGE = "too many results waiting for the socket; not executed, send it again";
 const MARKER = /^cmd:(\d+):(\d+)$/;
 
 export class CommandChannel {
@@ -58,15 +67,26 @@ export class CommandChannel {
 	#firstMarker = 0;	// the first marker of the current session
 	#retry: TimerHandle | undefined;
 	#lastState: string | undefined;
+	readonly #refused: CommandId[] = [];	// commands refused while the outbox was full, to answer
+	#refusedSize = 0;
+	#answering = false;
+	#dropped = 0;
 	readonly outbox: Outbox;
 	readonly #o: CommandChannelOptions;
 
 	constructor(options: CommandChannelOptions) {
 		this.#o = options;
-		this.outbox = new Outbox({ timers: options.timers, log: options.log, capacity: options.capacity, onSendFailed: options.onSendFailed });
+		this.outbox = new Outbox({
+			timers: options.timers, log: options.log, capacity: options.capacity, onSendFailed: options.onSendFailed,
+			onSent: () => this.#answerRefused(),
+		});
 	}
 
 	get gate(): Gate { return this.#gate; }
+	/** Commands neither executed nor answered (the refusal budget was spent) since boot. */
+	get dropped(): number { return this.#dropped; }
+	/** Refused commands whose E_BUSY answer waits for room in the outbox. */
+	get refused(): number { return this.#refused.length; }
 
 	/** The session is subscribed to the command and sync topics. */
 	attach(session: Session): void {
@@ -104,6 +124,8 @@ export class CommandChannel {
 		if (payload === "")
 			return;
 		const { id, op, args, error } = parseCommand(payload);
+		if (this.#refused.length > 0 || this.outbox.results >= this.#o.capacity)
+			return this.#refuse(id, op);
 		let result: string;
 		if (retained || this.#gate !== Gate.Open)
 			result = errorResult(id, ErrorCode.Retained, "retained command not executed; publish it again without retain");
@@ -132,6 +154,33 @@ export class CommandChannel {
 			return;
 		this.#lastState = state;
 		this.outbox.put(topics.state, state, true);
+	}
+
+	/** No room for an answer: keep only the id, or, past the budget, count and log it. */
+	#refuse(id: CommandId, op: string | undefined): void {
+		const size = (typeof id === "string" ? id.length : 8) + REFUSED_OVERHEAD;
+		if (this.#refusedSize + size > REFUSED_BUDGET) {
+			this.#dropped++;
+			this.#o.log(`cmd: ${id === null ? "(no id)" : JSON.stringify(id)} ${op ?? "?"} not executed and not answered: ${this.#refused.length} refusals already wait (${this.#dropped} dropped so far)`);
+			return;
+		}
+		this.#refused.push(id);
+		this.#refusedSize += size;
+		this.#o.log(`cmd: ${id === null ? "(no id)" : JSON.stringify(id)} ${op ?? "?"} -> E_BUSY (${this.#o.capacity} results wait)`);
+		this.#answerRefused();
+	}
+
+	/** Hands waiting refusals to the outbox while it has room (called when messages left). */
+	#answerRefused(): void {
+		if (this.#answering)
+			return;	// push() below may flush and call back in
+		this.#answering = true;
+		while (this.#refused.length > 0 && this.outbox.results < this.#o.capacity) {
+			const id = this.#refused.shift()!;
+			this.#refusedSize -= (typeof id === "string" ? id.length : 8) + REFUSED_OVERHEAD;
+			this.outbox.push(this.#o.topics.result, errorResult(id, ErrorCode.Busy, BUSY_MESSAGE));
+		}
+		this.#answering = false;
 	}
 
 	#sendMarker(): void {

@@ -5,14 +5,17 @@
  * - failed: {"id":<id>,"ok":false,"error":{"code":"E_...","message":"..."}}
  * - `id` is the command's id when it could be read (a string of 1..64 characters or a
  *   finite number), else null.
- * - Every payload stays under MAX_RESULT_BYTES: one TLS record on the device carries
- *   about 850 bytes and the transport throws on more. Messages quote offending values
+ * - Every payload stays under MAX_RESULT_BYTES (limits.ts MAX_PAYLOAD): one TLS write
+ *   on the device carries about 850 bytes and the transport throws on more. Messages quote offending values
  *   through describe(), which shortens them; a result that still comes out too large
  *   (it should not) is replaced by E_INTERNAL with the same id.
  * Limits: byte lengths are counted as UTF-8, which is what goes on the wire.
  */
 
+import { MAX_PAYLOAD, utf8Length } from "./limits";
+
 export { describe } from "./describe";
+export { utf8Length } from "./limits";
 export enum ErrorCode {
 	TooLarge = "E_TOO_LARGE",		// payload over the size limit, not parsed
 	Parse = "E_PARSE",				// not JSON
@@ -22,6 +25,7 @@ export enum ErrorCode {
 	Range = "E_RANGE",				// a number outside its allowed range, a string not in its format
 	Busy = "E_BUSY",				// the pin is in the middle of a pulse, an update is running
 	Version = "E_VERSION",			// ota.start for the running version without force
+	Idle = "E_IDLE",				// ota.cancel with no update running
 	Retained = "E_RETAINED",		// a retained (stale) command: never executed
 	Unavailable = "E_UNAVAILABLE",	// the platform cannot do it (no restart port, no OTA ports)
 	Internal = "E_INTERNAL",		// the handler failed unexpectedly (a pin write threw)
@@ -38,7 +42,7 @@ export type CommandId = string | number | null;
 export type ResultValue = string | number | boolean | null | { [key: string]: ResultValue };
 export type ResultFields = { [key: string]: ResultValue };
 
-export const MAX_RESULT_BYTES = 640;
+export const MAX_RESULT_BYTES = MAX_PAYLOAD;
 
 export function okResult(id: CommandId, fields: ResultFields): string {
 	const payload = JSON.stringify({ id, ok: true, ...fields });
@@ -50,24 +54,4 @@ export function errorResult(id: CommandId, code: ErrorCode, message: string): st
 	if (utf8Length(payload) <= MAX_RESULT_BYTES)
 		return payload;
 	return JSON.stringify({ id, ok: false, error: { code, message: message.slice(0, 64) } });
-}
-
-/** A short, safe rendering of an offending value for a message. */
-/** UTF-8 byte length of a string (TextEncoder is not part of the language on XS). */
-export function utf8Length(text: string): number {
-	let bytes = 0;
-	for (let i = 0; i < text.length; i++) {
-		const code = text.charCodeAt(i);
-		if (code < 0x80)
-			bytes += 1;
-		else if (code < 0x800)
-			bytes += 2;
-		else if (code >= 0xd800 && code <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-			bytes += 4;	// a surrogate pair is one 4-byte character
-			i++;
-		}
-		else
-			bytes += 3;
-	}
-	return bytes;
 }

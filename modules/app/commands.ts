@@ -14,17 +14,19 @@
  * - execute() returns the finished result payload (see command-result.ts).
  * - telemetry.interval persists the period (settings.ts, read back at boot by the
  *   Device) before applying it. restart answers first and restarts RESTART_DELAY
- *   ms later, so the answer can leave the socket.
+ *   ms later, so the answer can leave the socket; stop() cancels a pending restart (the
+ *   device that answered is gone: it must not restart whatever runs next).
  * - ota.start {url (https:, at most URL_MAX characters), sha256 (64 hex digits, any
  *   case, passed on lower case), version (1..32 of 0-9 A-Z a-z . + -), force?} is
- *   handed to `startOta` (Ota.start's refusals: E_UNAVAILABLE, E_BUSY, E_VERSION).
+ *   handed to `startOta` (Ota.start's refusals: E_UNAVAILABLE, E_BUSY, E_VERSION);
+ *   ota.cancel {} to `cancelOta` (Ota.cancel's refusals: E_IDLE, E_BUSY, E_UNAVAILABLE).
  */
 
-import type { Log, Storage, Timers } from "./ports";
+import type { Log, Storage, TimerHandle, Timers } from "./ports";
 import { CommandError, ErrorCode, describe, errorResult, okResult, type CommandId, type ResultFields } from "./command-result";
 import type { CommandObject } from "./command-parse";
 import { PinError, PinFault, type Gpio, type Level } from "./gpio";
-import { OtaRefused, OtaRefusal, type OtaStarted } from "./ota";
+import { OtaRefused, OtaRefusal, type OtaCancelled, type OtaStarted } from "./ota";
 import { HTTPS_URL, SHA256_HEX, URL_MAX, VERSION, type OtaRequest } from "./ota-request";
 import { INTERVAL_MAX, INTERVAL_MIN, storeInterval } from "./settings";
 
@@ -41,6 +43,8 @@ export interface CommandsOptions {
 	restart: ((reason: string) => void) | undefined;
 	/** Starts an update (answers at once) or throws CommandError. */
 	startOta(request: OtaRequest): OtaStarted;
+	/** Cancels the running update or throws OtaRefused (idle, busy, unavailable). */
+	cancelOta(): OtaCancelled;
 }
 
 type ArgSpec =
@@ -71,6 +75,7 @@ const OTA_CODES: Record<OtaRefusal, ErrorCode> = {
 	[OtaRefusal.Unavailable]: ErrorCode.Unavailable,
 	[OtaRefusal.Busy]: ErrorCode.Busy,
 	[OtaRefusal.Version]: ErrorCode.Version,
+	[OtaRefusal.Idle]: ErrorCode.Idle,
 };
 
 /** A handler's failure as a command error, or undefined for an unexpected one. */
@@ -87,6 +92,7 @@ function commandError(error: unknown): CommandError | undefined {
 export class Commands {
 	readonly #ops = new Map<string, Op>();
 	#restarting = false;
+	#restartTimer: TimerHandle | undefined;
 	readonly #o: CommandsOptions;
 
 	constructor(options: CommandsOptions) {
@@ -129,6 +135,13 @@ export class Commands {
 				force: a.force === true,
 			}),
 		});
+		this.#ops.set("ota.cancel", { args: {}, run: () => options.cancelOta() });
+	}
+
+	/** The device stops: a restart that was answered but has not happened yet is dropped. */
+	stop(): void {
+		this.#o.timers.clear(this.#restartTimer);
+		this.#restartTimer = undefined;
 	}
 
 	/** Validates and runs one parsed command; returns its result payload. */
@@ -163,7 +176,10 @@ export class Commands {
 			throw new CommandError(ErrorCode.Busy, "a restart is already under way");
 		this.#restarting = true;
 		this.#o.log(`commands: restarting in ${RESTART_DELAY} ms`);
-		this.#o.timers.set(() => restart("restart"), RESTART_DELAY);
+		this.#restartTimer = this.#o.timers.set(() => {
+			this.#restartTimer = undefined;
+			restart("restart");
+		}, RESTART_DELAY);
 		return { restarting: true, delay: RESTART_DELAY };
 	}
 }

@@ -7,11 +7,16 @@
  * - Values may arrive as strings (the mcconfig command line makes every value a
  *   string): numbers are parsed, `outputs`/`inputs` accept "led:2,relay:4" or an object.
  * - Secrets (password, mqttPassword) are never echoed in messages.
+ * - topicPrefix and deviceId: nothing a broker will not serve (topics.ts levelProblem:
+ *   control characters, wildcards, a leading $), and together short enough that the
+ *   longest topic plus the largest payload fit one TLS write (limits.ts MAX_TOPIC).
  * - At most MAX_PINS outputs and inputs together: the retained state and the gpio.get
  *   answer list them all and must fit one TLS record on the device.
  */
 
 import { describe as quote } from "./describe";
+import { MAX_TOPIC } from "./limits";
+import { levelProblem, longestTopic } from "./topics";
 import { INTERVAL_MAX, INTERVAL_MIN } from "./settings";
 
 export type SensorKind = "simulated" | "adc";
@@ -206,10 +211,17 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		errors.push("mqttHost: required (the broker's name as its certificate's SAN states it)");
 	else if (!/^[A-Za-z0-9.-]+$/.test(config.mqttHost))
 		errors.push(`mqttHost: ${describe(config.mqttHost)} is not a host name or IPv4 address`);
-	if (!ID_PATTERN.test(config.deviceId))
+	const idProblem = levelProblem(config.deviceId);
+	if (idProblem)
+		errors.push(`deviceId: ${describe(config.deviceId)} ${idProblem}`);
+	else if (!ID_PATTERN.test(config.deviceId))
 		errors.push(`deviceId: ${describe(config.deviceId)} must be 1..64 of A-Z a-z 0-9 _ -`);
-	if (!config.topicPrefix || /[+#\u0000]/.test(config.topicPrefix) || config.topicPrefix.startsWith("/") || config.topicPrefix.endsWith("/"))
-		errors.push(`topicPrefix: ${describe(config.topicPrefix)} must be non-empty, without + # or a leading/trailing /`);
+	const prefixProblem = levelProblem(config.topicPrefix) ??
+		(config.topicPrefix.startsWith("/") || config.topicPrefix.endsWith("/") ? "starts or ends with /" : undefined);
+	if (prefixProblem)
+		errors.push(`topicPrefix: ${describe(config.topicPrefix)} ${prefixProblem}`);
+	else if (!idProblem && longestTopic(config.topicPrefix, config.deviceId) > MAX_TOPIC)
+		errors.push(`topicPrefix: ${describe(config.topicPrefix)} with deviceId ${describe(config.deviceId)} makes topics of ${longestTopic(config.topicPrefix, config.deviceId)} bytes; one TLS write leaves room for ${MAX_TOPIC}`);
 	if (!config.caCert.endsWith(".der"))
 		errors.push(`caCert: ${describe(config.caCert)} must name a bundled DER certificate (*.der)`);
 	if (!config.clientCert !== !config.clientKey)

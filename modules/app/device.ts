@@ -3,7 +3,9 @@
  *
  * - start() counts the boot (kept in Storage), starts sampling every `interval` ms and
  *   starts the connection; stop() publishes the retained offline status, disconnects
- *   cleanly and stops sampling.
+ *   cleanly and stops sampling. A stopped device never acts again: stop() clears every
+ *   timer it owns (a restart answered but not yet done, a pending reboot, pulses,
+ *   retries) and a second stop() or a late restart does nothing.
  * - On every ready session: retained birth on status, subscribe to the command and sync
  *   topics (a fresh clean session each time, so always resubscribe), resend readings.
  * - The retained Last Will `{"online":false}` is registered with every CONNECT.
@@ -31,7 +33,7 @@ import { Commands } from "./commands";
 import { nextBoot, storedInterval } from "./settings";
 import { Connection, Reason } from "./connection";
 import { Gpio } from "./gpio";
-import { Ota } from "./ota";
+import { Ota, type OtaLimits } from "./ota";
 import { Telemetry } from "./telemetry";
 import { makeTopics, type Topics } from "./topics";
 import { FIRMWARE_VERSION } from "./version";
@@ -62,10 +64,12 @@ export interface DeviceOptions {
 	updateTarget?: UpdateTarget;
 	/** The running firmware's version (default FIRMWARE_VERSION). */
 	firmwareVersion?: string;
+	/** Shorter update limits (stall, deadline) for tests; defaults in ota.ts. */
+	otaLimits?: Partial<OtaLimits>;
 }
 
 const OFFLINE = JSON.stringify({ online: false });
-const RESULTS_WAITING = 8;	// results kept while the socket is full
+const RESULTS_WAITING = 8;	// results kept while the socket is full (then commands are refused)
 const MAX_DETAIL = 100;		// characters of the last disconnect detail in status
 
 export class Device {
@@ -79,6 +83,7 @@ export class Device {
 	readonly ota: Ota;
 	readonly firmwareVersion: string;
 	#sampler: TimerHandle | undefined;
+	#stopped = false;
 	#interval: number;
 	readonly #startedAt: number;
 	readonly #o: DeviceOptions;
@@ -127,11 +132,18 @@ export class Device {
 			pins: options.pins, outputs: config.outputs, inputs: config.inputs, timers, log,
 			onChange: () => this.channel.publishState(),
 		});
-		const restart = system ? (reason: string) => { this.stop(); system.restart(reason); } : undefined;
+		// Whoever restarts first wins: a stopped device never restarts (or does anything) again.
+		const restart = system ? (reason: string) => {
+			if (this.#stopped)
+				return;
+			this.stop();
+			system.restart(reason);
+		} : undefined;
 		this.ota = new Ota({
 			topic: this.topics.ota, firmwareVersion: this.firmwareVersion, timers, log, restart,
 			fetcher: options.fetcher, createHash: options.createHash, target: options.updateTarget,
 			onSendFailed: detail => this.connection.fail(detail),
+			limits: options.otaLimits,
 		});
 		this.commands = new Commands({
 			gpio: this.gpio, storage, timers, log,
@@ -139,6 +151,7 @@ export class Device {
 			setInterval: ms => this.setInterval(ms),
 			restart,
 			startOta: request => this.ota.start(request),
+			cancelOta: () => this.ota.cancel(),
 		});
 		this.channel = new CommandChannel({
 			topics: this.topics, boot: this.boot, commands: this.commands, gpio: this.gpio, timers, log,
@@ -158,6 +171,10 @@ export class Device {
 	}
 
 	stop(): void {
+		if (this.#stopped)
+			return;
+		this.#stopped = true;
+		this.commands.stop();
 		this.#o.timers.clear(this.#sampler);
 		this.#sampler = undefined;
 		this.gpio.stop();
@@ -244,7 +261,7 @@ export class Device {
 			lastDisconnect: { reason: connection.lastReason, detail: detail.length > MAX_DETAIL ? detail.slice(0, MAX_DETAIL) + "..." : detail },
 			queue: telemetry.queued,
 			dropped: telemetry.dropped,
-			resultsDropped: channel.outbox.dropped,
+			commandsDropped: channel.dropped,
 			interval: this.#interval,
 			fw: this.firmwareVersion,
 			boot: this.boot,

@@ -1,7 +1,8 @@
 /*
- * The ota.start request, its argument formats (checked by the command table) and the
- * stable reason codes an update can fail with (the `error.code` of a failed progress
- * message on the ota topic).
+ * The ota.start request, its argument formats (checked by the command table), why
+ * ota.start or ota.cancel is refused (OtaRefused, named on the wire by the command
+ * table), and the stable reason codes an update can fail with (the `error.code` of a
+ * failed progress message on the ota topic).
  *
  * - url: https: only, host name or IPv4 address, optional port, printable ASCII path,
  *   no user info; at most URL_MAX characters.
@@ -22,7 +23,23 @@ export enum OtaReason {
 	Hash = "E_HASH",			// the SHA-256 of the received bytes is not the expected one
 	Target = "E_TARGET",		// the update target threw (begin, write or complete)
 	Aborted = "E_ABORTED",		// the device stopped during the download
+	Deadline = "E_DEADLINE",	// the body took longer than deadlineBase + size at minRate
+	Cancelled = "E_CANCELLED",	// an ota.cancel command
 	Internal = "E_INTERNAL",	// hashing failed
+}
+
+/** Why start() or cancel() refused. */
+export enum OtaRefusal {
+	Unavailable = "unavailable",	// no fetcher, hash, target or restart on this platform
+	Busy = "busy",					// an update is under way (start), or installed and rebooting (cancel)
+	Version = "version",			// the version already running, without force
+	Idle = "idle",					// cancel with no update running
+}
+
+export class OtaRefused extends Error {
+	constructor(readonly refusal: OtaRefusal, message: string) {
+		super(message);
+	}
 }
 
 export interface OtaRequest {

@@ -4,13 +4,16 @@
  * - start() is the ota.start command (its arguments already validated by the command
  *   table). It throws OtaRefused ("unavailable" without fetcher, hash, target and
  *   restart, "busy" while an update runs, "version" for the running version unless
- *   `force`; the command layer names them on the wire); otherwise it answers at once and the update goes on by itself:
- *   downloading -> verifying -> applying -> rebooting, or failed from the first three.
+ *   `force`; the command layer names them on the wire); otherwise it answers at once
+ *   and the update goes on: downloading -> verifying -> applying -> rebooting, or failed.
  * - downloading: GET through the Fetcher. The response must be 200 and carry a
  *   Content-Length of 1..target.capacity, checked before target.begin(), so nothing is
  *   written for an image that cannot fit. Each chunk is hashed and written at once
- *   (synchronous, one chunk: telemetry and commands keep their turns). No event for
- *   `stallTimeout` ms fails the update.
+ *   (synchronous, one chunk: telemetry and commands keep their turns). The
+ *   DownloadWatchdog fails a download with no event for 30 s (E_STALL) and one whose
+ *   body has not arrived 60 s + its size at 1 KB/s after the response (E_DEADLINE).
+ * - cancel() is ota.cancel: a download fails with E_CANCELLED; refused "busy" while
+ *   rebooting into an installed image, "idle" when no update runs.
  * - verifying: the SHA-256 of exactly the received bytes must equal the expected one;
  *   only then applying: target.complete(). Then rebooting is published and restart("ota")
  *   follows REBOOT_DELAY ms later (up to REBOOT_WAIT while progress still waits for the
@@ -28,10 +31,12 @@
 
 import type { Download, Fetcher, Hash, Log, Session, TimerHandle, Timers, UpdateTarget } from "./ports";
 import { Outbox } from "./outbox";
-import { OtaReason, type OtaRequest } from "./ota-request";
+import { OtaReason, OtaRefusal, OtaRefused, type OtaRequest } from "./ota-request";
+import { DownloadWatchdog, type OtaLimits } from "./download-watchdog";
 
-export { OtaReason } from "./ota-request";
+export { OtaReason, OtaRefusal, OtaRefused } from "./ota-request";
 export type { OtaRequest } from "./ota-request";
+export { DEADLINE_BASE, MIN_RATE, STALL_TIMEOUT, type OtaLimits } from "./download-watchdog";
 
 export enum OtaState {
 	Idle = "idle",
@@ -42,23 +47,11 @@ export enum OtaState {
 	Failed = "failed",
 }
 
-/** Why start() refused an update. */
-export enum OtaRefusal {
-	Unavailable = "unavailable",	// no fetcher, hash, target or restart on this platform
-	Busy = "busy",					// an update is under way
-	Version = "version",			// the version already running, without force
-}
-
-export class OtaRefused extends Error {
-	constructor(readonly refusal: OtaRefusal, message: string) {
-		super(message);
-	}
-}
-
 /** start()'s answer: the update is under way. */
 export type OtaStarted = { state: OtaState; version: string };
+/** cancel()'s answer: the download ended, failed with E_CANCELLED. */
+export type OtaCancelled = { state: OtaState; version: string | null; received: number };
 
-export const STALL_TIMEOUT = 30_000;	// ms without any download event
 export const REBOOT_DELAY = 500;		// ms between rebooting and the restart
 export const REBOOT_WAIT = 5_000;		// ms the restart waits at most for progress still queued
 const WAITING = 6;						// state changes kept while the socket is full
@@ -75,7 +68,8 @@ export interface OtaOptions {
 	timers: Timers;
 	log: Log;
 	onSendFailed(detail: string): void;
-	stallTimeout?: number;
+	/** Shorter limits for tests (download-watchdog.ts has the defaults). */
+	limits?: Partial<OtaLimits>;
 }
 
 export class Ota {
@@ -88,11 +82,17 @@ export class Ota {
 	#received = 0;
 	#tenth = 0;
 	#installed: string | undefined;
-	#timer: TimerHandle | undefined;	// the stall timer, then the reboot timer
+	#reboot: TimerHandle | undefined;
+	readonly #watchdog: DownloadWatchdog;
 	readonly #o: OtaOptions;
 
 	constructor(options: OtaOptions) {
 		this.#o = options;
+		this.#watchdog = new DownloadWatchdog({
+			timers: options.timers, limits: options.limits,
+			received: () => this.#received,
+			onExpired: (reason, message) => this.#fail(reason, message),
+		});
 		this.outbox = new Outbox({ timers: options.timers, log: options.log, capacity: WAITING, onSendFailed: options.onSendFailed });
 	}
 
@@ -122,7 +122,7 @@ export class Ota {
 		this.#hash = createHash();
 		this.#enter(OtaState.Downloading);
 		log(`ota: ${firmwareVersion} -> ${request.version} from ${request.url}`);
-		this.#armStall();
+		this.#watchdog.activity();
 		const events = {
 			onResponse: (status: number, length: number | undefined) => { if (this.#current(download)) this.#response(status, length); },
 			onData: (chunk: ArrayBuffer) => { if (this.#current(download)) this.#data(chunk); },
@@ -140,12 +140,30 @@ export class Ota {
 		return { state: this.#state, version: request.version };
 	}
 
+	/** The ota.cancel command: ends a running download, nothing becomes bootable. */
+	cancel(): OtaCancelled {
+		if (!this.available)
+			throw new OtaRefused(OtaRefusal.Unavailable, "ota is not available on this platform");
+		if (this.#state === OtaState.Rebooting)
+			throw new OtaRefused(OtaRefusal.Busy, `the update to ${this.#installed} is installed; the device is rebooting`);
+		if (this.#state !== OtaState.Downloading)
+			throw new OtaRefused(OtaRefusal.Idle, "no update is running");
+		const received = this.#received;
+		this.#fail(OtaReason.Cancelled, `cancelled by command after ${received} bytes`);
+		return { state: this.#state, version: this.#request?.version ?? null, received };
+	}
+
 	/** The device stops: a running download is abandoned (nothing becomes bootable). */
 	stop(): void {
 		if (this.#state === OtaState.Downloading)
 			this.#fail(OtaReason.Aborted, "the device stopped during the download");
-		this.#o.timers.clear(this.#timer);
-		this.#timer = undefined;
+		this.#clearTimers();
+	}
+
+	#clearTimers(): void {
+		this.#watchdog.stop();
+		this.#o.timers.clear(this.#reboot);
+		this.#reboot = undefined;
 	}
 
 	#current(download: Download | undefined): boolean {
@@ -153,7 +171,7 @@ export class Ota {
 	}
 
 	#response(status: number, length: number | undefined): void {
-		this.#armStall();
+		this.#watchdog.activity();
 		const capacity = this.#o.target!.capacity;
 		if (status !== 200)
 			return this.#fail(OtaReason.Http, `HTTP status ${status}`);
@@ -166,11 +184,12 @@ export class Ota {
 		this.#total = length;
 		if (!this.#target(() => this.#o.target!.begin(length)))
 			return;
+		this.#watchdog.response(length);
 		this.#report(false);
 	}
 
 	#data(chunk: ArrayBuffer): void {
-		this.#armStall();
+		this.#watchdog.activity();
 		const total = this.#total;
 		if (total === undefined)
 			return this.#fail(OtaReason.Internal, "data before the response");
@@ -194,8 +213,7 @@ export class Ota {
 
 	#done(): void {
 		this.#download = undefined;	// the fetcher is finished: nothing to cancel
-		this.#o.timers.clear(this.#timer);
-		this.#timer = undefined;
+		this.#clearTimers();
 		const total = this.#total;
 		if (total === undefined || this.#received < total)
 			return this.#fail(OtaReason.Truncated, `the transfer ended after ${this.#received} of ${total ?? "?"} bytes`);
@@ -227,8 +245,8 @@ export class Ota {
 
 	/** Restarts once the queued progress left, or `budget` ms from now at the latest. */
 	#rebootAfter(delay: number, budget: number): void {
-		this.#timer = this.#o.timers.set(() => {
-			this.#timer = undefined;
+		this.#reboot = this.#o.timers.set(() => {
+			this.#reboot = undefined;
 			if (this.outbox.waiting > 0 && budget > delay)
 				return this.#rebootAfter(Math.min(delay, budget - delay), budget - delay);
 			this.#o.log(`ota: restarting into ${this.#installed}`);
@@ -248,20 +266,10 @@ export class Ota {
 		}
 	}
 
-	#armStall(): void {
-		const { timers } = this.#o;
-		const ms = this.#o.stallTimeout ?? STALL_TIMEOUT;
-		timers.clear(this.#timer);
-		this.#timer = timers.set(() => {
-			this.#timer = undefined;
-			this.#fail(OtaReason.Stall, `no data for ${ms} ms after ${this.#received} bytes`);
-		}, ms);
-	}
 
 	#fail(reason: OtaReason, message: string): void {
-		const { timers, target, log } = this.#o;
-		timers.clear(this.#timer);
-		this.#timer = undefined;
+		const { target, log } = this.#o;
+		this.#clearTimers();
 		const download = this.#download;
 		this.#download = undefined;
 		try { download?.cancel(); } catch (error) { log(`ota: cancelling the download failed: ${error}`); }

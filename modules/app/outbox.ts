@@ -2,14 +2,16 @@
  * Outbox: the small, bounded buffer between the command side and a socket that may be
  * momentarily full.
  *
- * - push(): a message that must not be lost to a full socket (a command result). At
- *   most `capacity` wait; one more drops the oldest waiting result, counted in
- *   `dropped` and logged.
+ * - push(): a message that must not be lost to a full socket (a command result, an
+ *   update's state change). At most `capacity` wait; one more drops the oldest waiting
+ *   one, counted in `dropped` and logged (the command channel never lets it come to
+ *   that: it checks `results` first, see command-channel.ts).
  * - put(): a latest-wins message (retained state, a marker): a newer one for the same
  *   topic replaces the waiting one in place, so it never costs more than one slot.
  * - Messages leave in order. A publish that returns false (socket full) is retried
  *   RETRY ms later; one that throws ends the session through onSendFailed, and what is
- *   still waiting goes out on the next session.
+ *   still waiting goes out on the next session. onSent (optional) is called after a
+ *   flush that sent something, never from inside push() or put().
  * Limits: only what is waiting is bounded; a message handed to the socket is gone
  * (QoS 0): a result written just before the connection dies may never arrive.
  */
@@ -21,6 +23,8 @@ export interface OutboxOptions {
 	log: Log;
 	capacity: number;
 	onSendFailed(detail: string): void;
+	/** Messages left: there may be room now. */
+	onSent?(): void;
 }
 
 interface Message {
@@ -45,10 +49,12 @@ export class Outbox {
 
 	get dropped(): number { return this.#dropped; }
 	get waiting(): number { return this.#waiting.length; }
+	/** push()ed messages waiting (latest-wins ones do not count against `capacity`). */
+	get results(): number { return this.#waiting.filter(message => !message.latest).length; }
 
 	attach(session: Session): void {
 		this.#session = session;
-		this.#flush();
+		this.#flushAndTell();
 	}
 
 	detach(): void {
@@ -58,8 +64,7 @@ export class Outbox {
 	}
 
 	push(topic: string, payload: string): void {
-		const results = this.#waiting.filter(message => !message.latest).length;
-		if (results >= this.#o.capacity) {
+		if (this.results >= this.#o.capacity) {
 			const oldest = this.#waiting.findIndex(message => !message.latest);
 			this.#waiting.splice(oldest, 1);
 			this.#dropped++;
@@ -79,6 +84,13 @@ export class Outbox {
 		this.#flush();
 	}
 
+	#flushAndTell(): void {
+		const before = this.#waiting.length;
+		this.#flush();
+		if (this.#waiting.length < before)
+			this.#o.onSent?.();
+	}
+
 	#flush(): void {
 		const session = this.#session;
 		if (!session || this.#retry !== undefined)
@@ -89,7 +101,7 @@ export class Outbox {
 				if (!session.publish(topic, payload, retain)) {
 					this.#retry = this.#o.timers.set(() => {
 						this.#retry = undefined;
-						this.#flush();
+						this.#flushAndTell();
 					}, RETRY);
 					return;
 				}

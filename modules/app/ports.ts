@@ -9,6 +9,12 @@
  * - Payloads are strings: the core only ever sends and receives JSON text.
  */
 
+/**
+ * What a transport hands on for a payload that is not valid UTF-8: XS's
+ * String.fromArrayBuffer throws on it, and no JSON parser accepts this (E_PARSE).
+ */
+export const NOT_UTF8 = "\uFFFD";
+
 /** An opaque handle from Timers.set / Timers.repeat. */
 export type TimerHandle = unknown;
 
@@ -67,7 +73,7 @@ export interface SessionEvents {
 	/** CONNACK accepted: the session may publish and subscribe. */
 	onReady(): void;
 	/**
-	 * One incoming message. `retained` is true when the packet carried the RETAIN flag
+	 * One incoming message (a payload that is not UTF-8 arrives as NOT_UTF8). `retained` is true when the packet carried the RETAIN flag
 	 * (sent because of a new subscription); undefined where the client cannot tell (the
 	 * SDK's mqtt client on XS). The core never executes a retained command.
 	 */

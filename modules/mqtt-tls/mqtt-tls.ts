@@ -7,7 +7,7 @@
  *   the session options.
  * - publish() returns false, writing nothing, when the socket's send buffer cannot
  *   take the whole message now (securesocket would otherwise throw half-way), and
- *   throws for a message larger than one TLS write can ever carry.
+ *   throws for a message larger than one TLS write can ever carry (app/limits).
  * - onClose gets the client's own failure text ("socket error -2", "read time out",
  *   "server rejected mqtt request with code 5") when it gave one.
  * - Sockets come from tls-socket (closed ones linger: a simulator socket bug).
@@ -17,7 +17,8 @@
 import Client from "mqtt";
 import { TLS_1_2, lingeringSecureSocket } from "tls-socket";
 import Resource from "Resource";
-import type { Session, SessionEvents, SessionOptions, Transport } from "app/ports";
+import { NOT_UTF8, type Session, type SessionEvents, type SessionOptions, type Transport } from "app/ports";
+import { MAX_WRITE, PUBLISH_OVERHEAD } from "app/limits";
 
 export interface TlsOptions {
 	host: string;
@@ -27,9 +28,6 @@ export interface TlsOptions {
 	clientKey?: string;
 }
 
-// securesocket refuses a write larger than the free send buffer less 128 bytes of
-// TLS overhead; about 900 bytes of plaintext is the most one write carries.
-const MAX_MESSAGE = 850;	// bytes, MQTT header included
 
 class TrackedClient extends Client {
 	failure = "";
@@ -73,7 +71,7 @@ export function createTransport(options: TlsOptions): Transport {
 			client.onMessage = (topic, body) => {
 				let text: string;
 				try { text = String.fromArrayBuffer(body); }
-				catch { text = "\uFFFD"; }	// not UTF-8: hand on something no parser accepts
+				catch { text = NOT_UTF8; }	// String.fromArrayBuffer throws on bytes that are not UTF-8
 				events.onMessage(topic, text);
 			};
 			client.onClose = () => {
@@ -87,9 +85,9 @@ export function createTransport(options: TlsOptions): Transport {
 					const socket = client.ws;
 					if (!open || !socket)
 						throw new Error("session closed");
-					const size = ArrayBuffer.fromString(topic).byteLength + ArrayBuffer.fromString(payload).byteLength + 5;
-					if (size > MAX_MESSAGE)
-						throw new Error(`message of ${size} bytes exceeds one TLS write (${MAX_MESSAGE})`);
+					const size = ArrayBuffer.fromString(topic).byteLength + ArrayBuffer.fromString(payload).byteLength + PUBLISH_OVERHEAD;
+					if (size > MAX_WRITE)
+						throw new Error(`message of ${size} bytes exceeds one TLS write (${MAX_WRITE})`);
 					if (socket.write() < size)
 						return false;
 					client.publish(topic, payload, { retain });

@@ -5,10 +5,13 @@
  *   only the bundled root CA (the same resource as MQTT) and checking the server name;
  *   TLS 1.2 minimum. Chunks are handed on as they arrive, never collected.
  * - A connection that ends before Content-Length bytes is an error (the SDK client
- *   reports it as one); exactly one of onDone/onError ends a download, and nothing
+ *   reports it as one); bytes waiting after Content-Length are handed on (the core
+ *   fails them as E_LENGTH); exactly one of onDone/onError ends a download, and nothing
  *   follows cancel().
+ * Limits: surplus bytes that arrive after the client already finished the body are
+ * not seen (the body is complete; its hash decides).
  * - createHash() is SHA-256 from the SDK's `crypt` Digest.
- * Limits: GET only, no redirects (an update URL must point at the image itself).
+ *   GET only, no redirects (an update URL must point at the image itself).
  */
 
 import { Request } from "http";
@@ -29,6 +32,7 @@ export function createFetcher(caCert: string): Fetcher {
 				throw new Error(`not an https URL: ${url}`);
 			let status = 0;
 			let length: number | undefined;
+			let received = 0;	// body bytes handed on
 			let ended = false;
 			const end = (finish: () => void) => {
 				if (ended)
@@ -58,8 +62,18 @@ export function createFetcher(caCert: string): Fetcher {
 					events.onResponse(status, Number.isFinite(length) ? length : undefined);
 				else if (message === Request.responseFragment) {
 					const chunk = request.read(ArrayBuffer, Number(value));
-					if (chunk)
+					if (chunk) {
+						received += chunk.byteLength;
 						events.onData(chunk);
+					}
+					// The SDK client stops at Content-Length and would report the rest as a
+					// clean end: bytes still waiting after the whole body are handed on, so
+					// the core fails them (E_LENGTH) instead of installing a silent mismatch.
+					if (!ended && length !== undefined && received >= length && request.read() > 0) {
+						const surplus = request.read(ArrayBuffer);
+						if (surplus)
+							events.onData(surplus);
+					}
 				}
 				else if (message === Request.responseComplete)
 					end(() => events.onDone());

@@ -124,4 +124,17 @@ describe("commands", () => {
 		assert.equal(typeof status.heap, "number");
 		assert.equal(status.rssi, null);
 	});
+
+	it("payloads that are not UTF-8 are E_PARSE, as on the device, and never executed", async () => {
+		const history = node.pins.history.length;
+		const from = operator.on(RESULT).length;
+		const binary = Buffer.alloc(400, 0xff);	// Node alone would make 1,200 bytes of U+FFFD of it: E_TOO_LARGE
+		const badId = Buffer.concat([Buffer.from("{\"id\":\"x"), Buffer.of(0xc3), Buffer.from("\",\"op\":\"gpio.toggle\",\"pin\":\"led\"}")]);
+		await operator.publish(CMD, binary);
+		await operator.publish(CMD, badId);
+		await waitFor("two answers", () => operator.on(RESULT).length >= from + 2, 5_000);
+		const answers = operator.on(RESULT).slice(from).map(message => parse(message.payload) as Result);
+		assert.deepEqual(answers.map(answer => [answer.id, answer.error?.code]), [[null, "E_PARSE"], [null, "E_PARSE"]]);
+		assert.equal(node.pins.history.length, history, "nothing was toggled");
+	});
 });

@@ -16,6 +16,12 @@ describe("config validation", () => {
 	generatePki(pkiDir);
 	after(() => rmSync(pkiDir, { recursive: true, force: true }));
 
+	it("refuses topic prefixes the broker would not serve, before connecting (a 70,000-byte one crashed Node)", () => {
+		for (const topicPrefix of ["$SYS/fleet", "home\u0007", "p".repeat(70_000)])
+			assert.throws(() => createNodeDevice({ config: { mqttHost: "localhost", deviceId: "n1", topicPrefix }, certsDir: pkiDir, log: { print: false } }),
+				/invalid config[\s\S]*^- topicPrefix:/m, JSON.stringify(topicPrefix.slice(0, 20)));
+	});
+
 	it("throws listing every problem of a bad config", () => {
 		const bad = {
 			mqttHost: "bad host!",

@@ -7,7 +7,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadConfig } from "../../modules/app/config";
 import { Device } from "../../modules/app/device";
-import { Gate, SETTLE_RETRY } from "../../modules/app/command-channel";
+import { Gate, REFUSED_BUDGET, SETTLE_RETRY } from "../../modules/app/command-channel";
+import { MAX_ID } from "../../modules/app/command-parse";
 import { RETRY } from "../../modules/app/outbox";
 import { State } from "../../modules/app/connection";
 import { FakePins, FakeSession, FakeSystem, FakeTime, FakeTransport, FakeNetwork, MemoryStorage, ScriptedSensor, recordingLog, scriptedRandom } from "./support/fakes";
@@ -143,20 +144,48 @@ test("outbox: a result refused by a full socket is retried on a later turn, not 
 	assert.deepEqual(results(session).map(result => result.id), ["a", "b"]);
 });
 
-test("outbox: beyond 8 waiting results the oldest is dropped and counted", () => {
-	const { device, time, transport } = online();
+test("outbox: beyond 8 waiting results commands are refused with E_BUSY, not executed, and every one is answered once", () => {
+	const { device, time, transport, pins } = online();
 	const session = transport.last;
 	session.message(SYNC, "cmd:7:1");
 	let full = true;
 	session.onPublish = topic => (topic === RESULT && full ? "full" : "ok");
 	for (let i = 1; i <= 11; i++)
-		session.message(COMMAND, JSON.stringify({ id: i, op: "gpio.get" }));
+		session.message(COMMAND, JSON.stringify({ id: i, op: "gpio.toggle", pin: "led" }));
+	assert.equal(pins.writes.length, 8, "only the commands whose answers fit ran");
+	assert.equal(device.channel.refused, 3);
 	full = false;
 	time.advance(RETRY);
-	assert.deepEqual(results(session).map(result => result.id), [4, 5, 6, 7, 8, 9, 10, 11]);
-	assert.equal(device.channel.outbox.dropped, 3);
+	const answers = results(session);
+	assert.deepEqual(answers.map(result => result.id), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+	assert.deepEqual(answers.slice(8).map(result => result.error.code), ["E_BUSY", "E_BUSY", "E_BUSY"]);
+	assert.equal(device.channel.outbox.dropped, 0);
+	assert.equal(device.channel.refused, 0);
 	session.message(COMMAND, "{\"id\":\"s\",\"op\":\"status\"}");
-	assert.equal(results(session).at(-1).resultsDropped, 3);
+	assert.equal(results(session).at(-1).commandsDropped, 0);
+	assert.equal(results(session).at(-1).ok, true, "executed again once the refusals left");
+});
+
+test("outbox: past the refusal budget a command is neither executed nor answered, and counted", () => {
+	const { device, time, transport, pins } = online();
+	const session = transport.last;
+	session.message(SYNC, "cmd:7:1");
+	let full = true;
+	session.onPublish = topic => (topic === RESULT && full ? "full" : "ok");
+	const id = (i: number) => `${i}`.padStart(MAX_ID, "x");
+	const count = 8 + Math.floor(REFUSED_BUDGET / (MAX_ID + 16)) + 5;
+	for (let i = 0; i < count; i++)
+		session.message(COMMAND, JSON.stringify({ id: id(i), op: "gpio.toggle", pin: "led" }));
+	assert.equal(pins.writes.length, 8);
+	assert.equal(device.channel.dropped, 5);
+	full = false;
+	time.advance(RETRY * 10);
+	const ids = results(session).map(result => result.id);
+	assert.equal(ids.length, count - 5, "everything kept was answered");
+	assert.equal(new Set(ids).size, ids.length, "each once");
+	session.message(COMMAND, "{\"id\":\"s\",\"op\":\"status\"}");
+	assert.equal(results(session).at(-1).commandsDropped, 5);
+	assert.equal(pins.writes.length, 8, "the dropped ones never ran");
 });
 
 test("outbox: a publish that throws ends the session; the waiting result goes out on the next", () => {

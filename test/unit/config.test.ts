@@ -1,6 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadConfig, type RawConfig } from "../../modules/app/config";
+import { MAX_TOPIC } from "../../modules/app/limits";
+import { longestTopic } from "../../modules/app/topics";
 
 const SIMULATOR = { defaultDeviceId: "esp32-a1b2c3", wifiRequired: false };
 const BOARD = { defaultDeviceId: "esp32-a1b2c3", wifiRequired: true };
@@ -87,6 +89,17 @@ const INVALID: [string, RawConfig, string][] = [
 	["topicPrefix with a leading slash", { topicPrefix: "/home" }, "\"/home\""],
 	["topicPrefix with a trailing slash", { topicPrefix: "home/" }, "\"home/\""],
 	["topicPrefix empty", { topicPrefix: "" }, "\"\""],
+	["topicPrefix with a control character", { topicPrefix: "home\u0001x" }, "U+0001"],
+	["topicPrefix with a newline", { topicPrefix: "home\nx" }, "U+000A"],
+	["topicPrefix with DEL", { topicPrefix: "home\u007f" }, "U+007F"],
+	["topicPrefix with a C1 control", { topicPrefix: "home\u0085" }, "U+0085"],
+	["topicPrefix with a lone surrogate", { topicPrefix: "home\ud800" }, "surrogate"],
+	["topicPrefix starting with $", { topicPrefix: "$SYS/x" }, "\"$SYS/x\""],
+	["topicPrefix a shared subscription", { topicPrefix: "$share/g" }, "$"],
+	["topicPrefix too long for one TLS write", { topicPrefix: "p".repeat(200) }, `${MAX_TOPIC}`],
+	["topicPrefix over 65,535 bytes", { topicPrefix: "p".repeat(70_000) }, "p".repeat(40)],
+	["deviceId starting with $", { deviceId: "$SYS" }, "\"$SYS\""],
+	["deviceId with a control character", { deviceId: "a\u0000b" }, "U+0000"],
 	["caCert not DER", { caCert: "ca.pem" }, "\"ca.pem\""],
 	["sensor unknown", { sensor: "thermo" }, "\"thermo\""],
 	["outputs pin out of range", { outputs: "led:49" }, "\"49\""],
@@ -101,6 +114,17 @@ const INVALID: [string, RawConfig, string][] = [
 	["inputs pin out of range", { inputs: "button:50" }, "\"50\""],
 	["outputs more than 16 pins", { outputs: Array.from({ length: 17 }, (_, i) => `o${i}:${i}`).join(",") }, "17"],
 ];
+
+test("config: the longest prefix that fits is accepted, one byte more is not (UTF-8 bytes counted)", () => {
+	const id = "x".repeat(64);
+	const fits = "p".repeat(MAX_TOPIC - longestTopic("", id));
+	assert.deepEqual(load({ deviceId: id, topicPrefix: fits }).errors, []);
+	assert.ok(onlyError({ deviceId: id, topicPrefix: fits.slice(1) + "é" }).startsWith("topicPrefix:"));
+});
+
+test("config: a prefix with non-ASCII letters and an emoji is accepted", () => {
+	assert.deepEqual(load({ topicPrefix: "häuser/🏠" }).errors, []);
+});
 
 for (const [name, raw, shown] of INVALID) {
 	const key = Object.keys(raw)[0];

@@ -65,7 +65,7 @@ function mosquittoConfig(options: BrokerOptions, port: number, work: string, dat
 		`cafile ${join(pki, "ca.pem")}`,
 		`certfile ${join(pki, `${certName}-chain.pem`)}`,
 		`keyfile ${join(pki, `${certName}.key`)}`,
-		"tls_version tlsv1.2",
+		`tls_version ${options.tlsVersion ?? "tlsv1.2"}`,
 		`require_certificate ${options.requireClientCert ? "true" : "false"}`,
 		"allow_anonymous true",
 		"persistence true",

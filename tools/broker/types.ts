@@ -11,6 +11,8 @@ export interface BrokerOptions {
 	/** Where mosquitto keeps its database (default: a temp dir removed by stop()). */
 	persistenceDir?: string;
 	requireClientCert?: boolean;
+	/** The lowest TLS version the listener accepts (default "tlsv1.2"; "tlsv1.3": a broker the device cannot use). */
+	tlsVersion?: "tlsv1.2" | "tlsv1.3";
 	/** "auto" (default) uses mosquitto when installed, else aedes. */
 	engine?: "auto" | "mosquitto" | "aedes";
 	/**

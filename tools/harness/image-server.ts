@@ -4,7 +4,9 @@
  * - Serves routes added with route(path, behaviour): "ok" (200 with Content-Length),
  *   "not-found" (404), "cut" (200 announcing the whole image, half of it sent, then
  *   the socket destroyed: no TLS close_notify), "no-length" (200, chunked, no
- *   Content-Length), "slow" (200, `chunk` bytes every `every` ms). Unknown paths 404.
+ *   Content-Length), "slow" (200, `chunk` bytes every `every` ms), "overlong" (200
+ *   announcing the body, then the body and `extra` bytes more, written raw to the
+ *   socket: Node's server would refuse to). Unknown paths 404.
  * - Certificates come from a PKI dir: `<cert>.key` and `<cert>-chain.pem` (the chain
  *   is sent, as the device's TLS stack needs); default "server" (SAN localhost and
  *   127.0.0.1); pass makeRogueServer(dir) for one the device must refuse.
@@ -20,7 +22,8 @@ import { LOOPBACK } from "../net";
 
 export type Behaviour =
 	| { kind: "ok" | "not-found" | "cut" | "no-length"; body: Buffer }
-	| { kind: "slow"; body: Buffer; chunk: number; every: number };
+	| { kind: "slow"; body: Buffer; chunk: number; every: number }
+	| { kind: "overlong"; body: Buffer; extra: number };
 
 export interface ImageServer {
 	port: number;
@@ -53,6 +56,12 @@ function send(response: ServerResponse, behaviour: Behaviour): void {
 			response.write(body.subarray(0, body.length >> 1), () => setTimeout(() => response.socket?.destroy(), 50));
 			return;
 		}
+		case "overlong": {
+			const socket = response.socket!;
+			socket.write(`HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n`);
+			socket.end(Buffer.concat([body, Buffer.alloc(behaviour.extra, 0x55)]));
+			return;
+		}
 		case "slow": {
 			response.writeHead(200, { ...type, "content-length": body.length });
 			let at = 0;
@@ -74,13 +83,14 @@ function send(response: ServerResponse, behaviour: Behaviour): void {
 	}
 }
 
-export function startImageServer(pkiDir: string, cert = "server"): Promise<ImageServer> {
+/** `tls13Only`: a server the device cannot use (it speaks TLS 1.2 at most). */
+export function startImageServer(pkiDir: string, cert = "server", options: { tls13Only?: boolean } = {}): Promise<ImageServer> {
 	const routes = new Map<string, Behaviour>();
 	const requests = new Map<string, number>();
 	const server: Server = createServer({
 		key: readFileSync(join(pkiDir, `${cert}.key`)),
 		cert: readFileSync(join(pkiDir, `${cert}-chain.pem`)),
-		minVersion: "TLSv1.2",
+		minVersion: options.tls13Only ? "TLSv1.3" : "TLSv1.2",
 	}, (request, response) => {
 		const path = (request.url ?? "/").split("?")[0];
 		requests.set(path, (requests.get(path) ?? 0) + 1);
