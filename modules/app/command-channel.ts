@@ -17,6 +17,12 @@
  *   nothing to execute and no id to answer.
  * - Every other payload gets exactly one result on the result topic, through the
  *   Outbox (bounded, retried when the socket is full).
+ * - Plain output commands (receivePlain): "ON"/"1" or "OFF"/"0" on an output's
+ *   `gpio/<name>/set` topic run as gpio.set through the same gate, validation and
+ *   state publishing, and are answered on the result topic like any command, with id
+ *   null (a plain payload carries none); any other payload is E_RANGE. One refused as
+ *   retained is also deleted at the broker (an empty retained message on its topic),
+ *   since the command-topic deletion does not reach it.
  * - State: `{"gpio":{...}}` retained on the state topic on every session and whenever
  *   the snapshot (read back from the pins) differs from what was last published.
  * Limits: a legitimate command that arrives in the few milliseconds between subscribing
@@ -27,7 +33,7 @@ import type { Log, Session, TimerHandle, Timers } from "./ports";
 import type { Topics } from "./topics";
 import type { Commands } from "./commands";
 import type { Gpio } from "./gpio";
-import { ErrorCode, errorResult } from "./command-result";
+import { ErrorCode, describe, errorResult, type CommandId } from "./command-result";
 import { parseCommand } from "./command-parse";
 import { Outbox } from "./outbox";
 
@@ -51,6 +57,8 @@ export interface CommandChannelOptions {
 
 export const SETTLE_RETRY = 2_000;	// ms before the settle marker is sent again
 const MARKER = /^cmd:(\d+):(\d+)$/;
+const RETAINED_MESSAGE = "retained command not executed; publish it again without retain";
+const PLAIN_LEVELS: Record<string, 0 | 1> = { ON: 1, OFF: 0, "1": 1, "0": 0 };
 
 export class CommandChannel {
 	#gate = Gate.Offline;
@@ -109,11 +117,32 @@ export class CommandChannel {
 		const { id, op, args, error } = parseCommand(payload);
 		let result: string;
 		if (retained || this.#gate !== Gate.Open)
-			result = errorResult(id, ErrorCode.Retained, "retained command not executed; publish it again without retain");
+			result = errorResult(id, ErrorCode.Retained, RETAINED_MESSAGE);
 		else if (error || op === undefined || args === undefined)
 			result = errorResult(id, error ? error.code : ErrorCode.Shape, error ? error.message : "not a command");
 		else
 			result = this.#o.commands.execute(id, op, args);
+		this.#answer(id, op, result);
+	}
+
+	/** A payload on the plain command topic `topic` of the output `pin`. */
+	receivePlain(pin: string, topic: string, payload: string, retained: boolean): void {
+		if (payload === "")
+			return;
+		const value = Object.hasOwn(PLAIN_LEVELS, payload) ? PLAIN_LEVELS[payload] : undefined;
+		let result: string;
+		if (retained || this.#gate !== Gate.Open) {
+			result = errorResult(null, ErrorCode.Retained, RETAINED_MESSAGE);
+			this.outbox.put(topic, "", true);
+		}
+		else if (value === undefined)
+			result = errorResult(null, ErrorCode.Range, `payload ${describe(payload)} on ${describe(pin)}'s set topic is not ON, OFF, 1 or 0`);
+		else
+			result = this.#o.commands.execute(null, "gpio.set", { op: "gpio.set", pin, value });
+		this.#answer(null, `gpio.set ${pin} (plain)`, result);
+	}
+
+	#answer(id: CommandId, op: string | undefined, result: string): void {
 		this.#o.log(`cmd: ${id === null ? "(no id)" : JSON.stringify(id)} ${op ?? "?"} -> ${result.length > 120 ? result.slice(0, 120) + "..." : result}`);
 		this.#answered++;
 		this.outbox.push(this.#o.topics.result, result);

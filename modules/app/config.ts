@@ -9,6 +9,9 @@
  * - Secrets (password, mqttPassword) are never echoed in messages.
  * - At most MAX_PINS outputs and inputs together: the retained state and the gpio.get
  *   answer list them all and must fit one TLS record on the device.
+ * - `haDiscovery` is a boolean (true/false, or "true"/"false"/"1"/"0" from mcconfig);
+ *   `haPrefix` is a topic prefix: 1..HA_PREFIX_MAX characters, no + or #, no leading $
+ *   (broker-internal topics), no control characters, no leading, trailing or double /.
  */
 
 import { describe as quote } from "./describe";
@@ -38,6 +41,8 @@ export interface Config {
 	backoffMin: number;		// ms
 	backoffMax: number;		// ms
 	queueSize: number;		// readings kept while offline
+	haDiscovery: boolean;	// publish Home Assistant device discovery
+	haPrefix: string;		// Home Assistant's discovery prefix
 }
 
 export type RawConfig = Record<string, unknown>;
@@ -61,6 +66,7 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const PIN_NAME_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
 const SENSORS: readonly SensorKind[] = ["simulated", "adc"];
 export const MAX_PINS = 16;
+export const HA_PREFIX_MAX = 64;	// characters
 
 class Reader {
 	readonly errors: string[] = [];
@@ -93,6 +99,18 @@ class Reader {
 			return fallback;
 		}
 		return number;
+	}
+
+	boolean(key: string, fallback: boolean): boolean {
+		const value = this.raw[key];
+		if (value === undefined || value === null || value === "")
+			return fallback;
+		if (value === true || value === "true" || value === 1 || value === "1")
+			return true;
+		if (value === false || value === "false" || value === 0 || value === "0")
+			return false;
+		this.errors.push(`${key}: expected true or false, got ${describe(value)}`);
+		return fallback;
 	}
 
 	pinMap(key: string): Record<string, number> {
@@ -153,6 +171,8 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		backoffMin: read.integer("backoffMin", 1_000, 100, 3_600_000, "ms"),
 		backoffMax: read.integer("backoffMax", 60_000, 100, 3_600_000, "ms"),
 		queueSize: read.integer("queueSize", 100, 1, 1_000, "readings"),
+		haDiscovery: read.boolean("haDiscovery", false),
+		haPrefix: read.string("haPrefix", "homeassistant"),
 	};
 
 	if (context.wifiRequired && !config.ssid)
@@ -165,6 +185,9 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		errors.push(`deviceId: ${describe(config.deviceId)} must be 1..64 of A-Z a-z 0-9 _ -`);
 	if (!config.topicPrefix || /[+#\u0000]/.test(config.topicPrefix) || config.topicPrefix.startsWith("/") || config.topicPrefix.endsWith("/"))
 		errors.push(`topicPrefix: ${describe(config.topicPrefix)} must be non-empty, without + # or a leading/trailing /`);
+	const haPrefixProblem = topicPrefixProblem(config.haPrefix, HA_PREFIX_MAX);
+	if (haPrefixProblem)
+		errors.push(`haPrefix: ${describe(config.haPrefix)} ${haPrefixProblem}`);
 	if (!config.caCert.endsWith(".der"))
 		errors.push(`caCert: ${describe(config.caCert)} must name a bundled DER certificate (*.der)`);
 	if (!config.clientCert !== !config.clientKey)
@@ -182,4 +205,19 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 	if (pins > MAX_PINS)
 		errors.push(`outputs: ${pins} outputs and inputs together, at most ${MAX_PINS}`);
 	return { config, errors };
+}
+
+/** Why `prefix` cannot start topics the device publishes or subscribes to, or undefined. */
+function topicPrefixProblem(prefix: string, max: number): string | undefined {
+	if (!prefix || prefix.length > max)
+		return `must be 1..${max} characters`;
+	if (/[+#]/.test(prefix))
+		return "must not contain the wildcards + or #";
+	if (prefix.startsWith("$"))
+		return "must not start with $ (reserved for broker topics)";
+	if (/[\u0000-\u001f\u007f]/.test(prefix))
+		return "must not contain control characters";
+	if (prefix.startsWith("/") || prefix.endsWith("/") || prefix.includes("//"))
+		return "must not have a leading, trailing or doubled /";
+	return undefined;
 }
