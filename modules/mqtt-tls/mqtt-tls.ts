@@ -6,8 +6,12 @@
  * - Mutual TLS when `clientCert`/`clientKey` name DER resources; user/password from
  *   the session options.
  * - publish() returns false, writing nothing, when the socket's send buffer cannot
- *   take the whole message now (securesocket would otherwise throw half-way), and
- *   throws for a message larger than one TLS write can ever carry.
+ *   take the message (or, for a large one, its first piece) now: securesocket would
+ *   otherwise throw half-way. A message larger than one write (WRITE_MAX, a Home
+ *   Assistant discovery message) is written as several TLS records back to back in
+ *   the same turn, so nothing else reaches the socket in between; if the buffer fills
+ *   between two pieces the stream holds half a packet, so publish() throws and the
+ *   session ends. Messages over MAX_MESSAGE are refused (thrown).
  * - onClose gets the client's own failure text ("socket error -2", "read time out",
  *   "server rejected mqtt request with code 5") when it gave one.
  * - Sockets come from tls-socket (closed ones linger: a simulator socket bug).
@@ -28,8 +32,12 @@ export interface TlsOptions {
 }
 
 // securesocket refuses a write larger than the free send buffer less 128 bytes of
-// TLS overhead; about 900 bytes of plaintext is the most one write carries.
-const MAX_MESSAGE = 850;	// bytes, MQTT header included
+// TLS overhead; on the simulator (a 1 KB socket buffer, flushed by each write) about
+// 900 bytes of plaintext is the most one write carries. On ESP32 the buffer is lwIP's
+// 8 KB TCP send buffer, drained only as the broker acknowledges.
+const WRITE_MAX = 850;		// bytes per write, MQTT header included
+const MAX_MESSAGE = 7_168;	// bytes: the largest message written at all (in pieces)
+const PUBLISH = 0x30;		// MQTT PUBLISH, QoS 0
 const TLS_1_2 = 0x0303;
 
 class TrackedClient extends Client {
@@ -88,12 +96,20 @@ export function createTransport(options: TlsOptions): Transport {
 					const socket = client.ws;
 					if (!open || !socket)
 						throw new Error("session closed");
-					const size = ArrayBuffer.fromString(topic).byteLength + ArrayBuffer.fromString(payload).byteLength + 5;
+					const name = ArrayBuffer.fromString(topic);
+					const body = ArrayBuffer.fromString(payload);
+					const size = name.byteLength + body.byteLength + 5;
 					if (size > MAX_MESSAGE)
-						throw new Error(`message of ${size} bytes exceeds one TLS write (${MAX_MESSAGE})`);
-					if (socket.write() < size)
+						throw new Error(`message of ${size} bytes exceeds ${MAX_MESSAGE}`);
+					if (size <= WRITE_MAX) {
+						if (socket.write() < size)
+							return false;
+						client.publish(topic, payload, { retain });
+						return true;
+					}
+					if (socket.write() < WRITE_MAX)
 						return false;
-					client.publish(topic, payload, { retain });
+					writeInPieces(socket, header(name, body.byteLength, retain), body);
 					return true;
 				},
 				subscribe(topic: string): void {
@@ -106,4 +122,33 @@ export function createTransport(options: TlsOptions): Transport {
 			};
 		},
 	};
+}
+
+/** PUBLISH fixed header, remaining length and topic: everything before the payload. */
+function header(topic: ArrayBuffer, payloadLength: number, retain: boolean): Uint8Array {
+	let remaining = 2 + topic.byteLength + payloadLength;
+	const bytes = [PUBLISH | (retain ? 1 : 0)];
+	do {
+		const digit = remaining & 0x7f;
+		remaining >>>= 7;
+		bytes.push(remaining ? digit | 0x80 : digit);
+	} while (remaining);
+	bytes.push(topic.byteLength >> 8, topic.byteLength & 0xff);
+	const head = new Uint8Array(bytes.length + topic.byteLength);
+	head.set(bytes);
+	head.set(new Uint8Array(topic), bytes.length);
+	return head;
+}
+
+/** Writes head + body as consecutive writes of at most WRITE_MAX bytes; throws if one does not fit. */
+function writeInPieces(socket: { write(...data: unknown[]): number }, head: Uint8Array, body: ArrayBuffer): void {
+	let offset = Math.max(0, Math.min(body.byteLength, WRITE_MAX - head.byteLength));
+	socket.write(head, new Uint8Array(body, 0, offset));	// fits: the caller checked WRITE_MAX
+	while (offset < body.byteLength) {
+		const length = Math.min(WRITE_MAX, body.byteLength - offset);
+		if (socket.write() < length)
+			throw new Error(`socket full after ${offset} of ${body.byteLength} bytes of one message`);
+		socket.write(new Uint8Array(body, offset, length));
+		offset += length;
+	}
 }
