@@ -24,6 +24,7 @@ import type { Log, Sensor, Session, TimerHandle, Timers } from "./ports";
 import type { Config } from "./config";
 import type { Topics } from "./topics";
 import { buildDiscovery, haStatusTopic } from "./ha-discovery";
+import { utf8Length } from "./command-result";
 import { Outbox } from "./outbox";
 
 export interface HomeAssistantOptions {
@@ -93,7 +94,7 @@ export class HomeAssistant {
 		for (const reason of skipped)
 			this.#o.log(`ha: left out ${reason}`);
 		this.#published++;
-		this.#o.log(`ha: discovery on ${topic} (${payload.length} characters)`);
+		this.#o.log(`ha: discovery on ${topic} (${utf8Length(payload)} bytes)`);
 		this.#outbox.put(topic, payload, true);
 	}
 }

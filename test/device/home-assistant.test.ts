@@ -1,8 +1,9 @@
 /*
- * Home Assistant discovery in the Linux simulator: the discovery message (larger than
- * one TLS write, so mqtt-tls writes it in pieces) arrives whole and retained, the `led`
- * switch works through its command topic, and "online" on homeassistant/status brings
- * it again. Skipped where no Moddable SDK is installed.
+ * Home Assistant discovery in the Linux simulator, in the largest config (16 pins with
+ * 16-character names, a 64-character id): the discovery message, about 6 KB and so
+ * written by mqtt-tls in pieces of one TLS write each, arrives whole and retained; the
+ * `led` switch works through its command topic; "online" on homeassistant/status
+ * brings the message again. Skipped where no Moddable SDK is installed.
  */
 
 import assert from "node:assert/strict";
@@ -12,7 +13,10 @@ import { waitFor } from "../support/wait";
 import { parse, type Received, type Watcher } from "../support/watcher";
 import { DeviceFixture, sdkSkip } from "./support";
 
-const ID = "sim-ha";
+const ID = "sim-ha-".padEnd(64, "x");
+const NAME = (kind: string, n: number) => `${kind}_number_${String(n).padStart(2, "0")}`.padEnd(16, "_");	// 16 characters
+const OUTPUTS = ["led:2", ...Array.from({ length: 7 }, (_, i) => `${NAME("output", i)}:${i + 3}`)].join(",");
+const INPUTS = Array.from({ length: 8 }, (_, i) => `${NAME("input", i)}:${i + 20}`).join(",");
 const CONFIG = `homeassistant/device/${ID}/config`;
 
 interface Discovery {
@@ -30,7 +34,7 @@ describe("simulator: home assistant discovery", () => {
 			return;
 		fixture = new DeviceFixture();
 		const broker = await fixture.broker();
-		const library = await fixture.build(broker.port, ID, { outputs: "led:2", haDiscovery: "true" });
+		const library = await fixture.build(broker.port, ID, { outputs: OUTPUTS, inputs: INPUTS, haDiscovery: "true" });
 		watcher = await fixture.watcher({ port: broker.port, topics: [`devices/${ID}/#`, "homeassistant/#"] });
 		fixture.simulate(library);
 		await watcher.waitFor(CONFIG, () => true, 60_000);
@@ -43,9 +47,11 @@ describe("simulator: home assistant discovery", () => {
 
 	it("publishes the discovery message whole and retained", { skip: sdkSkip }, () => {
 		assert.equal(retained.retain, true);
-		assert.ok(Buffer.byteLength(retained.payload) > 850, "larger than one TLS write");
+		assert.ok(Buffer.byteLength(retained.payload) > 5 * 850, `${Buffer.byteLength(retained.payload)} bytes: several TLS writes`);
 		const { cmps } = parse(retained.payload) as Discovery;
-		assert.deepEqual(Object.keys(cmps).sort(), ["gpio_led", "humidity", "restart", "temperature"]);
+		const kinds = Object.values(cmps).map(entry => entry.p);
+		assert.deepEqual([kinds.filter(p => p === "switch").length, kinds.filter(p => p === "binary_sensor").length], [8, 8]);
+		assert.deepEqual(Object.keys(cmps).filter(key => !key.startsWith("gpio_")), ["temperature", "humidity", "restart"]);
 	});
 
 	it("switches led through the switch's command topic", { skip: sdkSkip }, async () => {
