@@ -15,7 +15,11 @@
  * - onClose gets the client's own failure text ("socket error -2", "read time out",
  *   "server rejected mqtt request with code 5") when it gave one.
  * - Sockets come from tls-socket (closed ones linger: a simulator socket bug).
- * Limits: QoS 0 only; received messages carry no retain flag.
+ * Limits: QoS 0 only; received messages carry no retain flag. A message in pieces
+ * needs the simulator's socket, which sends each write at once, or on ESP32 room for
+ * the whole message in lwIP's send buffer (8 KB; the discovery message, at most about
+ * 6.5 KB, goes right after the birth, when it is nearly empty); this ESP32 path is
+ * generated and type-checked here, never run.
  */
 
 import Client from "mqtt";
