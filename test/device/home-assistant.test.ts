@@ -8,9 +8,9 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { renderTemplate } from "../support/ha-template";
-import { waitFor } from "../support/wait";
-import { parse, type Received, type Watcher } from "../support/watcher";
+import { renderTemplate } from "../../tools/harness/ha-template";
+import { waitFor } from "../../tools/harness/wait";
+import { parse, type Received, type Watcher } from "../../tools/harness/watcher";
 import { DeviceFixture, sdkSkip } from "./support";
 
 const ID = "sim-ha-".padEnd(64, "x");

@@ -1,10 +1,10 @@
 /*
- * The tests' stand-in for Home Assistant's template rendering (test/support/ha-template.ts).
+ * The tests' stand-in for Home Assistant's template rendering (tools/harness/ha-template.ts).
  */
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { renderTemplate } from "../support/ha-template";
+import { renderTemplate } from "../../tools/harness/ha-template";
 
 test("ha-template: paths with dots and indexes render like Jinja", () => {
 	const state = JSON.stringify({ gpio: { led: 1, items: 0 }, values: { t: 21.5 }, online: true });
