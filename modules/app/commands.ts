@@ -11,8 +11,8 @@
  *   Anything else they throw is answered as E_INTERNAL, so no command can stop the
  *   device.
  * - execute() returns the finished result payload (see command-result.ts).
- * - telemetry.interval persists the period in Storage key "interval" (read back at boot
- *   by the Device) before applying it. restart answers first and restarts RESTART_DELAY
+ * - telemetry.interval persists the period (settings.ts, read back at boot by the
+ *   Device) before applying it. restart answers first and restarts RESTART_DELAY
  *   ms later, so the answer can leave the socket.
  * - ota.start {url (https:, at most URL_MAX characters), sha256 (64 hex digits, any
  *   case, passed on lower case), version (1..32 of 0-9 A-Z a-z . + -), force?} is
@@ -24,6 +24,7 @@ import { CommandError, ErrorCode, describe, errorResult, okResult, type CommandI
 import type { CommandObject } from "./command-parse";
 import type { Gpio, Level } from "./gpio";
 import { HTTPS_URL, SHA256_HEX, URL_MAX, VERSION, type OtaRequest } from "./ota-request";
+import { INTERVAL_MAX, INTERVAL_MIN, storeInterval } from "./settings";
 
 export interface CommandsOptions {
 	gpio: Gpio;
@@ -56,10 +57,7 @@ interface Op {
 
 export const PULSE_MIN = 1;
 export const PULSE_MAX = 60_000;
-export const INTERVAL_MIN = 1_000;
-export const INTERVAL_MAX = 3_600_000;
 export const RESTART_DELAY = 500;	// ms between the answer and the restart
-export const INTERVAL_KEY = "interval";
 
 export class Commands {
 	readonly #ops = new Map<string, Op>();
@@ -108,9 +106,6 @@ export class Commands {
 		});
 	}
 
-	/** The op names, for documentation and tests. */
-	get ops(): string[] { return [...this.#ops.keys()]; }
-
 	/** Validates and runs one parsed command; returns its result payload. */
 	execute(id: CommandId, op: string, command: CommandObject): string {
 		try {
@@ -129,7 +124,7 @@ export class Commands {
 
 	#interval(ms: number): ResultFields {
 		// Persist first: an interval that is applied but lost at the next boot would surprise.
-		this.#o.storage.set(INTERVAL_KEY, ms);
+		storeInterval(this.#o.storage, ms);
 		this.#o.setInterval(ms);
 		return { interval: ms };
 	}

@@ -23,7 +23,7 @@
  */
 
 import Client from "mqtt";
-import { lingeringSecureSocket } from "tls-socket";
+import { TLS_1_2, lingeringSecureSocket } from "tls-socket";
 import Resource from "Resource";
 import type { Session, SessionEvents, SessionOptions, Transport } from "app/ports";
 
@@ -42,7 +42,6 @@ export interface TlsOptions {
 const WRITE_MAX = 850;		// bytes per write, MQTT header included
 const MAX_MESSAGE = 7_168;	// bytes: the largest message written at all (in pieces)
 const PUBLISH = 0x30;		// MQTT PUBLISH, QoS 0
-const TLS_1_2 = 0x0303;
 
 class TrackedClient extends Client {
 	failure = "";
