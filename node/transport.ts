@@ -10,8 +10,8 @@
  * - The constructor throws ClientIdentityError when the client certificate and key
  *   cannot be used together (a config problem); no transport error is ever thrown
  *   out of an event (a synchronous throw of tls.connect ends the session instead).
- * - As on the board: publish throws for a message larger than one TLS write
- *   (app/limits MAX_WRITE), and payloads are decoded as XS decodes them (device-text.ts:
+ * - As on the board: publish throws for a message larger than the XS transport writes
+ *   at all (app/limits MAX_MESSAGE; over MAX_WRITE it writes in pieces), and payloads are decoded as XS decodes them (device-text.ts:
  *   not UTF-8 arrives as NOT_UTF8, which the core answers E_PARSE).
  * - Session contract: publish returns false, writing nothing, while the socket's
  *   buffer is full (it asked for a drain); onReady once after CONNACK; onClose(detail) at most once, only
@@ -28,7 +28,7 @@ import { readFileSync } from "node:fs";
 import { createSecureContext, type TLSSocket } from "node:tls";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Session, SessionEvents, SessionOptions, Transport } from "../modules/app/ports";
-import { MAX_WRITE, publishSize } from "../modules/app/limits";
+import { MAX_MESSAGE, publishSize } from "../modules/app/limits";
 import { decodeAsDevice } from "./device-text";
 import { deviceTls } from "./device-tls";
 import { describeError } from "./errors";
@@ -120,8 +120,8 @@ class NodeSession implements Session {
 	publish(topic: string, payload: string, retain: boolean): boolean {
 		this.#requireConnected();
 		const size = publishSize(topic, payload);
-		if (size > MAX_WRITE)
-			throw new Error(`message of ${size} bytes exceeds one TLS write on the device (${MAX_WRITE})`);
+		if (size > MAX_MESSAGE)
+			throw new Error(`message of ${size} bytes exceeds what the device writes (${MAX_MESSAGE})`);
 		// A socket that asked for a drain is full: write nothing, the core retries later.
 		if (this.#client.stream.writableNeedDrain)
 			return false;

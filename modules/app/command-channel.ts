@@ -23,6 +23,12 @@
  *   the outbox has room for the refusal. Past that budget a command is neither
  *   executed nor answered, counted in `dropped` and logged. So a burst is answered
  *   in full, every id once, and never runs a command whose answer is lost.
+ * - Plain output commands (receivePlain): "ON"/"1" or "OFF"/"0" on an output's
+ *   `gpio/<name>/set` topic run as gpio.set through the same gate, intake limit,
+ *   validation and state publishing, and are answered on the result topic like any
+ *   command, with id null (a plain payload carries none); any other payload is
+ *   E_RANGE. One refused as retained is also deleted at the broker (an empty retained
+ *   message on its topic), since the command-topic deletion does not reach it.
  * - State: `{"gpio":{...}}` retained on the state topic on every session and whenever
  *   the snapshot (read back from the pins) differs from what was last published.
  * Limits: a legitimate command that arrives in the few milliseconds between subscribing
@@ -33,7 +39,7 @@ import type { Log, Session, TimerHandle, Timers } from "./ports";
 import type { Topics } from "./topics";
 import type { Commands } from "./commands";
 import type { Gpio } from "./gpio";
-import { ErrorCode, errorResult, type CommandId } from "./command-result";
+import { ErrorCode, describe, errorResult, type CommandId } from "./command-result";
 import { parseCommand } from "./command-parse";
 import { Outbox } from "./outbox";
 
@@ -60,6 +66,8 @@ export const REFUSED_BUDGET = 4_096;	// characters of refused ids kept for their
 const REFUSED_OVERHEAD = 16;			// per kept id, for the list slot (an XS slot is 16 bytes)
 const BUSY_MESSAGE = "too many results waiting for the socket; not executed, send it again";
 const MARKER = /^cmd:(\d+):(\d+)$/;
+const RETAINED_MESSAGE = "retained command not executed; publish it again without retain";
+const PLAIN_LEVELS: Record<string, 0 | 1> = { ON: 1, OFF: 0, "1": 1, "0": 0 };
 
 export class CommandChannel {
 	#gate = Gate.Offline;
@@ -128,11 +136,34 @@ export class CommandChannel {
 			return this.#refuse(id, op);
 		let result: string;
 		if (retained || this.#gate !== Gate.Open)
-			result = errorResult(id, ErrorCode.Retained, "retained command not executed; publish it again without retain");
+			result = errorResult(id, ErrorCode.Retained, RETAINED_MESSAGE);
 		else if (error || op === undefined || args === undefined)
 			result = errorResult(id, error ? error.code : ErrorCode.Shape, error ? error.message : "not a command");
 		else
 			result = this.#o.commands.execute(id, op, args);
+		this.#answer(id, op, result);
+	}
+
+	/** A payload on the plain command topic `topic` of the output `pin`. */
+	receivePlain(pin: string, topic: string, payload: string, retained: boolean): void {
+		if (payload === "")
+			return;
+		if (this.#refused.length > 0 || this.outbox.results >= this.#o.capacity)
+			return this.#refuse(null, "gpio.set");
+		const value = Object.hasOwn(PLAIN_LEVELS, payload) ? PLAIN_LEVELS[payload] : undefined;
+		let result: string;
+		if (retained || this.#gate !== Gate.Open) {
+			result = errorResult(null, ErrorCode.Retained, RETAINED_MESSAGE);
+			this.outbox.put(topic, "", true);
+		}
+		else if (value === undefined)
+			result = errorResult(null, ErrorCode.Range, `payload ${describe(payload)} on ${describe(pin)}'s set topic is not ON, OFF, 1 or 0`);
+		else
+			result = this.#o.commands.execute(null, "gpio.set", { op: "gpio.set", pin, value });
+		this.#answer(null, `gpio.set ${pin} (plain)`, result);
+	}
+
+	#answer(id: CommandId, op: string | undefined, result: string): void {
 		this.#o.log(`cmd: ${id === null ? "(no id)" : JSON.stringify(id)} ${op ?? "?"} -> ${result.length > 120 ? result.slice(0, 120) + "..." : result}`);
 		this.outbox.push(this.#o.topics.result, result);
 	}

@@ -12,6 +12,9 @@
  *   longest topic plus the largest payload fit one TLS write (limits.ts MAX_TOPIC).
  * - At most MAX_PINS outputs and inputs together: the retained state and the gpio.get
  *   answer list them all and must fit one TLS record on the device.
+ * - `haDiscovery` is a boolean (true/false, or "true"/"false"/"1"/"0" from mcconfig);
+ *   `haPrefix` is a topic prefix: 1..HA_PREFIX_MAX characters, no + or #, no leading $
+ *   (broker-internal topics), no control characters, no leading, trailing or double /.
  */
 
 import { describe as quote } from "./describe";
@@ -44,6 +47,8 @@ export interface Config {
 	backoffMin: number;		// ms
 	backoffMax: number;		// ms
 	queueSize: number;		// readings kept while offline
+	haDiscovery: boolean;	// publish Home Assistant device discovery
+	haPrefix: string;		// Home Assistant's discovery prefix
 }
 
 export type RawConfig = Record<string, unknown>;
@@ -67,15 +72,18 @@ const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const PIN_NAME_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
 const SENSORS: readonly SensorKind[] = ["simulated", "adc"];
 export const MAX_PINS = 16;
+export const HA_PREFIX_MAX = 64;	// characters
 
 interface TextField { kind: "text"; default: string }
 interface IntegerField { kind: "integer"; default: number; min: number; max: number; unit: string }
 interface PinsField { kind: "pins"; default: "" }
-type Field = TextField | IntegerField | PinsField;
+interface BooleanField { kind: "boolean"; default: boolean }
+type Field = TextField | IntegerField | PinsField | BooleanField;
 
 const text = (fallback: string): TextField => ({ kind: "text", default: fallback });
 const integer = (fallback: number, min: number, max: number, unit: string): IntegerField => ({ kind: "integer", default: fallback, min, max, unit });
 const pins = (): PinsField => ({ kind: "pins", default: "" });
+const boolean = (fallback: boolean): BooleanField => ({ kind: "boolean", default: fallback });
 
 /**
  * Every config key with its default and range: the one place they are written.
@@ -105,6 +113,8 @@ export const CONFIG_FIELDS = {
 	backoffMin: integer(1_000, 100, 3_600_000, "ms"),
 	backoffMax: integer(60_000, 100, 3_600_000, "ms"),
 	queueSize: integer(100, 1, 1_000, "readings"),
+	haDiscovery: boolean(false),
+	haPrefix: text("homeassistant"),
 } satisfies Record<keyof Config, Field>;
 
 type Fields = typeof CONFIG_FIELDS;
@@ -143,6 +153,19 @@ class Reader {
 			return fallback;
 		}
 		return number;
+	}
+
+	boolean(key: KeyOf<BooleanField>): boolean {
+		const fallback = CONFIG_FIELDS[key].default;
+		const value = this.raw[key];
+		if (value === undefined || value === null || value === "")
+			return fallback;
+		if (value === true || value === "true" || value === 1 || value === "1")
+			return true;
+		if (value === false || value === "false" || value === 0 || value === "0")
+			return false;
+		this.errors.push(`${key}: expected true or false, got ${describe(value)}`);
+		return fallback;
 	}
 
 	pinMap(key: KeyOf<PinsField>): Record<string, number> {
@@ -203,6 +226,8 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		backoffMin: read.integer("backoffMin"),
 		backoffMax: read.integer("backoffMax"),
 		queueSize: read.integer("queueSize"),
+		haDiscovery: read.boolean("haDiscovery"),
+		haPrefix: read.string("haPrefix"),
 	};
 
 	if (context.wifiRequired && !config.ssid)
@@ -222,6 +247,9 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		errors.push(`topicPrefix: ${describe(config.topicPrefix)} ${prefixProblem}`);
 	else if (!idProblem && longestTopic(config.topicPrefix, config.deviceId) > MAX_TOPIC)
 		errors.push(`topicPrefix: ${describe(config.topicPrefix)} with deviceId ${describe(config.deviceId)} makes topics of ${longestTopic(config.topicPrefix, config.deviceId)} bytes; one TLS write leaves room for ${MAX_TOPIC}`);
+	const haPrefixProblem = topicPrefixProblem(config.haPrefix, HA_PREFIX_MAX);
+	if (haPrefixProblem)
+		errors.push(`haPrefix: ${describe(config.haPrefix)} ${haPrefixProblem}`);
 	if (!config.caCert.endsWith(".der"))
 		errors.push(`caCert: ${describe(config.caCert)} must name a bundled DER certificate (*.der)`);
 	if (!config.clientCert !== !config.clientKey)
@@ -239,4 +267,16 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 	if (pins > MAX_PINS)
 		errors.push(`outputs: ${pins} outputs and inputs together, at most ${MAX_PINS}`);
 	return { config, errors };
+}
+
+/** Why `prefix` cannot start topics the device publishes or subscribes to, or undefined. */
+function topicPrefixProblem(prefix: string, max: number): string | undefined {
+	if (prefix.length > max)
+		return `must be 1..${max} characters`;
+	const problem = levelProblem(prefix);
+	if (problem)
+		return problem;
+	if (prefix.startsWith("/") || prefix.endsWith("/") || prefix.includes("//"))
+		return "must not have a leading, trailing or doubled /";
+	return undefined;
 }

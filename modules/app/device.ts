@@ -9,9 +9,12 @@
  * - On every ready session: retained birth on status, subscribe to the command and sync
  *   topics (a fresh clean session each time, so always resubscribe), resend readings.
  * - The retained Last Will `{"online":false}` is registered with every CONNECT.
- * - Commands: messages on the command topic go to the CommandChannel (command table,
- *   retained-command gate, results, retained pin state); "cmd:" markers on the sync
- *   topic are the channel's, everything else there is Telemetry's.
+ * - Commands: messages on the command topic and plain payloads on `gpio/<name>/set`
+ *   go to the CommandChannel (command table, retained-command gate, results, retained
+ *   pin state); "cmd:" markers on the sync topic are the channel's, everything else
+ *   there is Telemetry's.
+ * - `config.haDiscovery`: HomeAssistant publishes discovery after the birth on every
+ *   session and again when Home Assistant announces itself on `<haPrefix>/status`.
  * - `pins` and `system` are optional: without pins every gpio op is E_PIN and no state
  *   is published; without system, status has heap and rssi null and restart is
  *   E_UNAVAILABLE.
@@ -33,9 +36,10 @@ import { Commands } from "./commands";
 import { nextBoot, storedInterval } from "./settings";
 import { Connection, Reason } from "./connection";
 import { Gpio } from "./gpio";
+import { HomeAssistant } from "./home-assistant";
 import { Ota, type OtaLimits } from "./ota";
 import { Telemetry } from "./telemetry";
-import { makeTopics, type Topics } from "./topics";
+import { makeTopics, outputOfSetTopic, type Topics } from "./topics";
 import { FIRMWARE_VERSION } from "./version";
 
 export interface DeviceOptions {
@@ -82,6 +86,8 @@ export class Device {
 	readonly channel: CommandChannel;
 	readonly ota: Ota;
 	readonly firmwareVersion: string;
+	/** Home Assistant discovery, when `config.haDiscovery` is on. */
+	readonly homeAssistant: HomeAssistant | undefined;
 	#sampler: TimerHandle | undefined;
 	#stopped = false;
 	#interval: number;
@@ -158,6 +164,11 @@ export class Device {
 			capacity: RESULTS_WAITING,
 			onSendFailed: detail => this.connection.fail(detail),
 		});
+		this.homeAssistant = config.haDiscovery ? new HomeAssistant({
+			config, topics: this.topics, firmwareVersion: this.firmwareVersion, sensor: options.sensor,
+			restart: restart !== undefined, timers, log, random: options.random,
+			onSendFailed: detail => this.connection.fail(detail),
+		}) : undefined;
 	}
 
 	get interval(): number { return this.#interval; }
@@ -181,6 +192,7 @@ export class Device {
 		this.ota.stop();
 		this.ota.detach();
 		this.channel.detach();
+		this.homeAssistant?.detach();
 		this.telemetry.detach();
 		this.connection.stop(session => session.publish(this.topics.status, OFFLINE, true));
 	}
@@ -206,9 +218,12 @@ export class Device {
 	 */
 	#online(session: Session): void {
 		try {
-			// Command before sync: the channel's settle marker relies on this order.
+			// Commands before sync: the channel's settle marker relies on this order.
 			session.subscribe(this.topics.command);
+			session.subscribe(this.topics.gpioSet);
 			session.subscribe(this.topics.sync);
+			if (this.homeAssistant)
+				session.subscribe(this.homeAssistant.statusTopic);
 		}
 		catch (error) {
 			this.connection.fail(`subscribe: ${error}`);
@@ -230,12 +245,16 @@ export class Device {
 		this.ota.attach(session);
 		if (this.connection.session !== session)
 			return;
+		this.homeAssistant?.attach(session);
+		if (this.connection.session !== session)
+			return;
 		this.telemetry.attach(session);
 	}
 
 	#offline(reason: Reason): void {
 		this.channel.detach();
 		this.ota.detach();
+		this.homeAssistant?.detach();
 		this.telemetry.detach();
 		this.#o.log(`device: offline (${reason}), ${this.telemetry.queued} readings kept`);
 	}
@@ -247,6 +266,13 @@ export class Device {
 		}
 		else if (topic === this.topics.command)
 			this.channel.receive(payload, retained);
+		else if (topic === this.homeAssistant?.statusTopic)
+			this.homeAssistant.announce(payload);
+		else {
+			const pin = outputOfSetTopic(this.topics, topic);
+			if (pin !== undefined)
+				this.channel.receivePlain(pin, topic, payload, retained);
+		}
 	}
 
 	#status(): ResultFields {

@@ -7,6 +7,8 @@
  *   node/transport on Node) refuse anything larger.
  * - A PUBLISH of a QoS 0 message is PUBLISH_OVERHEAD bytes plus topic plus payload
  *   (fixed header 1, remaining length 2 below 16 KB, topic length 2).
+ * - MAX_MESSAGE: the largest message written at all; only the Home Assistant discovery
+ *   message exceeds MAX_WRITE, and the XS transport writes it in MAX_WRITE pieces.
  * - MAX_PAYLOAD: the largest payload the device publishes (a command result; state,
  *   readings and update progress are smaller).
  * - MAX_TOPIC: what is left for the longest topic; config refuses a topicPrefix and
@@ -17,6 +19,7 @@
 
 export const MAX_WRITE = 850;
 export const PUBLISH_OVERHEAD = 5;
+export const MAX_MESSAGE = 7_168;
 export const MAX_PAYLOAD = 640;
 export const MAX_TOPIC = MAX_WRITE - PUBLISH_OVERHEAD - MAX_PAYLOAD;	// 205 bytes
 

@@ -50,9 +50,23 @@ export interface Network {
 	onChange(listener: (up: boolean) => void): void;
 }
 
+/** What one value of a reading is, in Home Assistant's terms where it has them. */
+export interface SensorValue {
+	/** The key in read()'s result. */
+	name: string;
+	/** Home Assistant sensor device class ("temperature", "humidity", "voltage"...). */
+	deviceClass?: string;
+	/** Unit as Home Assistant expects it for the device class ("°C", "%", "V"). */
+	unit?: string;
+	/** "measurement" for a sampled level; "total_increasing" for a counter. */
+	stateClass?: "measurement" | "total" | "total_increasing";
+}
+
 export interface Sensor {
 	/** Takes one reading: metric name to value. Throws if the hardware fails. */
 	read(): Record<string, number>;
+	/** The values read() reports; absent: the sensor describes nothing (no discovery). */
+	describe?(): SensorValue[];
 }
 
 export interface Will {

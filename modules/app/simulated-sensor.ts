@@ -4,7 +4,7 @@
  * always produces the same values and a plot of them looks like a sensor.
  */
 
-import type { Sensor } from "./ports";
+import type { Sensor, SensorValue } from "./ports";
 
 export class SimulatedSensor implements Sensor {
 	#count = 0;
@@ -15,6 +15,13 @@ export class SimulatedSensor implements Sensor {
 			temperature: round(21.5 + 1.5 * Math.sin(n / 10)),
 			humidity: round(45 + 5 * Math.cos(n / 15)),
 		};
+	}
+
+	describe(): SensorValue[] {
+		return [
+			{ name: "temperature", deviceClass: "temperature", unit: "°C", stateClass: "measurement" },
+			{ name: "humidity", deviceClass: "humidity", unit: "%", stateClass: "measurement" },
+		];
 	}
 }
 

@@ -16,6 +16,7 @@ export interface Topics {
 	result: string;		// command answers
 	ota: string;		// update progress
 	sync: string;		// the device's own delivery-confirmation marker
+	gpioSet: string;	// subscription filter of the plain output commands, "<base>/gpio/+/set"
 }
 
 export function makeTopics(prefix: string, id: string): Topics {
@@ -28,6 +29,7 @@ export function makeTopics(prefix: string, id: string): Topics {
 		result: `${base}/cmd/result`,
 		ota: `${base}/ota`,
 		sync: `${base}/sync`,
+		gpioSet: `${base}/gpio/+/set`,
 	};
 }
 
@@ -60,4 +62,18 @@ export function levelProblem(text: string): string | undefined {
 			return "contains a lone surrogate (not valid UTF-8)";
 	}
 	return undefined;
+}
+
+/** The plain command topic of one output: "<prefix>/<id>/gpio/<name>/set". */
+export function outputSetTopic(topics: Topics, name: string): string {
+	return topics.gpioSet.slice(0, -"+/set".length) + name + "/set";
+}
+
+/** The output named by a plain command topic, or undefined for any other topic. */
+export function outputOfSetTopic(topics: Topics, topic: string): string | undefined {
+	const head = topics.gpioSet.slice(0, -"+/set".length);
+	if (!topic.startsWith(head) || !topic.endsWith("/set"))
+		return undefined;
+	const name = topic.slice(head.length, -"/set".length);
+	return name && !name.includes("/") ? name : undefined;
 }

@@ -6,19 +6,27 @@
  * - Mutual TLS when `clientCert`/`clientKey` name DER resources; user/password from
  *   the session options.
  * - publish() returns false, writing nothing, when the socket's send buffer cannot
- *   take the whole message now (securesocket would otherwise throw half-way), and
- *   throws for a message larger than one TLS write can ever carry (app/limits).
+ *   take the message (or, for a large one, its first piece) now: securesocket would
+ *   otherwise throw half-way. A message larger than one write (app/limits MAX_WRITE,
+ *   a Home Assistant discovery message) is written as several TLS records back to back
+ *   in the same turn, so nothing else reaches the socket in between; if the buffer
+ *   fills between two pieces the stream holds half a packet, so publish() throws and
+ *   the session ends. Messages over MAX_MESSAGE are refused (thrown).
  * - onClose gets the client's own failure text ("socket error -2", "read time out",
  *   "server rejected mqtt request with code 5") when it gave one.
  * - Sockets come from tls-socket (closed ones linger: a simulator socket bug).
- * Limits: QoS 0 only; received messages carry no retain flag.
+ * Limits: QoS 0 only; received messages carry no retain flag. A message in pieces
+ * needs the simulator's socket, which sends each write at once, or on ESP32 room for
+ * the whole message in lwIP's send buffer (8 KB; the discovery message, at most about
+ * 6.5 KB, goes right after the birth, when it is nearly empty); this ESP32 path is
+ * generated and type-checked here, never run.
  */
 
 import Client from "mqtt";
 import { TLS_1_2, lingeringSecureSocket } from "tls-socket";
 import Resource from "Resource";
 import { NOT_UTF8, type Session, type SessionEvents, type SessionOptions, type Transport } from "app/ports";
-import { MAX_WRITE, PUBLISH_OVERHEAD } from "app/limits";
+import { MAX_MESSAGE, MAX_WRITE, PUBLISH_OVERHEAD } from "app/limits";
 
 export interface TlsOptions {
 	host: string;
@@ -28,6 +36,7 @@ export interface TlsOptions {
 	clientKey?: string;
 }
 
+const PUBLISH = 0x30;		// MQTT PUBLISH, QoS 0
 
 class TrackedClient extends Client {
 	failure = "";
@@ -85,12 +94,20 @@ export function createTransport(options: TlsOptions): Transport {
 					const socket = client.ws;
 					if (!open || !socket)
 						throw new Error("session closed");
-					const size = ArrayBuffer.fromString(topic).byteLength + ArrayBuffer.fromString(payload).byteLength + PUBLISH_OVERHEAD;
-					if (size > MAX_WRITE)
-						throw new Error(`message of ${size} bytes exceeds one TLS write (${MAX_WRITE})`);
-					if (socket.write() < size)
+					const name = ArrayBuffer.fromString(topic);
+					const body = ArrayBuffer.fromString(payload);
+					const size = name.byteLength + body.byteLength + PUBLISH_OVERHEAD;
+					if (size > MAX_MESSAGE)
+						throw new Error(`message of ${size} bytes exceeds ${MAX_MESSAGE}`);
+					if (size <= MAX_WRITE) {
+						if (socket.write() < size)
+							return false;
+						client.publish(topic, payload, { retain });
+						return true;
+					}
+					if (socket.write() < MAX_WRITE)
 						return false;
-					client.publish(topic, payload, { retain });
+					writeInPieces(socket, header(name, body.byteLength, retain), body);
 					return true;
 				},
 				subscribe(topic: string): void {
@@ -103,4 +120,33 @@ export function createTransport(options: TlsOptions): Transport {
 			};
 		},
 	};
+}
+
+/** PUBLISH fixed header, remaining length and topic: everything before the payload. */
+function header(topic: ArrayBuffer, payloadLength: number, retain: boolean): Uint8Array {
+	let remaining = 2 + topic.byteLength + payloadLength;
+	const bytes = [PUBLISH | (retain ? 1 : 0)];
+	do {
+		const digit = remaining & 0x7f;
+		remaining >>>= 7;
+		bytes.push(remaining ? digit | 0x80 : digit);
+	} while (remaining);
+	bytes.push(topic.byteLength >> 8, topic.byteLength & 0xff);
+	const head = new Uint8Array(bytes.length + topic.byteLength);
+	head.set(bytes);
+	head.set(new Uint8Array(topic), bytes.length);
+	return head;
+}
+
+/** Writes head + body as consecutive writes of at most MAX_WRITE bytes; throws if one does not fit. */
+function writeInPieces(socket: { write(...data: unknown[]): number }, head: Uint8Array, body: ArrayBuffer): void {
+	let offset = Math.max(0, Math.min(body.byteLength, MAX_WRITE - head.byteLength));
+	socket.write(head, new Uint8Array(body, 0, offset));	// fits: the caller checked MAX_WRITE
+	while (offset < body.byteLength) {
+		const length = Math.min(MAX_WRITE, body.byteLength - offset);
+		if (socket.write() < length)
+			throw new Error(`socket full after ${offset} of ${body.byteLength} bytes of one message`);
+		socket.write(new Uint8Array(body, offset, length));
+		offset += length;
+	}
 }

@@ -17,6 +17,7 @@ const COMMAND = "devices/node-1/cmd";
 const RESULT = "devices/node-1/cmd/result";
 const STATE = "devices/node-1/state";
 const SYNC = "devices/node-1/sync";
+const GPIO_SET = "devices/node-1/gpio/+/set";
 const SET_LED = JSON.stringify({ id: "stale", op: "gpio.set", pin: "led", value: 1 });
 
 function online() {
@@ -39,7 +40,7 @@ const results = (session: FakeSession) => session.on(RESULT).map(payload => JSON
 test("channel: after subscribing, the retained command is deleted, then the settle marker is sent", () => {
 	const { transport } = online();
 	const session = transport.last;
-	assert.deepEqual(session.subscriptions, [COMMAND, SYNC]);
+	assert.deepEqual(session.subscriptions, [COMMAND, GPIO_SET, SYNC]);
 	const order = session.published.map(message => `${message.topic}|${message.payload}|${message.retain}`);
 	const clear = order.indexOf(`${COMMAND}||true`);
 	const marker = order.indexOf(`${SYNC}|cmd:7:1|false`);

@@ -26,6 +26,7 @@ test("config: a minimal config is valid and filled with defaults", () => {
 		deviceId: "esp32-a1b2c3", topicPrefix: "devices", caCert: "ca.der", clientCert: "", clientKey: "",
 		interval: 10_000, keepalive: 60, connectTimeout: 30_000, outputs: {}, inputs: {}, sensor: "simulated", adcPin: 34,
 		sntp: "pool.ntp.org", backoffMin: 1_000, backoffMax: 60_000, queueSize: 100,
+		haDiscovery: false, haPrefix: "homeassistant",
 	});
 });
 
@@ -271,5 +272,42 @@ test("config: secrets never appear in any message", () => {
 		for (const error of errors)
 			for (const secret of secrets)
 				assert.ok(!error.includes(secret) && !error.includes("S3CRET"), `"${error}" leaks a secret`);
+	}
+});
+
+test("config: haDiscovery takes booleans and the strings mcconfig passes", () => {
+	for (const [raw, expected] of [[true, true], ["true", true], ["1", true], [1, true], [false, false], ["false", false], ["0", false], ["", false]] as const)
+		assert.equal(load({ haDiscovery: raw }).config.haDiscovery, expected, `haDiscovery ${JSON.stringify(raw)}`);
+});
+
+test("config: a haDiscovery that is not a boolean is reported and stays off", () => {
+	const { config, errors } = load({ haDiscovery: "yes" });
+	assert.equal(config.haDiscovery, false);
+	assert.deepEqual(errors, ["haDiscovery: expected true or false, got \"yes\""]);
+});
+
+test("config: haPrefix accepts a nested prefix", () => {
+	const { config, errors } = load({ haPrefix: "site-3/homeassistant" });
+	assert.deepEqual(errors, []);
+	assert.equal(config.haPrefix, "site-3/homeassistant");
+});
+
+test("config: haPrefix is refused with wildcards, a leading $, control characters, bad slashes or too long", () => {
+	const cases: [string, RegExp][] = [
+		["", /1\.\.64 characters/],
+		["h".repeat(65), /1\.\.64 characters/],
+		["home/+", /wildcards/],
+		["home#", /wildcards/],
+		["$SYS", /start with \$/],
+		["home\u0000assistant", /control characters/],
+		["home\nassistant", /control characters/],
+		["/homeassistant", /leading, trailing or doubled \//],
+		["homeassistant/", /leading, trailing or doubled \//],
+		["home//assistant", /leading, trailing or doubled \//],
+	];
+	for (const [prefix, problem] of cases) {
+		const error = onlyError({ haPrefix: prefix });
+		assert.ok(error.startsWith("haPrefix: "), error);
+		assert.match(error, problem, `haPrefix ${JSON.stringify(prefix)}`);
 	}
 });

@@ -6,7 +6,7 @@
  */
 
 import Analog from "pins/analog";
-import type { Sensor } from "app/ports";
+import type { Sensor, SensorValue } from "app/ports";
 import { SimulatedSensor } from "app/simulated-sensor";
 
 const FULL_SCALE = 1023;	// counts
@@ -18,6 +18,13 @@ class AdcSensor implements Sensor {
 	read(): Record<string, number> {
 		const raw = Analog.read(this.pin);
 		return { adc: raw, voltage: Math.round(raw * REFERENCE * 1000 / FULL_SCALE) / 1000 };
+	}
+
+	describe(): SensorValue[] {
+		return [
+			{ name: "adc", stateClass: "measurement" },
+			{ name: "voltage", deviceClass: "voltage", unit: "V", stateClass: "measurement" },
+		];
 	}
 }
 

@@ -1,0 +1,147 @@
+/*
+ * Home Assistant in the Device: discovery on every session (retained, after the
+ * birth), re-published after a random delay when Home Assistant announces itself, and
+ * plain ON/OFF commands on an output's set topic through the command path.
+ */
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { REPUBLISH_MIN, REPUBLISH_SPREAD } from "../../modules/app/home-assistant";
+import { RESULT, STATE, assertError, ready, setup } from "./support/command-device";
+
+const CONFIG = "homeassistant/device/node-1/config";
+const HA_STATUS = "homeassistant/status";
+const STATUS = "devices/node-1/status";
+const SET = (name: string) => `devices/node-1/gpio/${name}/set`;
+const DELAY = REPUBLISH_MIN + 0.5 * REPUBLISH_SPREAD;	// the fakes' random() is 0.5
+const ON = { raw: { haDiscovery: "true" } };
+
+test("ha: off by default: no discovery and no subscription to Home Assistant's status", () => {
+	const { transport } = ready();
+	assert.equal(transport.last.published.filter(message => message.topic.startsWith("homeassistant/")).length, 0);
+	assert.ok(!transport.last.subscriptions.includes(HA_STATUS));
+});
+
+test("ha: discovery is published retained after the birth", () => {
+	const { transport } = ready(ON);
+	const session = transport.last;
+	assert.ok(session.subscriptions.includes(HA_STATUS));
+	const order = session.published.map(message => message.topic);
+	assert.ok(order.indexOf(CONFIG) > order.indexOf(STATUS), order.join(","));
+	const discovery = session.published.filter(message => message.topic === CONFIG);
+	assert.equal(discovery.length, 1);
+	assert.equal(discovery[0].retain, true);
+	const { dev, cmps } = JSON.parse(discovery[0].payload);
+	assert.deepEqual(dev.ids, ["node-1"]);
+	assert.deepEqual(Object.keys(cmps), ["gpio_led", "gpio_relay", "gpio_button", "restart"], "the fake sensor describes nothing");
+});
+
+test("ha: a new session publishes discovery again", () => {
+	const s = ready(ON);
+	s.transport.last.closeByPeer("gone");
+	s.time.advance(2_000);	// the first backoff is at most backoffMin
+	assert.equal(s.transport.sessions.length, 2);
+	s.transport.last.ready();
+	assert.equal(s.transport.last.on(CONFIG).length, 1);
+});
+
+test("ha: \"online\" on homeassistant/status re-publishes once, after the random delay", () => {
+	const { transport, time, device } = ready(ON);
+	const session = transport.last;
+	session.message(HA_STATUS, "online");
+	session.message(HA_STATUS, "online");	// while one is pending: nothing more
+	time.advance(DELAY - 1);
+	assert.equal(session.on(CONFIG).length, 1, "not before the delay");
+	time.advance(1);
+	assert.equal(session.on(CONFIG).length, 2);
+	time.advance(10 * REPUBLISH_SPREAD);
+	assert.equal(session.on(CONFIG).length, 2, "once per announcement");
+	assert.equal(device.homeAssistant!.published, 2);
+});
+
+test("ha: anything but \"online\" on homeassistant/status is ignored", () => {
+	const { transport, time } = ready(ON);
+	for (const payload of ["offline", "", "ONLINE", "{\"online\":true}"])
+		transport.last.message(HA_STATUS, payload);
+	time.advance(REPUBLISH_MIN + REPUBLISH_SPREAD);
+	assert.equal(transport.last.on(CONFIG).length, 1);
+});
+
+test("ha: a pending re-publication dies with its session", () => {
+	const { transport, time } = ready(ON);
+	const session = transport.last;
+	session.message(HA_STATUS, "online");
+	session.closeByPeer("gone");
+	time.advance(DELAY);
+	assert.equal(session.on(CONFIG).length, 1);
+});
+
+test("ha: a full socket delays the discovery message, it is not lost", () => {
+	const s = setup(ON);
+	s.device.start();
+	let full = true;
+	const session = s.transport.last;
+	session.onPublish = topic => topic === CONFIG && full ? "full" : "ok";
+	session.ready();
+	assert.equal(session.on(CONFIG).length, 0);
+	full = false;
+	s.time.advance(100);
+	assert.equal(session.on(CONFIG).length, 1);
+});
+
+test("plain: ON, OFF, 1 and 0 on an output's set topic run gpio.set and publish the state", () => {
+	const { transport, pins, state } = ready();
+	const session = transport.last;
+	const steps: [string, 0 | 1][] = [["ON", 1], ["OFF", 0], ["1", 1], ["0", 0]];
+	for (const [payload, level] of steps) {
+		session.message(SET("led"), payload);
+		assert.equal(pins!.levels.get("led"), level, payload);
+		assert.deepEqual(JSON.parse(session.on(RESULT).at(-1)!), { id: null, ok: true, pin: "led", value: level });
+		assert.equal(state().gpio.led, level);
+	}
+	assert.ok(session.published.filter(message => message.topic === STATE).every(message => message.retain));
+});
+
+test("plain: any other payload is E_RANGE and changes nothing", () => {
+	const { transport, pins } = ready();
+	for (const payload of ["on", "TRUE", "2", " ON", "{\"value\":1}", "x".repeat(5000)]) {
+		transport.last.message(SET("led"), payload);
+		assertError(JSON.parse(transport.last.on(RESULT).at(-1)!), null, "E_RANGE", "ON, OFF, 1 or 0");
+	}
+	assert.deepEqual(pins!.writes, []);
+	transport.last.message(SET("led"), "");	// an empty payload (a deletion) is not answered
+	assert.equal(transport.last.on(RESULT).length, 6);
+});
+
+test("plain: inputs and unknown names are E_PIN, as with gpio.set", () => {
+	const { transport, pins } = ready();
+	transport.last.message(SET("button"), "ON");
+	assertError(JSON.parse(transport.last.on(RESULT).at(-1)!), null, "E_PIN", "input");
+	transport.last.message(SET("door"), "ON");
+	assertError(JSON.parse(transport.last.on(RESULT).at(-1)!), null, "E_PIN", "door");
+	assert.deepEqual(pins!.writes, []);
+});
+
+test("plain: a retained command is refused and deleted at the broker", () => {
+	const { transport, pins } = ready();
+	transport.last.message(SET("led"), "ON", true);
+	assertError(JSON.parse(transport.last.on(RESULT).at(-1)!), null, "E_RETAINED");
+	assert.deepEqual(pins!.writes, []);
+	assert.deepEqual(transport.last.published.filter(message => message.topic === SET("led")), [{ topic: SET("led"), payload: "", retain: true }]);
+});
+
+test("plain: before the settle marker is back, a command is taken as retained", () => {
+	const { device, transport, pins } = setup();
+	device.start();
+	transport.last.ready();
+	transport.last.message(SET("led"), "ON");	// as the XS client delivers a retained one: no flag
+	assertError(JSON.parse(transport.last.on(RESULT).at(-1)!), null, "E_RETAINED");
+	assert.deepEqual(pins!.writes, []);
+});
+
+test("plain: topics that only look like set topics are ignored", () => {
+	const { transport } = ready();
+	for (const topic of ["devices/node-1/gpio/led", "devices/node-1/gpio/a/b/set", "devices/node-1/gpio//set", "devices/node-2/gpio/led/set"])
+		transport.last.message(topic, "ON");
+	assert.equal(transport.last.on(RESULT).length, 0);
+});
