@@ -1,8 +1,8 @@
 /*
  * Node adapters for the OTA download: Fetcher over node:https and Hash over node:crypto.
  *
- * - NodeFetcher trusts only the given CA (the bundled DER, converted to PEM, as
- *   NodeTransport does), checks the server name against the URL's host, TLS 1.2
+ * - NodeFetcher trusts only the given roots (the bundled DER files, converted to PEM,
+ *   as NodeTransport does), checks the server name against the URL's host, TLS 1.2
  *   minimum, no agent (one fresh connection per download, nothing pooled).
  * - Download contract (ports.ts): events come from the event loop, never inside get();
  *   onResponse once with the status and Content-Length (undefined when absent or not a
@@ -22,8 +22,8 @@ import type { Download, DownloadEvents, Fetcher, Hash } from "../modules/app/por
 import { certificatePem } from "./node-transport";
 
 export interface NodeFetcherOptions {
-	/** Path of the trusted root CA, DER or PEM. */
-	caFile: string;
+	/** Paths of the trusted root CAs, DER or PEM. */
+	caFiles: string[];
 }
 
 function describeError(error: Error & { code?: string }): string {
@@ -31,10 +31,10 @@ function describeError(error: Error & { code?: string }): string {
 }
 
 export class NodeFetcher implements Fetcher {
-	readonly #ca: string;
+	readonly #ca: string[];
 
 	constructor(options: NodeFetcherOptions) {
-		this.#ca = certificatePem(options.caFile);
+		this.#ca = options.caFiles.map(certificatePem);
 	}
 
 	get(url: string, events: DownloadEvents): Download {

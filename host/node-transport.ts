@@ -2,9 +2,10 @@
  * NodeTransport: the core's Transport (modules/app/ports.ts) over the `mqtt` npm client,
  * MQTT 3.1.1 on node:tls, as the device does it over securesocket.
  *
- * - Trusts only the given CA (the bundled DER, converted to PEM), checks the server
- *   name against the configured host, TLS 1.2 minimum; optional client certificate and
- *   user/password. Clean session, the will from SessionOptions (QoS 0), no reconnects of
+ * - Trusts only the given roots (the bundled DER files, converted to PEM; several
+ *   during a CA rotation), checks the server name against the configured host, TLS 1.2
+ *   minimum; optional client certificate and user/password.
+ * - A CONNACK with a non-zero return code is reported as onRefused(code), as on XS. Clean session, the will from SessionOptions (QoS 0), no reconnects of
  *   its own (the core reconnects) and no connect timeout of its own (the core has one).
  * - Session contract: publish returns false, writing nothing, while the socket's
  *   buffer is full (it asked for a drain); onReady once after CONNACK; onClose(detail) at most once, only
@@ -26,8 +27,8 @@ export interface NodeTransportOptions {
 	/** The broker's name as its certificate states it; also where to connect. */
 	host: string;
 	port: number;
-	/** Path of the trusted root CA, DER (as bundled for the device) or PEM. */
-	caFile: string;
+	/** Paths of the trusted root CAs, DER (as bundled for the device) or PEM. */
+	caFiles: string[];
 	/** Paths of a client certificate and its key for mutual TLS (DER or PEM). */
 	clientCertFile?: string;
 	clientKeyFile?: string;
@@ -41,7 +42,7 @@ export function certificatePem(path: string): string {
 	return data.subarray(0, 10).toString("latin1").startsWith("-----") ? data.toString("utf8") : new X509Certificate(data).toString();
 }
 
-function privateKeyPem(path: string): string {
+export function privateKeyPem(path: string): string {
 	const data = readFileSync(path);
 	if (data.subarray(0, 10).toString("latin1").startsWith("-----"))
 		return data.toString("utf8");
@@ -65,6 +66,7 @@ class NodeSession implements Session {
 	#ended = false;		// close() was called or onClose was reported
 	#ready = false;
 	#error: string | undefined;
+	#refusal = 0;	// the CONNACK return code when the broker refused
 
 	constructor(client: MqttClient, events: SessionEvents, reportRetain: boolean) {
 		this.#client = client;
@@ -78,6 +80,10 @@ class NodeSession implements Session {
 		client.on("message", (topic, payload, packet) => {
 			if (!this.#ended)
 				events.onMessage(topic, payload.toString("utf8"), reportRetain ? packet.retain : undefined);
+		});
+		client.on("packetreceive", packet => {
+			if (packet.cmd === "connack" && !this.#ready && packet.returnCode)
+				this.#refusal = packet.returnCode;
 		});
 		// The first error is the reason; the "close" that follows reports it.
 		client.on("error", error => { this.#error ??= describeError(error); });
@@ -126,20 +132,23 @@ class NodeSession implements Session {
 			return;
 		this.#ended = true;
 		this.#client.end(true);
-		this.#events.onClose(detail);
+		if (this.#refusal)
+			this.#events.onRefused(this.#refusal);
+		else
+			this.#events.onClose(detail);
 	}
 }
 
 export class NodeTransport implements Transport {
 	readonly #options: NodeTransportOptions;
-	readonly #ca: string;
+	readonly #ca: string[];
 	readonly #cert: string | undefined;
 	readonly #key: string | undefined;
 	#current: NodeSession | undefined;
 
 	constructor(options: NodeTransportOptions) {
 		this.#options = options;
-		this.#ca = certificatePem(options.caFile);
+		this.#ca = options.caFiles.map(certificatePem);
 		this.#cert = options.clientCertFile ? certificatePem(options.clientCertFile) : undefined;
 		this.#key = options.clientKeyFile ? privateKeyPem(options.clientKeyFile) : undefined;
 	}

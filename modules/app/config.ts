@@ -9,6 +9,9 @@
  * - Secrets (password, mqttPassword) are never echoed in messages.
  * - At most MAX_PINS outputs and inputs together: the retained state and the gpio.get
  *   answer list them all and must fit one TLS record on the device.
+ * - `caCert` is a comma-separated list of bundled roots (CA rotation: a fleet trusts the
+ *   old and the new CA until every broker moved); certificate and key names are
+ *   resource names (`*.der`), checked for existence and content by each runtime.
  */
 
 import { describe as quote } from "./describe";
@@ -24,7 +27,7 @@ export interface Config {
 	mqttPassword: string;
 	deviceId: string;
 	topicPrefix: string;
-	caCert: string;
+	caCerts: string[];	// resource names of the trusted roots, from `caCert`
 	clientCert: string;
 	clientKey: string;
 	interval: number;		// ms between readings
@@ -57,6 +60,7 @@ export interface ConfigContext {
 const QUOTE = 40;	// characters of an offending value quoted in a config problem
 const describe = (value: unknown) => quote(value, QUOTE);
 
+const DER_NAME_PATTERN = /^[A-Za-z0-9_.-]+\.der$/;
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const PIN_NAME_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
 const SENSORS: readonly SensorKind[] = ["simulated", "adc"];
@@ -139,7 +143,7 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		mqttPassword: read.string("mqttPassword"),
 		deviceId: read.string("deviceId") || context.defaultDeviceId,
 		topicPrefix: read.string("topicPrefix", "devices"),
-		caCert: read.string("caCert", "ca.der"),
+		caCerts: read.string("caCert", "ca.der").split(",").map(name => name.trim()),
 		clientCert: read.string("clientCert"),
 		clientKey: read.string("clientKey"),
 		interval: read.integer("interval", 10_000, 1_000, 3_600_000, "ms"),
@@ -165,8 +169,14 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		errors.push(`deviceId: ${describe(config.deviceId)} must be 1..64 of A-Z a-z 0-9 _ -`);
 	if (!config.topicPrefix || /[+#\u0000]/.test(config.topicPrefix) || config.topicPrefix.startsWith("/") || config.topicPrefix.endsWith("/"))
 		errors.push(`topicPrefix: ${describe(config.topicPrefix)} must be non-empty, without + # or a leading/trailing /`);
-	if (!config.caCert.endsWith(".der"))
-		errors.push(`caCert: ${describe(config.caCert)} must name a bundled DER certificate (*.der)`);
+	for (const name of config.caCerts)
+		if (!DER_NAME_PATTERN.test(name))
+			errors.push(`caCert: ${describe(name)} must name a bundled DER certificate (*.der; several separated by commas)`);
+	if (new Set(config.caCerts).size < config.caCerts.length)
+		errors.push(`caCert: ${describe(config.caCerts.join(","))} names a certificate twice`);
+	for (const key of ["clientCert", "clientKey"] as const)
+		if (config[key] && !DER_NAME_PATTERN.test(config[key]))
+			errors.push(`${key}: ${describe(config[key])} must name a bundled DER file (*.der)`);
 	if (!config.clientCert !== !config.clientKey)
 		errors.push(`clientCert/clientKey: give both or neither (got ${describe(config.clientCert)} and ${describe(config.clientKey)})`);
 	if (config.backoffMax < config.backoffMin && !errors.some(error => error.startsWith("backoffM")))

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { makeClientCert, makeExpiredServer, makeRogueServer, makeWrongNameServer } from "../../host/pki";
+import { issueDeviceCert, makeExpiredServer, makeRogueServer, makeWrongNameServer } from "../../host/pki";
 import { Reason, State } from "../../modules/app/connection";
 import { Fixture } from "../support/fixture";
 import { waitFor } from "../support/wait";
@@ -21,7 +21,7 @@ describe("TLS refusal", () => {
 		makeRogueServer(fixture.pkiDir);
 		makeExpiredServer(fixture.pkiDir);
 		makeWrongNameServer(fixture.pkiDir);
-		makeClientCert(fixture.pkiDir);
+		issueDeviceCert(fixture.pkiDir, "it-tls-client-cert");
 	});
 	after(() => fixture.cleanup());
 
@@ -52,7 +52,7 @@ describe("TLS refusal", () => {
 	it("requires the client certificate when the broker asks for one", async () => {
 		const broker = await fixture.broker({ requireClientCert: true });
 		const without = fixture.device(broker.port, { deviceId: "it-tls-no-client-cert" });
-		const withCert = fixture.device(broker.port, { deviceId: "it-tls-client-cert", clientCert: "client.pem", clientKey: "client.key" });
+		const withCert = fixture.device(broker.port, { deviceId: "it-tls-client-cert", clientCert: "device-it-tls-client-cert.crt.der", clientKey: "device-it-tls-client-cert.key.der" });
 		without.device.start();
 		withCert.device.start();
 		await waitFor("the device with a certificate online", () => withCert.device.connection.state === State.Online);

@@ -21,7 +21,7 @@ test("config: a minimal config is valid and filled with defaults", () => {
 	assert.deepEqual(errors, []);
 	assert.deepEqual(config, {
 		ssid: "", password: "", mqttHost: "broker.example.com", mqttPort: 8883, mqttUser: "", mqttPassword: "",
-		deviceId: "esp32-a1b2c3", topicPrefix: "devices", caCert: "ca.der", clientCert: "", clientKey: "",
+		deviceId: "esp32-a1b2c3", topicPrefix: "devices", caCerts: ["ca.der"], clientCert: "", clientKey: "",
 		interval: 10_000, keepalive: 60, connectTimeout: 30_000, outputs: {}, inputs: {}, sensor: "simulated", adcPin: 34,
 		sntp: "pool.ntp.org", backoffMin: 1_000, backoffMax: 60_000, queueSize: 100,
 	});
@@ -88,6 +88,11 @@ const INVALID: [string, RawConfig, string][] = [
 	["topicPrefix with a trailing slash", { topicPrefix: "home/" }, "\"home/\""],
 	["topicPrefix empty", { topicPrefix: "" }, "\"\""],
 	["caCert not DER", { caCert: "ca.pem" }, "\"ca.pem\""],
+	["caCert with an empty entry", { caCert: "ca.der,,new-ca.der" }, "\"\""],
+	["caCert with a path", { caCert: "certs/ca.der" }, "\"certs/ca.der\""],
+	["caCert naming a root twice", { caCert: "ca.der, ca.der" }, "\"ca.der,ca.der\""],
+	["clientCert not DER", { clientCert: "device.pem", clientKey: "device.key.der" }, "\"device.pem\""],
+	["clientKey not DER", { clientKey: "device.key", clientCert: "device.crt.der" }, "\"device.key\""],
 	["sensor unknown", { sensor: "thermo" }, "\"thermo\""],
 	["outputs pin out of range", { outputs: "led:49" }, "\"49\""],
 	["outputs pin not a number", { outputs: "led:x" }, "\"x\""],
@@ -213,6 +218,12 @@ test("config: clientCert with clientKey is fine", () => {
 	assert.deepEqual(errors, []);
 	assert.equal(config.clientCert, "device.der");
 	assert.equal(config.clientKey, "device-key.der");
+});
+
+test("config: caCert lists several bundled roots, separated by commas (CA rotation)", () => {
+	const { config, errors } = load({ caCert: "ca.der, new-ca.der" });
+	assert.deepEqual(errors, []);
+	assert.deepEqual(config.caCerts, ["ca.der", "new-ca.der"]);
 });
 
 test("config: backoffMax below backoffMin is reported with both values", () => {
