@@ -6,7 +6,9 @@
  * - buildFirmware() builds an instrumented release (`mcconfig -i -m -p lin -t build`)
  *   from a small wrapper manifest that includes the project's manifest and bundles
  *   the given CA as its own resource, selected with `caCert`: the tracked certs/ are
- *   never touched. Config values go on the mcconfig command line, as a user would.
+ *   never touched; `bundle` adds more DER files under their own names (a client
+ *   certificate and key, more roots). Config values go on the mcconfig command line,
+ *   as a user would (`caCert` there replaces the default "sim-<ca>.der").
  * - startSimulator() runs `mcsim` under xvfb-run with a `timeout` inside (so nothing
  *   is left behind), collects its trace lines and stops it with SIGINT.
  * - runSimulator() is what `npm start` calls: build, then run until stopped.
@@ -37,6 +39,8 @@ export function sdkEnv(home: string): NodeJS.ProcessEnv {
 export interface BuildOptions {
 	outDir: string;
 	caDer: string;		// path of the root CA the firmware is to trust
+	/** Paths of more DER files to bundle, as resources named by their file names. */
+	bundle?: string[];
 	config: Record<string, string | number>;
 	/** Extra manifest to include after the project's (for example a test app's). */
 	manifest?: string;
@@ -61,11 +65,11 @@ function prepareBuild(options: BuildOptions): Build {
 	copyFileSync(options.caDer, join(options.outDir, "certs", `${caName}.der`));
 	const wrapper = {
 		include: [options.app ?? join(ROOT, "manifest.json"), ...(options.manifest ? [options.manifest] : [])],
-		resources: { "*": [join(options.outDir, "certs", caName)] },
+		resources: { "*": [join(options.outDir, "certs", caName), ...(options.bundle ?? [])] },
 	};
 	const manifest = join(options.outDir, "manifest.json");
 	writeFileSync(manifest, JSON.stringify(wrapper, null, "\t"));
-	const config = { ...options.config, caCert: `${caName}.der` };
+	const config = { caCert: `${caName}.der`, ...options.config };
 	return {
 		command: join(home, "build/bin/lin/release/mcconfig"),
 		args: ["-i", "-m", "-p", "lin", "-t", "build", "-o", options.outDir, manifest,
