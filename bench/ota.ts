@@ -10,8 +10,8 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { buildFirmware } from "../host/sim";
-import { startImageServer, type ImageServer } from "../test/support/image-server";
+import { buildFirmware } from "../tools/sdk";
+import { startImageServer, type ImageServer } from "../tools/harness/image-server";
 import { App, waitUntil } from "./app";
 
 const IMAGE_SIZE = 256 * 1024;	// bytes

@@ -22,12 +22,12 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Broker } from "../../host/broker";
-import { OPERATOR } from "../../host/broker-kit";
-import { issueDeviceCert, makeRogueServer } from "../../host/pki";
-import { startProxy, type TcpProxy } from "../support/tcp-proxy";
-import { waitFor } from "../support/wait";
-import { distinctSeqs, type Watcher } from "../support/watcher";
+import type { Broker } from "../../tools/broker/broker";
+import { OPERATOR } from "../../tools/broker/kit";
+import { issueDeviceCert, makeRogueServer } from "../../tools/pki";
+import { startProxy, type TcpProxy } from "../../tools/harness/tcp-proxy";
+import { waitFor } from "../../tools/harness/wait";
+import { distinctSeqs, type Watcher } from "../../tools/harness/watcher";
 import { DeviceFixture, sdkSkip } from "./support";
 
 const PASSWORD = "right-secret";

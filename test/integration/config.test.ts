@@ -8,8 +8,8 @@ import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { createNodeDevice } from "../../host/node-device";
-import { generatePki, issueDeviceCert } from "../../host/pki";
+import { createNodeDevice } from "../../node/device";
+import { generatePki, issueDeviceCert } from "../../tools/pki";
 
 describe("config validation", () => {
 	const pkiDir = mkdtempSync(join(tmpdir(), "smn-it-config-"));

@@ -1,6 +1,6 @@
 /*
  * The device's own identity on Node, against Mosquitto configured as the broker kit
- * configures a production broker (host/broker-kit.ts):
+ * configures a production broker (tools/broker/kit.ts):
  * - mutual TLS, username from the certificate, ACL <prefix>/%u/#: the right certificate
  *   delivers birth and readings; no certificate, and one from another CA, deliver
  *   nothing and keep retrying; the ACL keeps a device out of another's topics;
@@ -16,12 +16,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import mqtt from "mqtt";
-import { OPERATOR } from "../../host/broker-kit";
-import { issueDeviceCert, makeRogueServer } from "../../host/pki";
+import { OPERATOR } from "../../tools/broker/kit";
+import { issueDeviceCert, makeRogueServer } from "../../tools/pki";
 import { Reason, State } from "../../modules/app/connection";
-import { Fixture } from "../support/fixture";
-import { waitFor } from "../support/wait";
-import { distinctSeqs } from "../support/watcher";
+import { Fixture } from "../../tools/harness/fixture";
+import { waitFor } from "../../tools/harness/wait";
+import { distinctSeqs } from "../../tools/harness/watcher";
 
 const attempts = (lines: string[], reason: string) => lines.filter(line => line.includes(`connecting -> backing-off (${reason}`)).length;
 const OPERATOR_CERT = { cert: `device-${OPERATOR}.pem`, key: `device-${OPERATOR}.key` };
