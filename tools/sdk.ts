@@ -167,13 +167,23 @@ export function startSimulator(library: string, seconds: number, onLine?: (line:
 }
 
 /** `npm start` with MODDABLE set: build for the simulator against the dev broker, run until stopped. */
-export async function runSimulator(options: { port: number; caDer: string; log: (line: string) => void }): Promise<Simulator> {
+export interface SimulatorRun {
+	port: number;
+	caDer: string;
+	log: (line: string) => void;
+	/** The device's identity (npm start --mtls/--password): more config, files to bundle. */
+	config?: Record<string, string>;
+	bundle?: string[];
+}
+
+export async function runSimulator(options: SimulatorRun): Promise<Simulator> {
 	const outDir = join(ROOT, ".dev", "sim");
 	options.log(`building the firmware for the Linux simulator in ${outDir} ...`);
 	const library = await buildFirmwareAsync({
 		outDir,
 		caDer: options.caDer,
-		config: { mqttHost: "localhost", mqttPort: options.port, deviceId: "dev-sim", interval: 2_000 },
+		bundle: options.bundle,
+		config: { mqttHost: "localhost", mqttPort: options.port, deviceId: "dev-sim", interval: 2_000, ...options.config },
 	});
 	options.log("starting mcsim (headless)");
 	return startSimulator(library, 24 * 3600, line => options.log(`[dev-sim] ${line}`));

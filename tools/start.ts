@@ -4,7 +4,9 @@
  * - Makes the dev PKI in .dev/pki on first run (reused afterwards) and copies its CA to
  *   certs/ca.der when absent (the CA the firmware bundles; both are git-ignored).
  * - Starts a TLS broker on a free loopback port (mosquitto, else embedded aedes) and
- *   prints mosquitto_sub/mosquitto_pub command lines for it.
+ *   prints mosquitto_sub/mosquitto_pub command lines for it. `-- --mtls` and
+ *   `-- --password` start it as the broker kit's production broker instead (client
+ *   certificates or a password file, ACL per device; tools/dev-identity.ts).
  * - With MODDABLE set, builds the firmware and runs it in the simulator (tools/sdk.ts);
  *   otherwise runs the core on Node as device "dev-node", every 2 s, with outputs
  *   led (GPIO 2) and relay (GPIO 4) and input button (GPIO 5) in an in-memory pin bank;
@@ -23,6 +25,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import mqtt from "mqtt";
 import { startBroker } from "./broker/broker";
+import { devIdentity, operatorOptions, startMode } from "./dev-identity";
 import { DEV_DIR, PKI_DIR, ROOT, removeBrokerInfo, writeBrokerInfo } from "./dev-state";
 import { createNodeDevice } from "../node/device";
 import { MemoryStorage } from "../node/ports";
@@ -40,6 +43,7 @@ function compact(topic: string, payload: string, retain: boolean): string {
 }
 
 async function main(): Promise<void> {
+	const mode = startMode(process.argv.slice(2));
 	const pki = generatePki(PKI_DIR);
 	mkdirSync(CERTS_DIR, { recursive: true });
 	const bundledCa = join(CERTS_DIR, "ca.der");
@@ -51,18 +55,20 @@ async function main(): Promise<void> {
 		say(`warning: ${bundledCa} is not the dev CA in ${PKI_DIR}: the device will refuse this broker (delete certs/ca.der to bundle the dev CA)`);
 
 	// SMN_BROKER=aedes forces the embedded fallback (to try it where mosquitto is installed).
-	const broker = await startBroker({ pkiDir: PKI_DIR, engine: process.env.SMN_BROKER === "aedes" ? "aedes" : "auto" });
-	const port = broker.port;
-	say(`broker: ${broker.kind} on localhost:${port} (TLS only${broker.logFile ? `, log ${broker.logFile}` : ""})`);
 	// The simulator's device is "dev-sim" (tools/sdk.ts), the Node one "dev-node".
 	const id = process.env.MODDABLE ? "dev-sim" : "dev-node";
-	console.log(`\n  watch:   mosquitto_sub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t 'devices/#' -v`);
-	console.log(`  command: mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/${id}/cmd -m '{"id":"c-1","op":"status"}'`);
-	console.log(`  gpio:    mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/${id}/cmd -m '{"id":"c-2","op":"gpio.set","pin":"led","value":1}'`);
+	const identity = devIdentity(mode, id, PKI_DIR);
+	const broker = await startBroker({ pkiDir: PKI_DIR, engine: process.env.SMN_BROKER === "aedes" ? "aedes" : "auto", auth: identity.auth, ecdheFirst: mode !== "tls" });
+	const port = broker.port;
+	say(`broker: ${broker.kind} on localhost:${port} (TLS only${mode === "mtls" ? ", client certificates required" : mode === "password" ? ", password file" : ""}${broker.logFile ? `, log ${broker.logFile}` : ""})`);
+	const login = identity.flags ? ` ${identity.flags}` : "";
+	console.log(`\n  watch:   mosquitto_sub --cafile .dev/pki/ca.pem${login} -h localhost -p ${port} -t 'devices/#' -v`);
+	console.log(`  command: mosquitto_pub --cafile .dev/pki/ca.pem${login} -h localhost -p ${port} -t devices/${id}/cmd -m '{"id":"c-1","op":"status"}'`);
+	console.log(`  gpio:    mosquitto_pub --cafile .dev/pki/ca.pem${login} -h localhost -p ${port} -t devices/${id}/cmd -m '{"id":"c-2","op":"gpio.set","pin":"led","value":1}'`);
 	console.log(`  update:  npm run ota -- <image file> --device ${id} --version 1.1.0\n`);
-	writeBrokerInfo({ port, pid: process.pid, prefix: "devices", pkiDir: PKI_DIR });
+	writeBrokerInfo({ port, pid: process.pid, prefix: "devices", pkiDir: PKI_DIR, login: identity.auth ? identity.operator : undefined });
 
-	const monitor = mqtt.connect({ protocol: "mqtts", host: "localhost", port, ca: readFileSync(pki.caPem), protocolVersion: 4, reconnectPeriod: 1_000, clientId: `npm-start-monitor-${process.pid}` });
+	const monitor = mqtt.connect({ protocol: "mqtts", host: "localhost", port, ca: readFileSync(pki.caPem), protocolVersion: 4, reconnectPeriod: 1_000, clientId: `npm-start-monitor-${process.pid}`, ...operatorOptions(identity.operator, readFileSync) });
 	monitor.on("error", error => say(`monitor: ${error.message}`));
 	monitor.on("connect", () => monitor.subscribe("devices/+/#", { qos: 0 }));
 	monitor.on("message", (topic, payload, packet) => {
@@ -73,7 +79,7 @@ async function main(): Promise<void> {
 	let stopDevice: () => unknown = () => undefined;
 	if (process.env.MODDABLE) {
 		say(`MODDABLE is set: running the firmware in the simulator (tools/sdk.ts)`);
-		const simulator = await runSimulator({ port, caDer: bundledCa, log: say });
+		const simulator = await runSimulator({ port, caDer: bundledCa, log: say, config: identity.deviceConfig, bundle: identity.bundle });
 		stopDevice = () => simulator.stop();
 	}
 	else {
@@ -82,8 +88,9 @@ async function main(): Promise<void> {
 		const updateTarget = new NodeUpdateTarget({ path: join(DEV_DIR, "node-ota.bin") });
 		const boot = (bootReason?: string, firmwareVersion?: string) => {
 			const node = createNodeDevice({
-				config: { mqttHost: "localhost", mqttPort: port, interval: 2_000, deviceId: "dev-node", backoffMin: 500, backoffMax: 10_000, outputs: "led:2,relay:4", inputs: "button:5" },
-				certsDir: CERTS_DIR,
+				config: { mqttHost: "localhost", mqttPort: port, interval: 2_000, deviceId: "dev-node", backoffMin: 500, backoffMax: 10_000, outputs: "led:2,relay:4", inputs: "button:5", ...identity.deviceConfig },
+				// A client certificate is in the dev PKI, next to the CA the broker uses.
+				certsDir: mode === "mtls" ? PKI_DIR : CERTS_DIR,
 				storage,
 				log: { prefix: "[dev-node]" },
 				bootReason,
