@@ -99,6 +99,7 @@ export function kitConfig(options: KitOptions, port = 8883): string {
 		"",
 		"per_listener_settings false",
 		"persistence true",
+		"persistence_location /var/lib/mosquitto/",
 		"# No plain-text listener: TLS only.",
 		`listener ${port}`,
 		securitySettings(options),
