@@ -10,8 +10,6 @@ declare module "x509" {
 	const X509: {
 		decode(buffer: Uint8Array): { tbs: Uint8Array; algo: Uint32Array; sig: ArrayBuffer; spki: X509PublicKey };
 		decodeTBS(tbs: Uint8Array): { validity: { from: number; to: number } };
-		/** The Authority Key Identifier, undefined when the certificate has none. */
-		decodeAKI(certificate: ArrayBuffer | HostBuffer): ArrayBuffer | undefined;
 	};
 	export default X509;
 }

@@ -4,8 +4,9 @@
  * every connect.
  *
  * - roots: every resource `caCert` names (several during a CA rotation). Each must be
- *   bundled and decode as an X.509 certificate with an Authority Key Identifier (XS's TLS
- *   fails the handshake against a root without one).
+ *   bundled and decode as an X.509 certificate. (A root without an Authority Key
+ *   Identifier is accepted: XS fails only when a server also sends such a root in its
+ *   chain, which a broker serving leaf + intermediate never does.)
  * - mutual TLS: the client certificate must decode and carry an RSA key (XS signs the
  *   client's CertificateVerify with RSA only); the key must be an unencrypted PKCS#8 RSA
  *   key (what XS's TLS parses) and its modulus must be the certificate's.
@@ -33,12 +34,11 @@ export interface Credentials {
 }
 
 const RSA_ENCRYPTION = "1,2,840,113549,1,1,1";
-const HOW = "see certs/README.md";
 
 function bundled(key: string, name: string, problems: string[]): Der | undefined {
 	if (Resource.exists(name))
 		return new Resource(name);
-	problems.push(`${key}: "${name}" is not bundled (${HOW})`);
+	problems.push(`${key}: "${name}" is not bundled (see certs/README.md)`);
 	return undefined;
 }
 
@@ -79,11 +79,7 @@ export function loadCredentials(names: CredentialNames): { credentials: Credenti
 	const roots: Der[] = [];
 	for (const name of names.caCerts) {
 		const data = bundled("caCert", name, problems);
-		if (!data || !decodeCertificate("caCert", name, data, problems))
-			continue;
-		if (X509.decodeAKI(data) === undefined)
-			problems.push(`caCert: "${name}" has no Authority Key Identifier, which XS's TLS needs in a root (${HOW})`);
-		else
+		if (data && decodeCertificate("caCert", name, data, problems))
 			roots.push(data);
 	}
 	const credentials: Credentials = { roots };
