@@ -15,7 +15,7 @@
 import { randomBytes } from "node:crypto";
 import { relative } from "node:path";
 import type { IClientOptions } from "mqtt";
-import type { BrokerAuth } from "./broker/broker";
+import type { BrokerAuth } from "./broker/types";
 import { OPERATOR } from "./broker/kit";
 import { ROOT } from "./dev-state";
 import { issueDeviceCert } from "./pki";

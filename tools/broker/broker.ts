@@ -20,42 +20,12 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ECDHE_FIRST, OPERATOR, aclText, securitySettings, type AuthMode } from "./kit";
+import { ECDHE_FIRST, OPERATOR, aclText, securitySettings } from "./kit";
 import { LOOPBACK, freePort, waitForTls } from "../net";
+import { startAedesBroker } from "./aedes";
+import type { Broker, BrokerOptions } from "./types";
 
-export interface BrokerOptions {
-	pkiDir: string;
-	/** Server certificate name in pkiDir: <name>.key and <name>-chain.pem (default "server"). */
-	certName?: string;
-	port?: number;
-	/** Where mosquitto keeps its database (default: a temp dir removed by stop()). */
-	persistenceDir?: string;
-	requireClientCert?: boolean;
-	/** Production-like authentication and ACL (mosquitto only). */
-	auth?: BrokerAuth;
-	/** The kit's ECDHE-first cipher list; default: OpenSSL's own order (a stock broker). */
-	ecdheFirst?: boolean;
-	/** "auto" (default) uses mosquitto when installed, else aedes. */
-	engine?: "auto" | "mosquitto" | "aedes";
-}
-
-export interface BrokerAuth {
-	mode: AuthMode;
-	/** Topic prefix of the ACL (default "devices"). */
-	prefix?: string;
-	/** Password mode: user name -> password (the operator's among them, if wanted). */
-	passwords?: Record<string, string>;
-}
-
-export interface Broker {
-	kind: "mosquitto" | "aedes";
-	port: number;
-	pid: number | undefined;
-	logFile: string | undefined;
-	/** Stops the broker, stays down `downtime` ms (default 0), starts it on the same port. */
-	restart(downtime?: number): Promise<void>;
-	stop(): Promise<void>;
-}
+export type { Broker, BrokerAuth, BrokerOptions } from "./types";
 
 const children = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -86,7 +56,6 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
 	if (!executable) {
 		if (engine === "mosquitto" || options.auth)
 			throw new Error("mosquitto is not installed (apt-get install mosquitto)");
-		const { startAedesBroker } = await import("./aedes");
 		return startAedesBroker(options);
 	}
 	return startMosquitto(executable, options);

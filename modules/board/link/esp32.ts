@@ -14,14 +14,9 @@ import Net from "net";
 import SNTP from "sntp";
 import Time from "time";
 import Timer from "timer";
-import type { Log, Network } from "app/ports";
+import type { Network } from "app/ports";
+import type { LinkOptions } from "board/link";
 
-export interface LinkOptions {
-	ssid: string;
-	password: string;
-	sntp: string;
-	log: Log;
-}
 
 const RETRY_MIN = 1_000;		// ms
 const RETRY_MAX = 30_000;		// ms

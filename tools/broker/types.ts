@@ -1,0 +1,40 @@
+/*
+ * The broker launchers' shared shapes: what a test or `npm start` asks for and gets
+ * back, whichever engine (mosquitto in broker.ts, aedes in aedes.ts) serves it.
+ */
+
+import type { AuthMode } from "./kit";
+
+export interface BrokerOptions {
+	pkiDir: string;
+	/** Server certificate name in pkiDir: <name>.key and <name>-chain.pem (default "server"). */
+	certName?: string;
+	port?: number;
+	/** Where mosquitto keeps its database (default: a temp dir removed by stop()). */
+	persistenceDir?: string;
+	requireClientCert?: boolean;
+	/** Production-like authentication and ACL (mosquitto only; tools/broker/kit.ts). */
+	auth?: BrokerAuth;
+	/** The kit's ECDHE-first cipher list; default: OpenSSL's own order (a stock broker). */
+	ecdheFirst?: boolean;
+	/** "auto" (default) uses mosquitto when installed, else aedes. */
+	engine?: "auto" | "mosquitto" | "aedes";
+}
+
+export interface BrokerAuth {
+	mode: AuthMode;
+	/** Topic prefix of the ACL (default "devices"). */
+	prefix?: string;
+	/** Password mode: user name -> password (the operator's among them, if wanted). */
+	passwords?: Record<string, string>;
+}
+
+export interface Broker {
+	kind: "mosquitto" | "aedes";
+	port: number;
+	pid: number | undefined;
+	logFile: string | undefined;
+	/** Stops the broker, stays down `downtime` ms (default 0), starts it on the same port. */
+	restart(downtime?: number): Promise<void>;
+	stop(): Promise<void>;
+}
