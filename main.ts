@@ -13,7 +13,7 @@
 
 import config from "mc/config";
 import Timer from "timer";
-import { loadConfig, type Config } from "app/config";
+import { loadConfig, rootNames, type Config } from "app/config";
 import { Device } from "app/device";
 import { mixedRandom } from "app/random";
 import type { Network, Sensor } from "app/ports";
@@ -50,7 +50,7 @@ interface Parts {
 /** Validates everything up front; returns the parts, or undefined after refusing. */
 function prepare(): Parts | undefined {
 	const { config: settings, errors } = loadConfig(config, { defaultDeviceId: defaultDeviceId(), wifiRequired });
-	const { credentials, problems } = loadCredentials(settings);
+	const { credentials, problems } = loadCredentials({ ...settings, caCerts: rootNames(settings.caCert) });
 	errors.push(...problems);
 	let sensor: Sensor | undefined;
 	try {

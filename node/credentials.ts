@@ -13,7 +13,7 @@
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Config } from "../modules/app/config";
+import { rootNames, type Config } from "../modules/app/config";
 
 export interface CredentialFiles {
 	caFiles: string[];
@@ -32,7 +32,7 @@ function certificate(key: string, name: string, path: string, problems: string[]
 }
 
 /** Checks the files; `problems` is empty when the device may start with `files`. */
-export function findCredentials(config: Pick<Config, "caCerts" | "clientCert" | "clientKey">, certsDir: string): { files: CredentialFiles; problems: string[] } {
+export function findCredentials(config: Pick<Config, "caCert" | "clientCert" | "clientKey">, certsDir: string): { files: CredentialFiles; problems: string[] } {
 	const problems: string[] = [];
 	const located = (key: string, name: string) => {
 		const path = join(certsDir, name);
@@ -42,7 +42,7 @@ export function findCredentials(config: Pick<Config, "caCerts" | "clientCert" | 
 		return undefined;
 	};
 	const caFiles: string[] = [];
-	for (const name of config.caCerts) {
+	for (const name of rootNames(config.caCert)) {
 		const path = located("caCert", name);
 		if (path && certificate("caCert", name, path, problems))
 			caFiles.push(path);

@@ -19,7 +19,7 @@ import { parseArgs } from "node:util";
 import { loadConfig } from "../modules/app/config";
 import { AUTH_MODES, aclText, kitConfig, type AuthMode } from "./broker/kit";
 import { PKI_DIR, ROOT } from "./dev-state";
-import { describeCert, generatePki, issueDeviceCert } from "./pki";
+import { generatePki, issueDeviceCert } from "./pki";
 
 const CERTS_DIR = join(ROOT, "certs");
 const USAGE = `usage: npm run pki -- device <id> [--force]
@@ -35,6 +35,11 @@ function issuedByDevCa(certDer: string): boolean {
 	catch {
 		return false;
 	}
+}
+
+/** Subject, issuer and end date of a certificate, as openssl prints them. */
+function describeCert(path: string): string {
+	return execFileSync("openssl", ["x509", "-in", path, "-noout", "-subject", "-issuer", "-enddate"], { encoding: "utf8" }).trim();
 }
 
 function device(id: string | undefined, force: boolean): void {

@@ -259,8 +259,3 @@ export function issueDeviceCert(dir: string, id: string, options: { ca?: string;
 	}
 	return result;
 }
-
-/** The subject and SAN of a certificate, for messages and checks. */
-export function describeCert(path: string): string {
-	return openssl(["x509", "-in", path, "-noout", "-subject", "-issuer", "-enddate", "-ext", "subjectAltName"], ".").trim();
-}

@@ -2,9 +2,9 @@
  * Ota: the over-the-air update state machine, one update at a time.
  *
  * - start() is the ota.start command (its arguments already validated by the command
- *   table). It refuses with E_UNAVAILABLE without fetcher, hash, target and restart,
- *   with E_BUSY while an update runs, and with E_VERSION for the running version unless
- *   `force`; otherwise it answers at once and the update goes on by itself:
+ *   table). It throws OtaRefused ("unavailable" without fetcher, hash, target and
+ *   restart, "busy" while an update runs, "version" for the running version unless
+ *   `force`; the command layer names them on the wire); otherwise it answers at once and the update goes on by itself:
  *   downloading -> verifying -> applying -> rebooting, or failed from the first three.
  * - downloading: GET through the Fetcher. The response must be 200 and carry a
  *   Content-Length of 1..target.capacity, checked before target.begin(), so nothing is
@@ -27,7 +27,6 @@
  */
 
 import type { Download, Fetcher, Hash, Log, Session, TimerHandle, Timers, UpdateTarget } from "./ports";
-import { CommandError, ErrorCode, type ResultFields } from "./command-result";
 import { Outbox } from "./outbox";
 import { OtaReason, type OtaRequest } from "./ota-request";
 
@@ -42,6 +41,22 @@ export enum OtaState {
 	Rebooting = "rebooting",
 	Failed = "failed",
 }
+
+/** Why start() refused an update. */
+export enum OtaRefusal {
+	Unavailable = "unavailable",	// no fetcher, hash, target or restart on this platform
+	Busy = "busy",					// an update is under way
+	Version = "version",			// the version already running, without force
+}
+
+export class OtaRefused extends Error {
+	constructor(readonly refusal: OtaRefusal, message: string) {
+		super(message);
+	}
+}
+
+/** start()'s answer: the update is under way. */
+export type OtaStarted = { state: OtaState; version: string };
 
 export const STALL_TIMEOUT = 30_000;	// ms without any download event
 export const REBOOT_DELAY = 500;		// ms between rebooting and the restart
@@ -92,14 +107,14 @@ export class Ota {
 	attach(session: Session): void { this.outbox.attach(session); }
 	detach(): void { this.outbox.detach(); }
 
-	start(request: OtaRequest): ResultFields {
+	start(request: OtaRequest): OtaStarted {
 		const { fetcher, createHash, firmwareVersion, log } = this.#o;
 		if (!this.available || !fetcher || !createHash)
-			throw new CommandError(ErrorCode.Unavailable, "ota is not available on this platform");
+			throw new OtaRefused(OtaRefusal.Unavailable, "ota is not available on this platform");
 		if (this.#state !== OtaState.Idle && this.#state !== OtaState.Failed)
-			throw new CommandError(ErrorCode.Busy, `an update to ${this.#request?.version} is ${this.#state}`);
+			throw new OtaRefused(OtaRefusal.Busy, `an update to ${this.#request?.version} is ${this.#state}`);
 		if (request.version === firmwareVersion && !request.force)
-			throw new CommandError(ErrorCode.Version, `version ${firmwareVersion} is already running (force:true installs it again)`);
+			throw new OtaRefused(OtaRefusal.Version, `version ${firmwareVersion} is already running (force:true installs it again)`);
 		this.#request = request;
 		this.#total = undefined;
 		this.#received = 0;

@@ -19,7 +19,7 @@
  */
 
 import Client from "mqtt";
-import { lingeringSecureSocket } from "tls-socket";
+import { TLS_1_2, lingeringSecureSocket } from "tls-socket";
 import type { Credentials } from "credentials";
 import type { Session, SessionEvents, SessionOptions, Transport } from "app/ports";
 
@@ -32,7 +32,6 @@ export interface TlsOptions {
 // securesocket refuses a write larger than the free send buffer less 128 bytes of
 // TLS overhead; about 900 bytes of plaintext is the most one write carries.
 const MAX_MESSAGE = 850;	// bytes, MQTT header included
-const TLS_1_2 = 0x0303;
 const CONNACK = 0x20;
 
 class TrackedClient extends Client {

@@ -12,12 +12,11 @@
  */
 
 import { Request } from "http";
-import { lingeringSecureSocket } from "tls-socket";
+import { TLS_1_2, lingeringSecureSocket } from "tls-socket";
 import type { Der } from "credentials";
 import { Digest } from "crypt";
 import type { Download, DownloadEvents, Fetcher, Hash } from "app/ports";
 
-const TLS_1_2 = 0x0303;
 const URL_PATTERN = /^https:\/\/([A-Za-z0-9.-]+)(?::(\d{1,5}))?(\/[^\s#]*)?$/;
 
 export function createFetcher(roots: Der[]): Fetcher {

@@ -70,14 +70,14 @@ describe("simulator: device identity", () => {
 		const [a, b, c, d] = await Promise.all([
 			fixture.build(relays["sim-mtls"].port, "sim-mtls",
 				{ caCert: "sim-ca.der,rogue-ca.der", clientCert: "device-sim-mtls.crt.der", clientKey: "device-sim-mtls.key.der" },
-				[own.certDer, own.keyDer, join(dir, "rogue-ca.der")]),
+				"lin", [own.certDer, own.keyDer, join(dir, "rogue-ca.der")]),
 			fixture.build(relays["sim-pw"].port, "sim-pw", { mqttUser: "sim-pw", mqttPassword: PASSWORD }),
 			fixture.build(relays["sim-bad"].port, "sim-bad",
 				{ mqttUser: "sim-pw", mqttPassword: "wrong-secret", clientCert: "device-sim-bad.crt.der", clientKey: "device-sim-bad.key.der" },
-				[foreign.certDer, foreign.keyDer]),
+				"lin", [foreign.certDer, foreign.keyDer]),
 			fixture.build(mtls.port, "sim-config",
 				{ caCert: "sim-ca.der,not-a-ca.der", clientCert: "device-sim-mtls.crt.der", clientKey: "device-sim-other.key.der" },
-				[own.certDer, other.keyDer, join(dir, "not-a-ca.der")]),
+				"lin", [own.certDer, other.keyDer, join(dir, "not-a-ca.der")]),
 		]);
 		Object.assign(builds, { "sim-mtls": a, "sim-pw": b, "sim-bad": c, "sim-config": d });
 	});

@@ -26,8 +26,9 @@ export class DeviceFixture extends Fixture {
 	 * Builds the firmware trusting this fixture's CA ("sim-ca.der"); `port` is the broker
 	 * it dials; `bundle` adds DER files by path (named by their file names).
 	 */
-	build(port: number, deviceId: string, config: Record<string, string | number> = {}, bundle: string[] = []): Promise<string> {
+	build(port: number, deviceId: string, config: Record<string, string | number> = {}, platform = "lin", bundle: string[] = []): Promise<string> {
 		return buildFirmwareAsync({
+			platform,
 			outDir: join(this.buildDir, deviceId.replace(/[^a-z0-9]/gi, "")),
 			caDer: join(this.pkiDir, "ca.der"),
 			bundle,

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadConfig, type RawConfig } from "../../modules/app/config";
+import { loadConfig, rootNames, type RawConfig } from "../../modules/app/config";
 
 const SIMULATOR = { defaultDeviceId: "esp32-a1b2c3", wifiRequired: false };
 const BOARD = { defaultDeviceId: "esp32-a1b2c3", wifiRequired: true };
@@ -21,7 +21,7 @@ test("config: a minimal config is valid and filled with defaults", () => {
 	assert.deepEqual(errors, []);
 	assert.deepEqual(config, {
 		ssid: "", password: "", mqttHost: "broker.example.com", mqttPort: 8883, mqttUser: "", mqttPassword: "",
-		deviceId: "esp32-a1b2c3", topicPrefix: "devices", caCerts: ["ca.der"], clientCert: "", clientKey: "",
+		deviceId: "esp32-a1b2c3", topicPrefix: "devices", caCert: "ca.der", clientCert: "", clientKey: "",
 		interval: 10_000, keepalive: 60, connectTimeout: 30_000, outputs: {}, inputs: {}, sensor: "simulated", adcPin: 34,
 		sntp: "pool.ntp.org", backoffMin: 1_000, backoffMax: 60_000, queueSize: 100,
 	});
@@ -223,7 +223,7 @@ test("config: clientCert with clientKey is fine", () => {
 test("config: caCert lists several bundled roots, separated by commas (CA rotation)", () => {
 	const { config, errors } = load({ caCert: "ca.der, new-ca.der" });
 	assert.deepEqual(errors, []);
-	assert.deepEqual(config.caCerts, ["ca.der", "new-ca.der"]);
+	assert.deepEqual(rootNames(config.caCert), ["ca.der", "new-ca.der"]);
 });
 
 test("config: backoffMax below backoffMin is reported with both values", () => {
