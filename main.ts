@@ -1,9 +1,10 @@
 /*
  * Composition root: read the build config, build the XS adapters, start the device.
  *
- * - Nothing runs unless the whole config is valid and every named certificate is
- *   bundled; otherwise every problem is traced, and repeated every minute so a serial
- *   console opened later still sees why the device is idle.
+ * - Nothing runs unless the whole config is valid and every named certificate and key
+ *   is bundled and parses (credentials); otherwise every problem is traced, and
+ *   repeated every minute so a serial console opened later still sees why the device
+ *   is idle.
  * - Which link, sensors, pins, update target and platform adapters exist is decided by
  *   manifest.json's `platforms` sections, not here.
  * - `restart` reboots a board; where the platform cannot reboot (the simulators) the
@@ -12,11 +13,12 @@
 
 import config from "mc/config";
 import Timer from "timer";
-import { loadConfig, type Config } from "app/config";
+import { loadConfig, rootNames, type Config } from "app/config";
 import { Device } from "app/device";
 import { mixedRandom } from "app/random";
 import type { Network, Sensor } from "app/ports";
-import { createTransport, missingResources, type TlsOptions } from "mqtt-tls";
+import { loadCredentials, type Credentials } from "credentials";
+import { createTransport } from "mqtt-tls";
 import { createLink, defaultDeviceId, rssi, wifiRequired } from "board/link";
 import { createSensor } from "board/sensors";
 import { createPins } from "board/pins";
@@ -41,22 +43,15 @@ function refuse(problems: string[]): void {
 
 interface Parts {
 	settings: Config;
-	tls: TlsOptions;
+	credentials: Credentials;
 	sensor: Sensor;
 }
 
 /** Validates everything up front; returns the parts, or undefined after refusing. */
 function prepare(): Parts | undefined {
 	const { config: settings, errors } = loadConfig(config, { defaultDeviceId: defaultDeviceId(), wifiRequired });
-	const tls: TlsOptions = {
-		host: settings.mqttHost,
-		port: settings.mqttPort,
-		caCert: settings.caCert,
-		clientCert: settings.clientCert || undefined,
-		clientKey: settings.clientKey || undefined,
-	};
-	for (const name of missingResources(tls))
-		errors.push(`${name === settings.caCert ? "caCert" : "clientCert/clientKey"}: "${name}" is not bundled (see certs/README.md)`);
+	const { credentials, problems } = loadCredentials({ ...settings, caCerts: rootNames(settings.caCert) });
+	errors.push(...problems);
 	let sensor: Sensor | undefined;
 	try {
 		sensor = createSensor(settings.sensor, settings.adcPin);
@@ -68,18 +63,18 @@ function prepare(): Parts | undefined {
 		refuse(errors);
 		return undefined;
 	}
-	return { settings, tls, sensor };
+	return { settings, credentials, sensor };
 }
 
 function start(): void {
 	const parts = prepare();
 	if (!parts)
 		return;
-	const { settings, tls, sensor } = parts;
-	const transport = createTransport(tls);
+	const { settings, credentials, sensor } = parts;
+	const transport = createTransport({ host: settings.mqttHost, port: settings.mqttPort, credentials });
 	const network: Network = createLink({ ssid: settings.ssid, password: settings.password, sntp: settings.sntp, log });
 	const pins = createPins(log);
-	const fetcher = createFetcher(settings.caCert);	// updates trust the same bundled CA
+	const fetcher = createFetcher(credentials.roots);	// updates trust the same bundled roots
 	const updateTarget = createUpdateTarget(settings.deviceId, log);
 	const random = mixedRandom(settings.deviceId, Date.now() + clock.ticks());
 	let device: Device;

@@ -4,10 +4,11 @@
  *
  * - The raw config goes through the core's loadConfig (WiFi not required, default id
  *   "node-" + a hash of the host name); any problem, including a certificate file
- *   that is missing or a client certificate and key that do not match, throws one
- *   Error listing them all. Nothing is started.
- * - caCert/clientCert/clientKey are file names resolved in `certsDir` (default the
- *   repository's certs/, where the firmware's bundled CA lives).
+ *   that is missing, or a client certificate and key that do not belong together,
+ *   throws one Error listing them all. Nothing is started.
+ * - caCert (one or more roots)/clientCert/clientKey are file names resolved in
+ *   `certsDir` (default the repository's certs/, where the firmware's bundled CA lives)
+ *   and checked as the firmware checks them (node/credentials.ts).
  * - Returns the Device (not started) and the handles tests drive: the network switch,
  *   the storage, the in-memory pin bank, the collected log lines, and cut() to kill the
  *   socket abruptly.
@@ -21,9 +22,7 @@
  */
 
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
 import { hostname } from "node:os";
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig, type Config, type RawConfig } from "../modules/app/config";
 import { Device } from "../modules/app/device";
@@ -32,6 +31,7 @@ import type { Storage } from "../modules/app/ports";
 import { SimulatedSensor } from "../modules/app/simulated-sensor";
 import { NodePins, NodeSystem } from "./pins";
 import { LineLog, MemoryStorage, SwitchableNetwork, nodeClock, nodeTimers, type LineLogOptions } from "./ports";
+import { findCredentials } from "./credentials";
 import { ClientIdentityError, NodeTransport } from "./transport";
 import { NodeFetcher, createNodeHash } from "./fetcher";
 import { NodeUpdateTarget } from "./update-target";
@@ -94,20 +94,14 @@ export function defaultNodeDeviceId(): string {
 export function createNodeDevice(options: NodeDeviceOptions): NodeDevice {
 	const { config, errors } = loadConfig(options.config, { defaultDeviceId: defaultNodeDeviceId(), wifiRequired: false });
 	const certsDir = options.certsDir ?? DEFAULT_CERTS_DIR;
-	const file = (key: "caCert" | "clientCert" | "clientKey") => {
-		const name = config[key];
-		const path = join(certsDir, name);
-		if (name && !errors.some(error => error.startsWith(key)) && !existsSync(path))
-			errors.push(`${key}: ${JSON.stringify(name)} not found in ${certsDir}`);
-		return name ? path : undefined;
-	};
-	const caFile = file("caCert");
-	const clientCertFile = file("clientCert");
-	const clientKeyFile = file("clientKey");
+	// Files are looked at only when their names are valid.
+	const named = !errors.some(error => /^(caCert|clientCert|clientKey)/.test(error));
+	const { files, problems } = named ? findCredentials(config, certsDir) : { files: { caFiles: [] }, problems: [] };
+	errors.push(...problems);
 	let transport: NodeTransport | undefined;
 	if (!errors.length)
 		try {
-			transport = new NodeTransport({ host: config.mqttHost, port: config.mqttPort, caFile: caFile!, clientCertFile, clientKeyFile, reportRetain: options.reportRetain });
+			transport = new NodeTransport({ host: config.mqttHost, port: config.mqttPort, ...files, reportRetain: options.reportRetain });
 		}
 		catch (error) {
 			if (!(error instanceof ClientIdentityError))
@@ -126,7 +120,7 @@ export function createNodeDevice(options: NodeDeviceOptions): NodeDevice {
 		? reason => onRestart(reason, { firmwareVersion: device.ota.installed ?? device.firmwareVersion })
 		: reason => log.log(`system: restart (${reason}) requested; this host has no restart handler`));
 	const updateTarget = options.updateTarget === null ? undefined : options.updateTarget ?? new NodeUpdateTarget({ capacity: options.otaCapacity });
-	const ota = updateTarget ? { fetcher: new NodeFetcher({ caFile: caFile! }), createHash: createNodeHash, updateTarget } : {};
+	const ota = updateTarget ? { fetcher: new NodeFetcher({ caFiles: files.caFiles }), createHash: createNodeHash, updateTarget } : {};
 	const device: Device = new Device({
 		config,
 		transport,

@@ -1,10 +1,10 @@
 /*
  * Node adapters for the OTA download: Fetcher over node:https and Hash over node:crypto.
  *
- * - NodeFetcher trusts only the given CA (the bundled DER, converted to PEM, as
- *   NodeTransport does) and offers what the board offers (device-tls.ts: TLS 1.2, RSA
- *   key exchange, the URL's host checked against the SAN only), no agent (one fresh
- *   connection per download, nothing pooled).
+ * - NodeFetcher trusts only the given roots (the bundled DER files, converted to PEM,
+ *   as NodeTransport does) and offers what the board offers (device-tls.ts: TLS 1.2,
+ *   RSA key exchange, the URL's host checked against the SAN only), no agent (one
+ *   fresh connection per download, nothing pooled).
  * - Download contract (ports.ts): events come from the event loop, never inside get();
  *   onResponse once with the status and Content-Length (undefined when absent or not a
  *   number), then onData per chunk as an ArrayBuffer of its own, then exactly one of
@@ -29,8 +29,8 @@ import { certificatePem } from "./transport";
 import { deviceTls } from "./device-tls";
 
 export interface NodeFetcherOptions {
-	/** Path of the trusted root CA, DER or PEM. */
-	caFile: string;
+	/** Paths of the trusted root CAs, DER or PEM. */
+	caFiles: string[];
 }
 
 /** Node's HTTP parser errors carry the packet it was parsing and how far it got. */
@@ -39,10 +39,10 @@ type ParserError = Error & { code?: string; rawPacket?: Buffer; bytesParsed?: nu
 const arrayBuffer = (bytes: Buffer): ArrayBuffer => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
 
 export class NodeFetcher implements Fetcher {
-	readonly #ca: string;
+	readonly #ca: string[];
 
 	constructor(options: NodeFetcherOptions) {
-		this.#ca = certificatePem(options.caFile);
+		this.#ca = options.caFiles.map(certificatePem);
 	}
 
 	get(url: string, events: DownloadEvents): Download {

@@ -2,17 +2,19 @@
  * NodeTransport: the core's Transport (modules/app/ports.ts) over the `mqtt` npm client,
  * MQTT 3.1.1 on node:tls, as the device does it over securesocket.
  *
- * - Trusts only the given CA (the bundled DER, converted to PEM) and offers only what
- *   the board offers (device-tls.ts: TLS 1.2, RSA key exchange, SAN-only name check);
- *   optional client certificate and user/password. Clean session, the will from
- *   SessionOptions (QoS 0), no reconnects of its own (the core reconnects) and no
- *   connect timeout of its own (the core has one).
+ * - Trusts only the given roots (the bundled DER files, converted to PEM; several
+ *   during a CA rotation) and offers only what the board offers (device-tls.ts: TLS
+ *   1.2, RSA key exchange, SAN-only name check); optional client certificate and
+ *   user/password. Clean session, the will from SessionOptions (QoS 0), no reconnects
+ *   of its own (the core reconnects) and no connect timeout of its own (the core has one).
+ * - A CONNACK with a non-zero return code is reported as onRefused(code), as on XS.
  * - The constructor throws ClientIdentityError when the client certificate and key
  *   cannot be used together (a config problem); no transport error is ever thrown
  *   out of an event (a synchronous throw of tls.connect ends the session instead).
  * - As on the board: publish throws for a message larger than the XS transport writes
- *   at all (app/limits MAX_MESSAGE; over MAX_WRITE it writes in pieces), and payloads are decoded as XS decodes them (device-text.ts:
- *   not UTF-8 arrives as NOT_UTF8, which the core answers E_PARSE).
+ *   at all (app/limits MAX_MESSAGE; over MAX_WRITE it writes in pieces), and payloads
+ *   are decoded as XS decodes them (device-text.ts: not UTF-8 arrives as NOT_UTF8,
+ *   which the core answers E_PARSE).
  * - Session contract: publish returns false, writing nothing, while the socket's
  *   buffer is full (it asked for a drain); onReady once after CONNACK; onClose(detail) at most once, only
  *   when the session ends by itself and never after close(); nothing fires inside
@@ -37,8 +39,8 @@ export interface NodeTransportOptions {
 	/** The broker's name as its certificate states it; also where to connect. */
 	host: string;
 	port: number;
-	/** Path of the trusted root CA, DER (as bundled for the device) or PEM. */
-	caFile: string;
+	/** Paths of the trusted root CAs, DER (as bundled for the device) or PEM. */
+	caFiles: string[];
 	/** Paths of a client certificate and its key for mutual TLS (DER or PEM). */
 	clientCertFile?: string;
 	clientKeyFile?: string;
@@ -52,7 +54,7 @@ export function certificatePem(path: string): string {
 	return data.subarray(0, 10).toString("latin1").startsWith("-----") ? data.toString("utf8") : new X509Certificate(data).toString();
 }
 
-function privateKeyPem(path: string): string {
+export function privateKeyPem(path: string): string {
 	const data = readFileSync(path);
 	if (data.subarray(0, 10).toString("latin1").startsWith("-----"))
 		return data.toString("utf8");
@@ -74,6 +76,7 @@ class NodeSession implements Session {
 	#ended = false;		// close() was called or onClose was reported
 	#ready = false;
 	#error: string | undefined;
+	#refusal = 0;	// the CONNACK return code when the broker refused
 
 	constructor(client: MqttClient, events: SessionEvents, reportRetain: boolean) {
 		this.#client = client;
@@ -87,6 +90,10 @@ class NodeSession implements Session {
 		client.on("message", (topic, payload, packet) => {
 			if (!this.#ended)
 				events.onMessage(topic, decodeAsDevice(payload), reportRetain ? packet.retain : undefined);
+		});
+		client.on("packetreceive", packet => {
+			if (packet.cmd === "connack" && !this.#ready && packet.returnCode)
+				this.#refusal = packet.returnCode;
 		});
 		// The first error is the reason; the "close" that follows reports it.
 		client.on("error", error => { this.#error ??= describeError(error); });
@@ -156,20 +163,23 @@ class NodeSession implements Session {
 			return;
 		this.#ended = true;
 		this.#client.end(true);
-		this.#events.onClose(detail);
+		if (this.#refusal)
+			this.#events.onRefused(this.#refusal);
+		else
+			this.#events.onClose(detail);
 	}
 }
 
 export class NodeTransport implements Transport {
 	readonly #options: NodeTransportOptions;
-	readonly #ca: string;
+	readonly #ca: string[];
 	readonly #cert: string | undefined;
 	readonly #key: string | undefined;
 	#current: NodeSession | undefined;
 
 	constructor(options: NodeTransportOptions) {
 		this.#options = options;
-		this.#ca = certificatePem(options.caFile);
+		this.#ca = options.caFiles.map(certificatePem);
 		this.#cert = options.clientCertFile ? certificatePem(options.clientCertFile) : undefined;
 		this.#key = options.clientKeyFile ? privateKeyPem(options.clientKeyFile) : undefined;
 		if (this.#cert || this.#key) {

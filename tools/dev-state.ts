@@ -2,8 +2,9 @@
  * Where `npm start` keeps its local state, and the small file through which other
  * tools (the OTA CLI) find its broker.
  *
- * - .dev/pki: the dev PKI (tools/pki.ts); .dev/broker.json: {port, pid, prefix, pkiDir}
- *   of the running broker, written at start and removed at a clean stop.
+ * - .dev/pki: the dev PKI (tools/pki.ts); .dev/broker.json: {port, pid, prefix, pkiDir,
+ *   login} of the running broker, written at start and removed at a clean stop; `login`
+ *   is the operator's (`npm start -- --mtls` or `--password`, tools/dev-identity.ts).
  * - readBrokerInfo() ignores a file whose process is gone (a crashed npm start).
  * - One `npm start` per checkout: claimCheckout() takes .dev/start.pid before anything
  *   else (the broker info, the emulator's boot counter in .dev/node-device.json, its
@@ -30,6 +31,8 @@ export interface BrokerInfo {
 	pid: number;
 	prefix: string;
 	pkiDir: string;
+	/** The operator's certificate (PEM paths) or user name and password, when the broker asks. */
+	login?: { cert?: string; key?: string; username?: string; password?: string };
 }
 
 export function writeBrokerInfo(info: BrokerInfo, path = BROKER_INFO): void {
@@ -58,7 +61,7 @@ export function readBrokerInfo(path = BROKER_INFO): BrokerInfo | undefined {
 		const info = JSON.parse(readFileSync(path, "utf8")) as Partial<BrokerInfo>;
 		if (typeof info.port !== "number" || typeof info.pid !== "number" || !alive(info.pid))
 			return undefined;
-		return { port: info.port, pid: info.pid, prefix: typeof info.prefix === "string" ? info.prefix : "devices", pkiDir: typeof info.pkiDir === "string" ? info.pkiDir : PKI_DIR };
+		return { port: info.port, pid: info.pid, prefix: typeof info.prefix === "string" ? info.prefix : "devices", pkiDir: typeof info.pkiDir === "string" ? info.pkiDir : PKI_DIR, login: typeof info.login === "object" && info.login ? info.login : undefined };
 	}
 	catch {
 		return undefined;

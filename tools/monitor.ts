@@ -8,7 +8,7 @@
  */
 
 import { readFileSync } from "node:fs";
-import mqtt from "mqtt";
+import mqtt, { type IClientOptions } from "mqtt";
 import { LiveView } from "./live-view";
 
 export interface MonitorOptions {
@@ -17,6 +17,8 @@ export interface MonitorOptions {
 	say: (line: string) => void;
 	prefix?: string;	// default "devices"
 	host?: string;		// default "localhost"
+	/** The operator's login on a broker that requires one (client certificate or password). */
+	login?: Partial<IClientOptions>;
 }
 
 export interface Monitor {
@@ -30,6 +32,7 @@ export function startMonitor(options: MonitorOptions): Monitor {
 	const client = mqtt.connect({
 		protocol: "mqtts", host: options.host ?? "localhost", port: options.port, ca: readFileSync(options.caPem),
 		protocolVersion: 4, reconnectPeriod: 1_000, clientId: `npm-start-monitor-${process.pid}`,
+		...options.login,
 	});
 	let connected = false;
 	let lost = false;	// the loss was said; quiet until connected again

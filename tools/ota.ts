@@ -31,6 +31,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import mqtt, { type MqttClient } from "mqtt";
 import { PKI_DIR, readBrokerInfo } from "./dev-state";
+import { operatorOptions } from "./dev-identity";
 import { LOOPBACK } from "./net";
 import { checkHostName, makeHostServer } from "./pki";
 
@@ -160,9 +161,11 @@ function bar(p: Progress): string {
 }
 
 async function connect(o: Options): Promise<MqttClient> {
+	const info = readBrokerInfo();	// npm start -- --mtls/--password: log in as its operator
 	const client = mqtt.connect({
 		protocol: "mqtts", host: o.broker, port: o.port, ca: readFileSync(join(o.pkiDir, "ca.pem")),
 		protocolVersion: 4, clientId: `ota-cli-${process.pid}`, reconnectPeriod: 0, connectTimeout: 10_000,
+		...operatorOptions(info?.port === o.port ? info.login : undefined, readFileSync),
 	});
 	await new Promise<void>((resolve, reject) => {
 		client.once("connect", () => resolve());

@@ -11,8 +11,11 @@
  * - makeHostServer(dir, host) issues a server certificate naming any host (npm run ota
  *   --host). The openssl CLI missing is reported as such (OPENSSL_MISSING).
  * - Test helpers add servers the device must refuse (other CA, expired, wrong name, no
- *   SAN, an EC key) and a client certificate for mutual TLS. Each server "<name>" is <name>.key,
- *   <name>.pem and <name>-chain.pem, which is what startBroker({certName}) expects.
+ *   SAN, an EC key). Each server "<name>"
+ *   is <name>.key, <name>.pem and <name>-chain.pem, which is what
+ *   startBroker({certName}) expects.
+ * - issueDeviceCert() makes a device's client certificate (CN = device id, subject
+ *   distinct from the CA's and the server's) as DER + PKCS#8 DER and PEM.
  */
 
 import { execFileSync } from "node:child_process";
@@ -282,12 +285,41 @@ export function makeEcKeyServer(dir: string): string {
 	return "ec-server";
 }
 
-/** A client certificate for mutual TLS: client.pem, client.key (PEM) and client.der. */
-export function makeClientCert(dir: string, subject = "/CN=node-client"): { cert: string; key: string } {
-	if (!verifies(dir, "ca.pem", "client.pem")) {
-		makeCsr(dir, "client", subject);
-		signLeaf(dir, "client", "ca", "client_ext");
-		openssl(["x509", "-in", "client.pem", "-outform", "DER", "-out", "client.der"], dir);
+/** What one device needs for mutual TLS: DER for the firmware, PEM for tools. */
+export interface DeviceCertificate {
+	id: string;
+	certDer: string;	// <dir>/device-<name>.crt.der: bundled as the device's clientCert
+	keyDer: string;		// <dir>/device-<name>.key.der: unencrypted PKCS#8, the clientKey
+	certPem: string;	// <dir>/device-<name>.pem
+	keyPem: string;		// <dir>/device-<name>.key
+}
+
+/** Subject of a device (client) certificate: CN is the id, the broker's username. */
+export const deviceSubject = (id: string) => `/OU=devices/CN=${id}`;
+
+/**
+ * Issues (or reuses, while it verifies) a client certificate with CN=`id` from the CA
+ * `<ca>.pem`/`<ca>.key` in `dir`; `name` (default the id) names the files, so one id can
+ * hold certificates from two CAs. RSA 2048: XS signs CertificateVerify with RSA only.
+ */
+export function issueDeviceCert(dir: string, id: string, options: { ca?: string; name?: string } = {}): DeviceCertificate {
+	const ca = options.ca ?? "ca";
+	const base = `device-${options.name ?? id}`;
+	const result: DeviceCertificate = {
+		id,
+		certDer: join(dir, `${base}.crt.der`),
+		keyDer: join(dir, `${base}.key.der`),
+		certPem: join(dir, `${base}.pem`),
+		keyPem: join(dir, `${base}.key`),
+	};
+	const current = verifies(dir, `${ca}.pem`, `${base}.pem`) && existsSync(result.keyDer) && existsSync(result.certDer)
+		&& openssl(["x509", "-in", `${base}.pem`, "-noout", "-subject"], dir).includes(`CN = ${id}`);
+	if (!current) {
+		makeCsr(dir, base, deviceSubject(id));
+		signLeaf(dir, base, ca, "client_ext");
+		rmSync(join(dir, `${base}-chain.pem`), { force: true });
+		openssl(["x509", "-in", `${base}.pem`, "-outform", "DER", "-out", `${base}.crt.der`], dir);
+		openssl(["pkcs8", "-topk8", "-nocrypt", "-in", `${base}.key`, "-outform", "DER", "-out", `${base}.key.der`], dir);
 	}
-	return { cert: join(dir, "client.pem"), key: join(dir, "client.key") };
+	return result;
 }

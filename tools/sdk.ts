@@ -6,7 +6,9 @@
  * - buildFirmware() builds an instrumented release (`mcconfig -i -m -p lin -t build`, or
  *   `-p sim/<device>` for a device simulator) from a small wrapper manifest that includes the project's manifest and bundles
  *   the given CA as its own resource, selected with `caCert`: the tracked certs/ are
- *   never touched. Config values go on the mcconfig command line, as a user would.
+ *   never touched; `bundle` adds more DER files under their own names (a client
+ *   certificate and key, more roots). Config values go on the mcconfig command line,
+ *   as a user would (`caCert` there replaces the default "sim-<ca>.der").
  * - startSimulator() runs `mcsim` under xvfb-run with a `timeout` inside (so nothing
  *   is left behind), collects its trace lines and stops it with SIGINT.
  * - runSimulator() is what `npm start` calls: build, then run until stopped.
@@ -37,6 +39,8 @@ export function sdkEnv(home: string): NodeJS.ProcessEnv {
 export interface BuildOptions {
 	outDir: string;
 	caDer: string;		// path of the root CA the firmware is to trust
+	/** Paths of more DER files to bundle, as resources named by their file names. */
+	bundle?: string[];
 	config: Record<string, string | number>;
 	/** Extra manifest to include after the project's (for example a test app's). */
 	manifest?: string;
@@ -63,11 +67,11 @@ function prepareBuild(options: BuildOptions): Build {
 	copyFileSync(options.caDer, join(options.outDir, "certs", `${caName}.der`));
 	const wrapper = {
 		include: [options.app ?? join(ROOT, "manifest.json"), ...(options.manifest ? [options.manifest] : [])],
-		resources: { "*": [join(options.outDir, "certs", caName)] },
+		resources: { "*": [join(options.outDir, "certs", caName), ...(options.bundle ?? [])] },
 	};
 	const manifest = join(options.outDir, "manifest.json");
 	writeFileSync(manifest, JSON.stringify(wrapper, null, "\t"));
-	const config = { ...options.config, caCert: `${caName}.der` };
+	const config = { caCert: `${caName}.der`, ...options.config };
 	const platform = options.platform ?? "lin";
 	// mcconfig puts a device simulator's build under its device's name.
 	const device = platform.startsWith("sim/") ? platform.slice("sim/".length) : "mc";
@@ -168,13 +172,23 @@ export function startSimulator(library: string, seconds: number, onLine?: (line:
 }
 
 /** `npm start` with MODDABLE set: build for the simulator against the dev broker, run until stopped. */
-export async function runSimulator(options: { port: number; caDer: string; log: (line: string) => void }): Promise<Simulator> {
+export interface SimulatorRun {
+	port: number;
+	caDer: string;
+	log: (line: string) => void;
+	/** The device's identity (npm start --mtls/--password): more config, files to bundle. */
+	config?: Record<string, string>;
+	bundle?: string[];
+}
+
+export async function runSimulator(options: SimulatorRun): Promise<Simulator> {
 	const outDir = join(ROOT, ".dev", "sim");
 	options.log(`building the firmware for the Linux simulator in ${outDir} ...`);
 	const library = await buildFirmwareAsync({
 		outDir,
 		caDer: options.caDer,
-		config: { mqttHost: "localhost", mqttPort: options.port, deviceId: "dev-sim", interval: 2_000 },
+		bundle: options.bundle,
+		config: { mqttHost: "localhost", mqttPort: options.port, deviceId: "dev-sim", interval: 2_000, ...options.config },
 	});
 	options.log("starting mcsim (headless)");
 	return startSimulator(library, 24 * 3600, line => options.log(`[dev-sim] ${line}`));

@@ -4,7 +4,9 @@
  * - Makes the dev PKI in .dev/pki on first run (reused afterwards) and copies its CA to
  *   certs/ca.der when absent (the CA the firmware bundles; both are git-ignored).
  * - Starts a TLS broker on a free loopback port (mosquitto, else embedded aedes) and
- *   prints mosquitto_sub/mosquitto_pub command lines for it.
+ *   prints mosquitto_sub/mosquitto_pub command lines for it. `-- --mtls` and
+ *   `-- --password` start it as the broker kit's production broker instead (client
+ *   certificates or a password file, ACL per device; tools/dev-identity.ts).
  * - With MODDABLE set, builds the firmware and runs it in the simulator (tools/sdk.ts);
  *   otherwise runs the core on Node as device "dev-node", every 2 s, with outputs
  *   led (GPIO 2) and relay (GPIO 4) and input button (GPIO 5) in an in-memory pin bank;
@@ -30,6 +32,7 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { startBroker } from "./broker/broker";
 import { BrokerSupervisor } from "./broker/supervise";
+import { devIdentity, operatorOptions, startMode } from "./dev-identity";
 import { NODE_DEVICE_STATE, NODE_OTA_IMAGE, PKI_DIR, ROOT, claimCheckout, removeBrokerInfo, writeBrokerInfo } from "./dev-state";
 import { startMonitor } from "./monitor";
 import { createNodeDevice } from "../node/device";
@@ -47,6 +50,7 @@ const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 
 const sayDevice = (line: string) => { if (!/^\[dev-(node|sim)\] cmd: /.test(line)) say(line); };
 
 async function main(): Promise<void> {
+	const mode = startMode(process.argv.slice(2));
 	const release = claimCheckout();
 	process.on("exit", release);
 	const pki = generatePki(PKI_DIR);
@@ -60,25 +64,27 @@ async function main(): Promise<void> {
 		say(`warning: ${bundledCa} is not the dev CA in ${PKI_DIR}: the device will refuse this broker (delete certs/ca.der to bundle the dev CA)`);
 
 	// SMN_BROKER=aedes forces the embedded fallback (to try it where mosquitto is installed).
-	const supervisor = new BrokerSupervisor({ say, giveUp: reason => void shutdown(`broker: giving up (${reason})`, 1) });
-	const broker = await startBroker({ pkiDir: PKI_DIR, engine: process.env.SMN_BROKER === "aedes" ? "aedes" : "auto", onExit: supervisor.exited });
-	supervisor.attach(broker);
-	const port = broker.port;
-	say(`broker: ${broker.kind} on localhost:${port} (TLS only${broker.logFile ? `, log ${broker.logFile}` : ""})`);
 	// The simulator's device is "dev-sim" (tools/sdk.ts), the Node one "dev-node".
 	const id = process.env.MODDABLE ? "dev-sim" : "dev-node";
-	console.log(`\n  watch:   mosquitto_sub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t 'devices/#' -T 'devices/+/sync' -v`);
-	console.log(`  command: mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/${id}/cmd -m '{"id":"c-1","op":"status"}'`);
-	console.log(`  gpio:    mosquitto_pub --cafile .dev/pki/ca.pem -h localhost -p ${port} -t devices/${id}/cmd -m '{"id":"c-2","op":"gpio.set","pin":"led","value":1}'`);
+	const identity = devIdentity(mode, id, PKI_DIR);
+	const supervisor = new BrokerSupervisor({ say, giveUp: reason => void shutdown(`broker: giving up (${reason})`, 1) });
+	const broker = await startBroker({ pkiDir: PKI_DIR, engine: process.env.SMN_BROKER === "aedes" ? "aedes" : "auto", auth: identity.auth, ecdheFirst: mode !== "tls", onExit: supervisor.exited });
+	supervisor.attach(broker);
+	const port = broker.port;
+	say(`broker: ${broker.kind} on localhost:${port} (TLS only${mode === "mtls" ? ", client certificates required" : mode === "password" ? ", password file" : ""}${broker.logFile ? `, log ${broker.logFile}` : ""})`);
+	const login = identity.flags ? ` ${identity.flags}` : "";
+	console.log(`\n  watch:   mosquitto_sub --cafile .dev/pki/ca.pem${login} -h localhost -p ${port} -t 'devices/#' -T 'devices/+/sync' -v`);
+	console.log(`  command: mosquitto_pub --cafile .dev/pki/ca.pem${login} -h localhost -p ${port} -t devices/${id}/cmd -m '{"id":"c-1","op":"status"}'`);
+	console.log(`  gpio:    mosquitto_pub --cafile .dev/pki/ca.pem${login} -h localhost -p ${port} -t devices/${id}/cmd -m '{"id":"c-2","op":"gpio.set","pin":"led","value":1}'`);
 	console.log(`  update:  npm run ota -- <image file> --device ${id} --version 1.1.0\n`);
-	writeBrokerInfo({ port, pid: process.pid, prefix: "devices", pkiDir: PKI_DIR });
+	writeBrokerInfo({ port, pid: process.pid, prefix: "devices", pkiDir: PKI_DIR, login: identity.auth ? identity.operator : undefined });
 
-	const monitor = startMonitor({ port, caPem: pki.caPem, say });
+	const monitor = startMonitor({ port, caPem: pki.caPem, say, login: operatorOptions(identity.operator, readFileSync) });
 
 	let stopDevice: () => unknown = () => undefined;
 	if (process.env.MODDABLE) {
 		say(`MODDABLE is set: running the firmware in the simulator (tools/sdk.ts)`);
-		const simulator = await runSimulator({ port, caDer: bundledCa, log: sayDevice });
+		const simulator = await runSimulator({ port, caDer: bundledCa, log: sayDevice, config: identity.deviceConfig, bundle: identity.bundle });
 		stopDevice = () => simulator.stop();
 	}
 	else {
@@ -88,8 +94,9 @@ async function main(): Promise<void> {
 		const updateTarget = new NodeUpdateTarget({ path: NODE_OTA_IMAGE });
 		const boot = (bootReason?: string, firmwareVersion?: string) => {
 			const node = createNodeDevice({
-				config: { ...EMULATOR, mqttHost: "localhost", mqttPort: port },
-				certsDir: CERTS_DIR,
+				config: { ...EMULATOR, mqttHost: "localhost", mqttPort: port, ...identity.deviceConfig },
+				// A client certificate is in the dev PKI, next to the CA the broker uses.
+				certsDir: mode === "mtls" ? PKI_DIR : CERTS_DIR,
 				storage,
 				log: { print: line => sayDevice(`[dev-node] ${line}`) },
 				bootReason,

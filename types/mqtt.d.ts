@@ -32,6 +32,13 @@ declare module "mqtt" {
 		close(immediate?: boolean): void;
 		/** Reports a failure (traced), calls onClose, closes. Overridable to learn why. */
 		fail(message?: string): void;
+		/**
+		 * Handles one parsed packet (`code` its type, e.g. 0x20 CONNACK with `returnCode`);
+		 * fails the client on a CONNACK refusal. Overridable to see packets first.
+		 */
+		dispatch(message: { code: number; returnCode?: number }): unknown;
+		/** 1 while waiting for CONNACK, 2 once it was accepted, -1 when closed. */
+		state: number;
 		/** The socket (the `Socket` option's instance); deleted once closed. */
 		ws?: { write(...data: unknown[]): number };
 	}

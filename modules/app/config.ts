@@ -15,6 +15,9 @@
  * - `haDiscovery` is a boolean (true/false, or "true"/"false"/"1"/"0" from mcconfig);
  *   `haPrefix` is a topic prefix: 1..HA_PREFIX_MAX characters, no + or #, no leading $
  *   (broker-internal topics), no control characters, no leading, trailing or double /.
+ * - `caCert` is a comma-separated list of bundled roots (CA rotation: a fleet trusts the
+ *   old and the new CA until every broker moved); certificate and key names are
+ *   resource names (`*.der`), checked for existence and content by each runtime.
  */
 
 import { describe as quote } from "./describe";
@@ -33,7 +36,7 @@ export interface Config {
 	mqttPassword: string;
 	deviceId: string;
 	topicPrefix: string;
-	caCert: string;
+	caCert: string;		// resource names of the trusted roots, comma-separated: see rootNames()
 	clientCert: string;
 	clientKey: string;
 	interval: number;		// ms between readings
@@ -68,6 +71,7 @@ export interface ConfigContext {
 const QUOTE = 40;	// characters of an offending value quoted in a config problem
 const describe = (value: unknown) => quote(value, QUOTE);
 
+const DER_NAME_PATTERN = /^[A-Za-z0-9_.-]+\.der$/;
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const PIN_NAME_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
 const SENSORS: readonly SensorKind[] = ["simulated", "adc"];
@@ -200,6 +204,11 @@ class Reader {
 	}
 }
 
+/** The trusted roots' resource names in `caCert` ("ca.der, ca-next.der"): several during a CA rotation. */
+export function rootNames(caCert: string): string[] {
+	return caCert.split(",").map(name => name.trim());
+}
+
 export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult {
 	const read = new Reader(raw);
 	const errors = read.errors;
@@ -250,8 +259,15 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 	const haPrefixProblem = topicPrefixProblem(config.haPrefix, HA_PREFIX_MAX);
 	if (haPrefixProblem)
 		errors.push(`haPrefix: ${describe(config.haPrefix)} ${haPrefixProblem}`);
-	if (!config.caCert.endsWith(".der"))
-		errors.push(`caCert: ${describe(config.caCert)} must name a bundled DER certificate (*.der)`);
+	const roots = rootNames(config.caCert);
+	for (const name of roots)
+		if (!DER_NAME_PATTERN.test(name))
+			errors.push(`caCert: ${describe(name)} must name a bundled DER certificate (*.der; several separated by commas)`);
+	if (new Set(roots).size < roots.length)
+		errors.push(`caCert: ${describe(roots.join(","))} names a certificate twice`);
+	for (const key of ["clientCert", "clientKey"] as const)
+		if (config[key] && !DER_NAME_PATTERN.test(config[key]))
+			errors.push(`${key}: ${describe(config[key])} must name a bundled DER file (*.der)`);
 	if (!config.clientCert !== !config.clientKey)
 		errors.push(`clientCert/clientKey: give both or neither (got ${describe(config.clientCert)} and ${describe(config.clientKey)})`);
 	if (config.backoffMax < config.backoffMin && !errors.some(error => error.startsWith("backoffM")))

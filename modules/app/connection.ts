@@ -10,7 +10,9 @@
  * - Retries forever with capped exponential backoff and full jitter; the window is
  *   reset only after a session stayed online for STABLE_AFTER, so a broker that
  *   accepts and then drops us does not get hammered.
- * - Why the last session ended is kept (`lastReason`, `lastDetail`) for diagnostics.
+ * - Why the last session ended is kept (`lastReason`, `lastDetail`) for diagnostics. A
+ *   CONNACK refusal is its own reason (`refused`, with the broker's return code) and
+ *   backs off like any failed attempt: repeated refusals reach the cap, never a stop.
  * Limits: one session at a time; the listener is told of online/offline only.
  */
 
@@ -31,7 +33,8 @@ export enum Reason {
 	None = "none",
 	NetworkDown = "network-down",
 	ConnectTimeout = "connect-timeout",
-	ConnectFailed = "connect-failed",		// socket, TLS or CONNACK refusal before ready
+	ConnectFailed = "connect-failed",		// socket or TLS failure before ready
+	Refused = "refused",					// the broker answered CONNECT with a non-zero return code
 	ConnectionLost = "connection-lost",		// closed by peer or transport after ready
 	PublishFailed = "publish-failed",		// a write to the session threw
 	Shutdown = "shutdown",
@@ -56,6 +59,20 @@ export interface ConnectionOptions {
 	session: SessionOptions;
 	connectTimeout: number;	// ms
 	listener: ConnectionListener;
+}
+
+// MQTT 3.1.1 CONNACK return codes (section 3.2.2.3), for the trace and `status`.
+const REFUSALS: Record<number, string> = {
+	1: "unacceptable protocol version",
+	2: "identifier rejected",
+	3: "server unavailable",
+	4: "bad user name or password",
+	5: "not authorised",
+};
+
+/** "code 5, not authorised": the detail of a refusal. */
+export function describeRefusal(code: number): string {
+	return `code ${code}, ${REFUSALS[code] ?? "unknown return code"}`;
 }
 
 const CLOCK_POLL = 1_000;		// ms between checks for a set wall clock
@@ -146,6 +163,12 @@ export class Connection {
 			current = this.#session = transport.open(session, {
 				onReady: () => { if (isCurrent()) this.#ready(); },
 				onMessage: (topic, payload, retained) => { if (isCurrent() && this.#state === State.Online) this.#o.listener.onMessage(topic, payload, retained); },
+				onRefused: code => {
+					if (!isCurrent())
+						return;
+					this.#session = undefined;
+					this.#failAttempt(Reason.Refused, describeRefusal(code));
+				},
 				onClose: detail => {
 					if (!isCurrent())
 						return;

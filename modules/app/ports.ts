@@ -93,8 +93,13 @@ export interface SessionEvents {
 	 */
 	onMessage(topic: string, payload: string, retained?: boolean): void;
 	/**
-	 * The session ended by itself (refused, TLS failure, peer closed, keepalive lost):
-	 * called at most once, never after the core called close(); `detail` says why.
+	 * The broker answered CONNECT with a non-zero CONNACK return code (MQTT 3.1.1: 1..5,
+	 * e.g. 5 not authorised): the session is over and no onClose follows.
+	 */
+	onRefused(code: number): void;
+	/**
+	 * The session ended by itself (TLS failure, peer closed, keepalive lost): called at
+	 * most once, never after the core called close() or after onRefused; `detail` says why.
 	 */
 	onClose(detail: string): void;
 }

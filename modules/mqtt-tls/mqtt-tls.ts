@@ -1,10 +1,14 @@
 /*
  * mqtt-tls: the core's Transport over the SDK's `mqtt` client and `securesocket`.
  *
- * - Trusts only the bundled root CA named by `caCert` (a DER resource); the server
- *   name is checked against `host` by the TLS stack. TLS 1.2 is the minimum.
- * - Mutual TLS when `clientCert`/`clientKey` name DER resources; user/password from
- *   the session options.
+ * - Trusts only the bundled roots (checked by `credentials`; several during a CA
+ *   rotation); the server name is checked against `host` by the TLS stack. TLS 1.2 is
+ *   the minimum; which key exchanges are offered is settled by manifest.json's
+ *   `config.tls` (no DHE_RSA: see there).
+ * - Mutual TLS when the credentials hold a client certificate and PKCS#8 key;
+ *   user/password from the session options.
+ * - A CONNACK with a non-zero return code is reported as onRefused(code), read from
+ *   the packet the SDK client dispatches, not from its failure text.
  * - publish() returns false, writing nothing, when the socket's send buffer cannot
  *   take the message (or, for a large one, its first piece) now: securesocket would
  *   otherwise throw half-way. A message larger than one write (app/limits MAX_WRITE,
@@ -12,8 +16,8 @@
  *   in the same turn, so nothing else reaches the socket in between; if the buffer
  *   fills between two pieces the stream holds half a packet, so publish() throws and
  *   the session ends. Messages over MAX_MESSAGE are refused (thrown).
- * - onClose gets the client's own failure text ("socket error -2", "read time out",
- *   "server rejected mqtt request with code 5") when it gave one.
+ * - onClose gets the client's own failure text ("socket error -2", "read time out")
+ *   when it gave one.
  * - Sockets come from tls-socket (closed ones linger: a simulator socket bug).
  * Limits: QoS 0 only; received messages carry no retain flag. A message in pieces
  * needs the simulator's socket, which sends each write at once, or on ESP32 room for
@@ -24,22 +28,27 @@
 
 import Client from "mqtt";
 import { TLS_1_2, lingeringSecureSocket } from "tls-socket";
-import Resource from "Resource";
+import type { Credentials } from "credentials";
 import { NOT_UTF8, type Session, type SessionEvents, type SessionOptions, type Transport } from "app/ports";
 import { MAX_MESSAGE, MAX_WRITE, PUBLISH_OVERHEAD } from "app/limits";
 
 export interface TlsOptions {
 	host: string;
 	port: number;
-	caCert: string;			// resource name of the root CA (DER)
-	clientCert?: string;	// resource names for mutual TLS (DER)
-	clientKey?: string;
+	credentials: Credentials;
 }
 
 const PUBLISH = 0x30;		// MQTT PUBLISH, QoS 0
+const CONNACK = 0x20;
 
 class TrackedClient extends Client {
 	failure = "";
+	refusal = 0;	// the CONNACK return code when the broker refused
+	dispatch(message: { code: number; returnCode?: number }): unknown {
+		if (this.state === 1 && message.code === CONNACK && message.returnCode)
+			this.refusal = message.returnCode;
+		return super.dispatch(message);
+	}
 	fail(message?: string): void {
 		if (!this.failure)
 			this.failure = message ?? "";
@@ -47,21 +56,14 @@ class TrackedClient extends Client {
 	}
 }
 
-export function missingResources(options: TlsOptions): string[] {
-	const names = [options.caCert, options.clientCert, options.clientKey];
-	return names.filter((name): name is string => !!name && !Resource.exists(name));
-}
-
 export function createTransport(options: TlsOptions): Transport {
-	const secure: Record<string, unknown> = {
-		protocolVersion: TLS_1_2,
-		certificate: new Resource(options.caCert),
-	};
-	if (options.clientCert && options.clientKey) {
-		secure.clientCertificates = [new Resource(options.clientCert)];
-		secure.clientKey = new Resource(options.clientKey);
+	const { roots, client } = options.credentials;
+	const secure: Record<string, unknown> = { protocolVersion: TLS_1_2 };
+	if (client) {
+		secure.clientCertificates = [client.certificate];
+		secure.clientKey = client.key;
 	}
-	const Socket = lingeringSecureSocket();
+	const Socket = lingeringSecureSocket(roots);
 	return {
 		open(session: SessionOptions, events: SessionEvents): Session {
 			let open = true;
@@ -87,7 +89,10 @@ export function createTransport(options: TlsOptions): Transport {
 				if (!open)
 					return;
 				open = false;
-				events.onClose(client.failure || "connection closed");
+				if (client.refusal)
+					events.onRefused(client.refusal);
+				else
+					events.onClose(client.failure || "connection closed");
 			};
 			return {
 				publish(topic: string, payload: string, retain: boolean): boolean {

@@ -2,7 +2,7 @@
  * ota/transfer: the core's Fetcher and Hash on XS.
  *
  * - get() streams an https: URL with the SDK's HTTP client over securesocket, trusting
- *   only the bundled root CA (the same resource as MQTT) and checking the server name;
+ *   only the bundled roots (the same resources as MQTT) and checking the server name;
  *   TLS 1.2 minimum. Chunks are handed on as they arrive, never collected.
  * - A connection that ends before Content-Length bytes is an error (the SDK client
  *   reports it as one); bytes waiting after Content-Length are handed on (the core
@@ -16,15 +16,14 @@
 
 import { Request } from "http";
 import { TLS_1_2, lingeringSecureSocket } from "tls-socket";
-import Resource from "Resource";
+import type { Der } from "credentials";
 import { Digest } from "crypt";
 import type { Download, DownloadEvents, Fetcher, Hash } from "app/ports";
 
 const URL_PATTERN = /^https:\/\/([A-Za-z0-9.-]+)(?::(\d{1,5}))?(\/[^\s#]*)?$/;
 
-export function createFetcher(caCert: string): Fetcher {
-	const certificate = new Resource(caCert);
-	const Socket = lingeringSecureSocket();	// the same socket class as MQTT (see tls-socket)
+export function createFetcher(roots: Der[]): Fetcher {
+	const Socket = lingeringSecureSocket(roots);	// the same socket class as MQTT (see tls-socket)
 	return {
 		get(url: string, events: DownloadEvents): Download {
 			const parts = URL_PATTERN.exec(url);
@@ -46,7 +45,7 @@ export function createFetcher(caCert: string): Fetcher {
 				path: parts[3] || "/",
 				headers: ["Connection", "close"],
 				Socket,
-				secure: { certificate, protocolVersion: TLS_1_2 },
+				secure: { protocolVersion: TLS_1_2 },
 			};
 			const request = new Request(options as never);
 			request.callback = (message, value, etc) => {

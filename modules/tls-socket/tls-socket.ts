@@ -10,6 +10,10 @@
  * - TLS_1_2 is the protocolVersion both clients ask for.
  * - lingeringSecureSocket() makes the class at run time: its list of closed sockets must
  *   not live at module level, where preloading would freeze it.
+ * - `roots` (optional) are the CAs every socket of the class trusts, several during a CA
+ *   rotation: securesocket's `secure.certificate` takes one, so the first goes there
+ *   and the others are registered with the session's certificate manager (the SDK's
+ *   modules/crypt/ssl/ssl_cert.js), which accepts a chain ending at any registered root.
  */
 
 import SecureSocket from "securesocket";
@@ -20,10 +24,21 @@ const LINGER = 1_000;	// ms a closed socket stays referenced
 /** securesocket's protocolVersion for TLS 1.2, the only version the SDK speaks. */
 export const TLS_1_2 = 0x0303;
 
-export function lingeringSecureSocket(): typeof SecureSocket {
+interface SessionWithRoots {
+	certificateManager: { register(certificate: ArrayBuffer | HostBuffer): void };
+}
+
+export function lingeringSecureSocket(roots: readonly (ArrayBuffer | HostBuffer)[] = []): typeof SecureSocket {
 	const closed: object[] = [];
 	let sweeper: Timer | undefined;
 	return class LingeringSecureSocket extends SecureSocket {
+		constructor(dictionary: { secure?: Record<string, unknown>; [key: string]: unknown }) {
+			super(roots.length ? { ...dictionary, secure: { ...dictionary.secure, certificate: roots[0] } } : dictionary);
+			const session = (this as unknown as { ssl?: SessionWithRoots }).ssl;
+			for (let i = 1; i < roots.length; i++)
+				session?.certificateManager.register(roots[i]);
+		}
+
 		close(): void {
 			closed.push(this);
 			if (this.sock)

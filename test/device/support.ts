@@ -22,12 +22,16 @@ export class DeviceFixture extends Fixture {
 	readonly buildDir = mkdtempSync(join(tmpdir(), "smn-dev-build-"));
 	readonly simulators: Simulator[] = [];
 
-	/** Builds the firmware trusting this fixture's CA; `port` is the broker it dials. */
-	build(port: number, deviceId: string, config: Record<string, string | number> = {}, platform = "lin"): Promise<string> {
+	/**
+	 * Builds the firmware trusting this fixture's CA ("sim-ca.der"); `port` is the broker
+	 * it dials; `bundle` adds DER files by path (named by their file names).
+	 */
+	build(port: number, deviceId: string, config: Record<string, string | number> = {}, platform = "lin", bundle: string[] = []): Promise<string> {
 		return buildFirmwareAsync({
 			platform,
 			outDir: join(this.buildDir, deviceId.replace(/[^a-z0-9]/gi, "")),
 			caDer: join(this.pkiDir, "ca.der"),
+			bundle,
 			config: { ...SIM_CONFIG, mqttPort: port, deviceId, ...config },
 		});
 	}

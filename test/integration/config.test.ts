@@ -4,16 +4,18 @@
  */
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { createNodeDevice } from "../../node/device";
-import { generatePki } from "../../tools/pki";
+import { generatePki, issueDeviceCert } from "../../tools/pki";
 
 describe("config validation", () => {
 	const pkiDir = mkdtempSync(join(tmpdir(), "smn-it-config-"));
 	generatePki(pkiDir);
+	issueDeviceCert(pkiDir, "one");
+	issueDeviceCert(pkiDir, "two");
 	after(() => rmSync(pkiDir, { recursive: true, force: true }));
 
 	it("refuses topic prefixes the broker would not serve, before connecting (a 70,000-byte one crashed Node)", () => {
@@ -48,6 +50,36 @@ describe("config validation", () => {
 	it("reports a CA file that is not there", () => {
 		assert.throws(() => createNodeDevice({ config: { mqttHost: "localhost", caCert: "missing.der" }, certsDir: pkiDir, log: { print: false } }),
 			/caCert: "missing.der" not found/);
+	});
+
+	const refusal = (config: Record<string, string>) => {
+		try {
+			createNodeDevice({ config: { mqttHost: "localhost", ...config }, certsDir: pkiDir, log: { print: false } });
+		}
+		catch (error) {
+			return (error as Error).message;
+		}
+		assert.fail("the config was accepted");
+	};
+
+	it("reports a client key that is not the certificate's, before anything starts", () => {
+		assert.match(refusal({ clientCert: "device-one.crt.der", clientKey: "device-two.key.der" }),
+			/clientKey: "device-two.key.der" is not the key of clientCert "device-one.crt.der"/);
+	});
+
+	it("reports a key or certificate that does not parse", () => {
+		copyFileSync(join(pkiDir, "device-one.key"), join(pkiDir, "pem-key.der"));	// PEM under a DER name
+		writeFileSync(join(pkiDir, "garbage.der"), "not a certificate");
+		const message = refusal({ caCert: "ca.der,garbage.der", clientCert: "garbage.der", clientKey: "pem-key.der" });
+		assert.match(message, /^- caCert: "garbage.der" is not an X.509 certificate/m);
+		assert.match(message, /^- clientCert: "garbage.der" is not an X.509 certificate/m);
+		assert.match(message, /^- clientKey: "pem-key.der" is not an unencrypted PKCS#8 DER RSA key/m);
+	});
+
+	it("accepts a device certificate and key from the dev PKI, and several roots", () => {
+		copyFileSync(join(pkiDir, "ca.der"), join(pkiDir, "next-ca.der"));
+		const node = createNodeDevice({ config: { mqttHost: "localhost", caCert: "ca.der,next-ca.der", clientCert: "device-one.crt.der", clientKey: "device-one.key.der" }, certsDir: pkiDir, log: { print: false } });
+		assert.equal(node.device.connection.state, "idle");
 	});
 
 	it("accepts a minimal good config and starts nothing", () => {

@@ -13,7 +13,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createHash } from "node:crypto";
-import { makeClientCert, makeEcKeyServer, makeExpiredServer, makeNoSanServer, makeRogueServer, makeWrongNameServer } from "../../tools/pki";
+import { issueDeviceCert, makeEcKeyServer, makeExpiredServer, makeNoSanServer, makeRogueServer, makeWrongNameServer } from "../../tools/pki";
 import type { BrokerOptions } from "../../tools/broker/broker";
 import { Gate } from "../../modules/app/command-channel";
 import { Reason, State } from "../../modules/app/connection";
@@ -30,7 +30,8 @@ describe("TLS refusal", () => {
 		makeRogueServer(fixture.pkiDir);
 		makeExpiredServer(fixture.pkiDir);
 		makeWrongNameServer(fixture.pkiDir);
-		makeClientCert(fixture.pkiDir);
+		issueDeviceCert(fixture.pkiDir, "it-tls-client-cert");
+		issueDeviceCert(fixture.pkiDir, "it-tls-other-device");
 		makeNoSanServer(fixture.pkiDir);
 		makeEcKeyServer(fixture.pkiDir);
 	});
@@ -66,7 +67,7 @@ describe("TLS refusal", () => {
 	it("requires the client certificate when the broker asks for one", async () => {
 		const broker = await fixture.broker({ requireClientCert: true });
 		const without = fixture.device(broker.port, { deviceId: "it-tls-no-client-cert" });
-		const withCert = fixture.device(broker.port, { deviceId: "it-tls-client-cert", clientCert: "client.pem", clientKey: "client.key" });
+		const withCert = fixture.device(broker.port, { deviceId: "it-tls-client-cert", clientCert: "device-it-tls-client-cert.crt.der", clientKey: "device-it-tls-client-cert.key.der" });
 		without.device.start();
 		withCert.device.start();
 		await waitFor("the device with a certificate online", () => withCert.device.connection.state === State.Online);
@@ -86,8 +87,8 @@ describe("TLS refusal", () => {
 	});
 
 	it("reports a client certificate and key that do not match as a config problem, before starting", () => {
-		assert.throws(() => fixture.device(1, { deviceId: "it-tls-mismatch", clientCert: "client.pem", clientKey: "server.key" }),
-			/invalid config[\s\S]*clientKey: [\s\S]*does not match/);
+		assert.throws(() => fixture.device(1, { deviceId: "it-tls-mismatch", clientCert: "device-it-tls-client-cert.crt.der", clientKey: "device-it-tls-other-device.key.der" }),
+			/invalid config[\s\S]*clientKey: [\s\S]*is not the key of clientCert/);
 	});
 
 	it("refuses an update server the board would refuse: no SAN, an EC key, TLS 1.3 only", async () => {

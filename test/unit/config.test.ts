@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadConfig, type RawConfig } from "../../modules/app/config";
+import { loadConfig, rootNames, type RawConfig } from "../../modules/app/config";
 import { MAX_TOPIC } from "../../modules/app/limits";
 import { longestTopic } from "../../modules/app/topics";
 
@@ -102,6 +102,11 @@ const INVALID: [string, RawConfig, string][] = [
 	["deviceId starting with $", { deviceId: "$SYS" }, "\"$SYS\""],
 	["deviceId with a control character", { deviceId: "a\u0000b" }, "U+0000"],
 	["caCert not DER", { caCert: "ca.pem" }, "\"ca.pem\""],
+	["caCert with an empty entry", { caCert: "ca.der,,new-ca.der" }, "\"\""],
+	["caCert with a path", { caCert: "certs/ca.der" }, "\"certs/ca.der\""],
+	["caCert naming a root twice", { caCert: "ca.der, ca.der" }, "\"ca.der,ca.der\""],
+	["clientCert not DER", { clientCert: "device.pem", clientKey: "device.key.der" }, "\"device.pem\""],
+	["clientKey not DER", { clientKey: "device.key", clientCert: "device.crt.der" }, "\"device.key\""],
 	["sensor unknown", { sensor: "thermo" }, "\"thermo\""],
 	["outputs pin out of range", { outputs: "led:49" }, "\"49\""],
 	["outputs pin not a number", { outputs: "led:x" }, "\"x\""],
@@ -238,6 +243,12 @@ test("config: clientCert with clientKey is fine", () => {
 	assert.deepEqual(errors, []);
 	assert.equal(config.clientCert, "device.der");
 	assert.equal(config.clientKey, "device-key.der");
+});
+
+test("config: caCert lists several bundled roots, separated by commas (CA rotation)", () => {
+	const { config, errors } = load({ caCert: "ca.der, new-ca.der" });
+	assert.deepEqual(errors, []);
+	assert.deepEqual(rootNames(config.caCert), ["ca.der", "new-ca.der"]);
 });
 
 test("config: backoffMax below backoffMin is reported with both values", () => {

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Backoff } from "../../modules/app/backoff";
-import { Connection, Reason, State } from "../../modules/app/connection";
+import { Connection, Reason, State, describeRefusal } from "../../modules/app/connection";
 import type { Session } from "../../modules/app/ports";
 import { FakeNetwork, FakeTime, FakeTransport, recordingLog, scriptedRandom } from "./support/fakes";
 
@@ -192,6 +192,48 @@ test("connection: onClose before ready backs off (connect-failed) with the trans
 	assert.deepEqual(transport.last.closes, [], "a session that closed itself is not closed again");
 	assert.deepEqual(events, []);
 	assert.deepEqual(transitions().at(-1), "connecting -> backing-off (connect-failed: TLS: certificate verify failed; retry in 500 ms)");
+});
+
+test("connection: a CONNACK refusal backs off with its own reason and the broker's code", () => {
+	const { connection, transport, events, transitions, time } = setup({ random: [ALMOST_ONE] });
+	connection.start();
+	transport.last.refuse(5);
+	assert.equal(connection.state, State.BackingOff);
+	assert.equal(connection.lastReason, Reason.Refused);
+	assert.equal(connection.lastDetail, "code 5, not authorised");
+	assert.deepEqual(transport.last.closes, [], "a refused session is over: not closed again");
+	assert.deepEqual(time.pendingDelays, [999], "the connect timeout is cancelled, only the retry is scheduled");
+	assert.deepEqual(events, [], "the listener hears nothing of a session that never was online");
+	assert.equal(transitions().at(-1), "connecting -> backing-off (refused: code 5, not authorised; retry in 999 ms)");
+});
+
+test("connection: repeated refusals widen the backoff window to the cap and keep retrying", () => {
+	const { connection, transport, time, backoff } = setup({ random: [ALMOST_ONE] });
+	connection.start();
+	const waits: number[] = [];
+	for (let attempt = 0; attempt < 6; attempt++) {
+		transport.last.refuse(4);
+		waits.push(time.pendingDelays[0]);
+		time.advance(time.pendingDelays[0]);
+		assert.equal(connection.state, State.Connecting, "never stops retrying");
+	}
+	assert.deepEqual(waits, [999, 1999, 3999, 7999, 7999, 7999], "min 1000, doubling, capped at max 8000");
+	assert.equal(transport.opens, 7);
+	assert.equal(backoff.attempt, 6, "refusals never reset the window");
+	assert.equal(connection.lastDetail, "code 4, bad user name or password");
+});
+
+test("connection: a refusal code outside MQTT 3.1.1 is still reported with its number", () => {
+	assert.equal(describeRefusal(0x87), "code 135, unknown return code");
+});
+
+test("connection: a refusal from a session the core already dropped is ignored", () => {
+	const { connection, transport, time } = setup();
+	connection.start();
+	const first = transport.last;
+	time.advance(CONNECT_TIMEOUT);
+	first.refuse(5);
+	assert.equal(connection.lastReason, Reason.ConnectTimeout);
 });
 
 test("connection: a failed attempt's connect timeout is cancelled", () => {

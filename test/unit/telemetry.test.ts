@@ -7,7 +7,7 @@ import { FakeSession, FakeTime, ScriptedSensor, recordingLog } from "./support/f
 const WALL = 1_763_769_600_000;
 const TELEMETRY = "devices/node-1/telemetry";
 const SYNC = "devices/node-1/sync";
-const NO_EVENTS: SessionEvents = { onReady() {}, onMessage() {}, onClose() {} };
+const NO_EVENTS: SessionEvents = { onReady() {}, onMessage() {}, onRefused() {}, onClose() {} };
 
 function setup({ capacity = 100, wall = WALL as number | null, boot = 3 } = {}) {
 	const time = new FakeTime({ ticks: 1_000, wall });

@@ -4,6 +4,10 @@
  * - Binds 127.0.0.1 only, TLS 1.2 minimum (what the device speaks; mosquitto 2 takes
  *   tls_version as the floor), the server sends its chain,
  *   anonymous allowed; `requireClientCert` turns on mutual TLS.
+ * - `auth` starts it as the broker kit configures a production broker (broker/kit.ts):
+ *   mutual TLS with the certificate's CN as username, or a password file made from
+ *   `passwords`; never anonymous; the ACL confines each device to <prefix>/<user>/#.
+ *   Only mosquitto does this (no aedes fallback).
  * - Persistence with queued QoS 0 messages: a subscriber with a persistent session
  *   (clean: false, QoS 1 subscription) misses nothing across restart(), which stops
  *   mosquitto with SIGTERM (it saves its database) and starts it on the same port.
@@ -17,11 +21,12 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { ECDHE_FIRST, OPERATOR, aclText, securitySettings } from "./kit";
 import { LOOPBACK, freePort, waitForTls } from "../net";
 import { startAedesBroker } from "./aedes";
 import type { Broker, BrokerOptions } from "./types";
 
-export type { Broker, BrokerOptions } from "./types";
+export type { Broker, BrokerAuth, BrokerOptions } from "./types";
 
 const children = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -50,24 +55,53 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
 	const engine = options.engine ?? "auto";
 	const executable = engine === "aedes" ? undefined : findMosquitto();
 	if (!executable) {
-		if (engine === "mosquitto")
+		if (engine === "mosquitto" || options.auth)
 			throw new Error("mosquitto is not installed (apt-get install mosquitto)");
 		return startAedesBroker(options);
 	}
 	return startMosquitto(executable, options);
 }
 
+/** Writes the password file with mosquitto_passwd (which hashes as the broker expects). */
+function writePasswords(path: string, passwords: Record<string, string>): void {
+	writeFileSync(path, "");
+	for (const [user, password] of Object.entries(passwords)) {
+		const result = spawnSync("mosquitto_passwd", ["-b", path, user, password], { encoding: "utf8" });
+		if (result.status !== 0)
+			throw new Error(`mosquitto_passwd failed: ${result.error?.message ?? result.stderr}`);
+	}
+}
+
 function mosquittoConfig(options: BrokerOptions, port: number, work: string, dataDir: string): string {
 	const pki = resolve(options.pkiDir);
 	const certName = options.certName ?? "server";
+	const files = {
+		cafile: join(pki, "ca.pem"),
+		certfile: join(pki, `${certName}-chain.pem`),
+		keyfile: join(pki, `${certName}.key`),
+		aclFile: join(work, "acl"),
+		passwordFile: join(work, "passwd"),
+	};
+	const auth = options.auth;
+	if (auth) {
+		writeFileSync(files.aclFile, aclText(auth.prefix ?? "devices", OPERATOR));
+		if (auth.mode === "password")
+			writePasswords(files.passwordFile, auth.passwords ?? {});
+	}
+	const security = auth
+		? [securitySettings({ mode: auth.mode, prefix: auth.prefix ?? "devices", files, ecdheFirst: options.ecdheFirst ?? false })]
+		: [
+			`cafile ${files.cafile}`,
+			`certfile ${files.certfile}`,
+			`keyfile ${files.keyfile}`,
+			`tls_version ${options.tlsVersion ?? "tlsv1.2"}`,
+			`require_certificate ${options.requireClientCert ? "true" : "false"}`,
+			"allow_anonymous true",
+			...(options.ecdheFirst ? [`ciphers ${ECDHE_FIRST}`] : []),
+		];
 	const lines = [
 		`listener ${port} ${LOOPBACK}`,
-		`cafile ${join(pki, "ca.pem")}`,
-		`certfile ${join(pki, `${certName}-chain.pem`)}`,
-		`keyfile ${join(pki, `${certName}.key`)}`,
-		`tls_version ${options.tlsVersion ?? "tlsv1.2"}`,
-		`require_certificate ${options.requireClientCert ? "true" : "false"}`,
-		"allow_anonymous true",
+		...security,
 		"persistence true",
 		`persistence_location ${dataDir}/`,
 		"queue_qos0_messages true",

@@ -3,6 +3,8 @@
  * back, whichever engine (mosquitto in broker.ts, aedes in aedes.ts) serves it.
  */
 
+import type { AuthMode } from "./kit";
+
 export interface BrokerOptions {
 	pkiDir: string;
 	/** Server certificate name in pkiDir: <name>.key and <name>-chain.pem (default "server"). */
@@ -13,6 +15,10 @@ export interface BrokerOptions {
 	requireClientCert?: boolean;
 	/** The lowest TLS version the listener accepts (default "tlsv1.2"; "tlsv1.3": a broker the device cannot use). */
 	tlsVersion?: "tlsv1.2" | "tlsv1.3";
+	/** Production-like authentication and ACL (mosquitto only; tools/broker/kit.ts). */
+	auth?: BrokerAuth;
+	/** The kit's ECDHE-first cipher list; default: OpenSSL's own order (a stock broker). */
+	ecdheFirst?: boolean;
 	/** "auto" (default) uses mosquitto when installed, else aedes. */
 	engine?: "auto" | "mosquitto" | "aedes";
 	/**
@@ -21,6 +27,14 @@ export interface BrokerOptions {
 	 * process and never ends apart from it.
 	 */
 	onExit?: (why: string) => void;
+}
+
+export interface BrokerAuth {
+	mode: AuthMode;
+	/** Topic prefix of the ACL (default "devices"). */
+	prefix?: string;
+	/** Password mode: user name -> password (the operator's among them, if wanted). */
+	passwords?: Record<string, string>;
 }
 
 export interface Broker {

@@ -6,7 +6,9 @@
  * - `persistent` uses a fixed client id with clean: false and lets mqtt.js reconnect,
  *   so with mosquitto's persistence and queued QoS 0 nothing is missed across a
  *   broker restart. Subscriptions are QoS 1.
- * - publish() sends as an operator would (QoS 0), for commands.
+ * - publish() sends as an operator would (QoS 0), for commands. On a broker with an ACL
+ *   it logs in as one: `clientCert` (PEM files in the PKI dir, mTLS mode) or
+ *   `username`/`password`.
  */
 
 import { readFileSync } from "node:fs";
@@ -27,6 +29,10 @@ export interface WatcherOptions {
 	clientId?: string;
 	persistent?: boolean;
 	insecure?: boolean;
+	/** PEM certificate and key file names in pkiDir (a broker requiring certificates). */
+	clientCert?: { cert: string; key: string };
+	username?: string;
+	password?: string;
 }
 
 export interface Reading {
@@ -54,6 +60,10 @@ export class Watcher {
 			port: options.port,
 			ca: readFileSync(join(options.pkiDir, "ca.pem")),
 			rejectUnauthorized: !options.insecure,
+			cert: options.clientCert && readFileSync(join(options.pkiDir, options.clientCert.cert)),
+			key: options.clientCert && readFileSync(join(options.pkiDir, options.clientCert.key)),
+			username: options.username,
+			password: options.password,
 			protocolVersion: 4,
 			clientId: options.clientId ?? `watcher-${Math.random().toString(16).slice(2, 10)}`,
 			clean: !options.persistent,

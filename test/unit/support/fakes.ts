@@ -136,6 +136,7 @@ export class FakeSession implements Session {
 	ready(): void { this.events.onReady(); }
 	message(topic: string, payload: string, retained?: boolean): void { this.events.onMessage(topic, payload, retained); }
 	closeByPeer(detail: string): void { this.events.onClose(detail); }
+	refuse(code: number): void { this.events.onRefused(code); }
 
 	/** Payloads published on `topic`, in order. */
 	on(topic: string): string[] {
