@@ -15,15 +15,17 @@
  *   by the Device) before applying it. restart answers first and restarts RESTART_DELAY
  *   ms later, so the answer can leave the socket.
  * - ota.start {url (https:, at most URL_MAX characters), sha256 (64 hex digits, any
- *   case, passed on lower case), version (1..32 of 0-9 A-Z a-z . + -), force?} is
- *   handed to `startOta` (Ota.start: E_UNAVAILABLE, E_BUSY, E_VERSION, see ota.ts).
+ *   case, passed on lower case), version (1..32 of 0-9 A-Z a-z . + -), size (bytes),
+ *   signature? (a string: its absence or format is Ota's E_SIGNATURE), force?} is
+ *   handed to `startOta` (Ota.start: E_UNAVAILABLE, E_BUSY, E_SIGNATURE, E_VERSION,
+ *   see ota.ts).
  */
 
 import type { Log, Storage, Timers } from "./ports";
 import { CommandError, ErrorCode, describe, errorResult, okResult, type CommandId, type ResultFields } from "./command-result";
 import type { CommandObject } from "./command-parse";
 import type { Gpio, Level } from "./gpio";
-import { HTTPS_URL, SHA256_HEX, URL_MAX, VERSION, type OtaRequest } from "./ota-request";
+import { HTTPS_URL, SHA256_HEX, SIZE_MAX, URL_MAX, VERSION, type OtaRequest } from "./ota-request";
 
 export interface CommandsOptions {
 	gpio: Gpio;
@@ -97,12 +99,16 @@ export class Commands {
 				url: { type: "string", max: URL_MAX, pattern: HTTPS_URL, format: `an https: URL of at most ${URL_MAX} characters` },
 				sha256: { type: "string", pattern: SHA256_HEX, format: "64 hex digits" },
 				version: { type: "string", pattern: VERSION, format: "1..32 characters of 0-9 A-Z a-z . + -" },
+				size: { type: "integer", min: 1, max: SIZE_MAX },
+				signature: { type: "string", optional: true },
 				force: { type: "boolean", optional: true },
 			},
 			run: a => options.startOta({
 				url: a.url as string,
 				sha256: (a.sha256 as string).toLowerCase(),
 				version: a.version as string,
+				size: a.size as number,
+				signature: a.signature as string | undefined,
 				force: a.force === true,
 			}),
 		});

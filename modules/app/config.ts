@@ -12,6 +12,7 @@
  */
 
 import { describe as quote } from "./describe";
+import { CONFIRM_TIMEOUT } from "./ota-trial";
 
 export type SensorKind = "simulated" | "adc";
 
@@ -38,6 +39,8 @@ export interface Config {
 	backoffMin: number;		// ms
 	backoffMax: number;		// ms
 	queueSize: number;		// readings kept while offline
+	otaKey: string;			// bundled update-signing public key (SubjectPublicKeyInfo DER)
+	otaConfirmTimeout: number;	// ms an updated image has to confirm itself
 }
 
 export type RawConfig = Record<string, unknown>;
@@ -153,6 +156,8 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		backoffMin: read.integer("backoffMin", 1_000, 100, 3_600_000, "ms"),
 		backoffMax: read.integer("backoffMax", 60_000, 100, 3_600_000, "ms"),
 		queueSize: read.integer("queueSize", 100, 1, 1_000, "readings"),
+		otaKey: read.string("otaKey", "ota-key.der"),
+		otaConfirmTimeout: read.integer("otaConfirmTimeout", CONFIRM_TIMEOUT, 1_000, 86_400_000, "ms"),
 	};
 
 	if (context.wifiRequired && !config.ssid)
@@ -167,6 +172,8 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		errors.push(`topicPrefix: ${describe(config.topicPrefix)} must be non-empty, without + # or a leading/trailing /`);
 	if (!config.caCert.endsWith(".der"))
 		errors.push(`caCert: ${describe(config.caCert)} must name a bundled DER certificate (*.der)`);
+	if (!config.otaKey.endsWith(".der"))
+		errors.push(`otaKey: ${describe(config.otaKey)} must name a bundled DER public key (*.der)`);
 	if (!config.clientCert !== !config.clientKey)
 		errors.push(`clientCert/clientKey: give both or neither (got ${describe(config.clientCert)} and ${describe(config.clientKey)})`);
 	if (config.backoffMax < config.backoffMin && !errors.some(error => error.startsWith("backoffM")))

@@ -18,19 +18,26 @@
  * - Over-the-air update (ota.ts): available with `fetcher`, `createHash`,
  *   `updateTarget` and `system` (else ota.start is E_UNAVAILABLE); its progress has its
  *   own outbox on the ota topic; stop() abandons a running download. `firmwareVersion`
- *   (default FIRMWARE_VERSION) goes into birth and status and is what an update to
- *   the same version is refused against.
+ *   (default FIRMWARE_VERSION) goes into birth and status and is what an update must
+ *   be above. Updates must be signed by `otaKey` (the bundled SubjectPublicKeyInfo
+ *   DER), checked through `ecdsa`; without either, ota.start says why (E_UNAVAILABLE)
+ *   and start() traces it.
+ * - Boot confirmation (ota-trial.ts) over `bootSlots`: a pending image confirms on the
+ *   first session whose settle marker came back, else rolls back; a rolled-back boot's
+ *   birth says reason "rollback". ota.start is E_BUSY while the image is on trial.
  */
 
-import type { Clock, Fetcher, Hash, Log, Network, Pins, Sensor, Session, Storage, System, Timers, TimerHandle, Transport, UpdateTarget } from "./ports";
+import type { BootSlots, Clock, Ecdsa, Fetcher, Hash, Log, Network, Pins, Sensor, Session, Storage, System, Timers, TimerHandle, Transport, UpdateTarget } from "./ports";
 import type { Config } from "./config";
 import { Backoff } from "./backoff";
 import { CommandChannel } from "./command-channel";
-import type { ResultFields } from "./command-result";
+import { CommandError, ErrorCode, type ResultFields } from "./command-result";
 import { Commands, INTERVAL_KEY, INTERVAL_MAX, INTERVAL_MIN } from "./commands";
 import { Connection, Reason } from "./connection";
 import { Gpio } from "./gpio";
 import { Ota } from "./ota";
+import { UpdateSignature } from "./ota-signature";
+import { OtaTrial } from "./ota-trial";
 import { Telemetry } from "./telemetry";
 import { makeTopics, type Topics } from "./topics";
 import { FIRMWARE_VERSION } from "./version";
@@ -61,6 +68,12 @@ export interface DeviceOptions {
 	updateTarget?: UpdateTarget;
 	/** The running firmware's version (default FIRMWARE_VERSION). */
 	firmwareVersion?: string;
+	/** The update-signing public key (SubjectPublicKeyInfo DER); absent: not bundled. */
+	otaKey?: Uint8Array;
+	/** ECDSA P-256 verification for update signatures. */
+	ecdsa?: Ecdsa;
+	/** The update target's boot slots (pending, confirm, revert). */
+	bootSlots?: BootSlots;
 }
 
 const OFFLINE = JSON.stringify({ online: false });
@@ -76,6 +89,7 @@ export class Device {
 	readonly commands: Commands;
 	readonly channel: CommandChannel;
 	readonly ota: Ota;
+	readonly trial: OtaTrial;
 	readonly firmwareVersion: string;
 	/** Extra work on each ready session, after birth, subscriptions and state. */
 	onOnline: ((session: Session) => void) | undefined;
@@ -132,19 +146,32 @@ export class Device {
 		this.ota = new Ota({
 			topic: this.topics.ota, firmwareVersion: this.firmwareVersion, timers, log, restart,
 			fetcher: options.fetcher, createHash: options.createHash, target: options.updateTarget,
+			signature: UpdateSignature.load(options.otaKey, options.ecdsa, config.otaKey),
+			onInstalled: version => this.trial.installed(version),
 			onSendFailed: detail => this.connection.fail(detail),
+		});
+		this.trial = new OtaTrial({
+			slots: options.bootSlots, storage, timers, log, restart,
+			runningVersion: this.firmwareVersion,
+			confirmTimeout: config.otaConfirmTimeout,
+			publish: payload => this.ota.outbox.push(this.topics.ota, payload),
 		});
 		this.commands = new Commands({
 			gpio: this.gpio, storage, timers, log,
 			status: () => this.#status(),
 			setInterval: ms => this.setInterval(ms),
 			restart,
-			startOta: request => this.ota.start(request),
+			startOta: request => {
+				if (this.trial.pending)
+					throw new CommandError(ErrorCode.Busy, `the running ${this.firmwareVersion} is on trial until confirmed`);
+				return this.ota.start(request);
+			},
 		});
 		this.channel = new CommandChannel({
 			topics: this.topics, boot: this.boot, commands: this.commands, gpio: this.gpio, timers, log,
 			capacity: RESULTS_WAITING,
 			onSendFailed: detail => this.connection.fail(detail),
+			onSettled: () => this.trial.settled(),
 		});
 	}
 
@@ -153,6 +180,10 @@ export class Device {
 	start(): void {
 		const { config, log } = this.#o;
 		log(`device: ${config.deviceId} fw ${this.firmwareVersion} boot ${this.boot}, broker ${config.mqttHost}:${config.mqttPort}, every ${this.#interval} ms`);
+		const problem = this.ota.signature.problem;
+		if (problem)
+			log(`ota: updates refused: ${problem}`);
+		this.trial.start();
 		this.gpio.start();
 		this.#startSampling();
 		this.connection.start();
@@ -162,6 +193,7 @@ export class Device {
 		this.#o.timers.clear(this.#sampler);
 		this.#sampler = undefined;
 		this.gpio.stop();
+		this.trial.stop();
 		this.ota.stop();
 		this.ota.detach();
 		this.channel.detach();
@@ -201,7 +233,7 @@ export class Device {
 		this.channel.attach(session);
 		if (this.connection.session !== session)
 			return;	// the channel's first publish failed and ended the session
-		const birth = JSON.stringify({ online: true, fw: this.firmwareVersion, boot: this.boot, reason: this.#o.bootReason ?? "power-on" });
+		const birth = JSON.stringify({ online: true, fw: this.firmwareVersion, boot: this.boot, reason: this.trial.bootReason ?? this.#o.bootReason ?? "power-on" });
 		try {
 			// The socket is nearly empty right after CONNACK: a full one means it is broken.
 			if (!session.publish(this.topics.status, birth, true))

@@ -2,17 +2,22 @@
  * Ota: the over-the-air update state machine, one update at a time.
  *
  * - start() is the ota.start command (its arguments already validated by the command
- *   table). It refuses with E_UNAVAILABLE without fetcher, hash, target and restart,
- *   with E_BUSY while an update runs, and with E_VERSION for the running version unless
- *   `force`; otherwise it answers at once and the update goes on by itself:
- *   downloading -> verifying -> applying -> rebooting, or failed from the first three.
+ *   table). It refuses with E_UNAVAILABLE without fetcher, hash, target and restart or
+ *   without a usable update-signing key (saying why), with E_BUSY while an update runs,
+ *   with E_SIGNATURE unless the request's signature verifies (ota-signature.ts: before
+ *   anything is fetched), and with E_VERSION for a version not above the running one
+ *   (compareVersions) unless `force`; otherwise it answers at once and the update goes
+ *   on by itself: downloading -> verifying -> applying -> rebooting, or failed from the
+ *   first three.
  * - downloading: GET through the Fetcher. The response must be 200 and carry a
- *   Content-Length of 1..target.capacity, checked before target.begin(), so nothing is
- *   written for an image that cannot fit. Each chunk is hashed and written at once
+ *   Content-Length of 1..target.capacity (else E_TOO_BIG) equal to the signed `size`
+ *   (longer: E_TOO_BIG, shorter: E_TRUNCATED), checked before target.begin(), so
+ *   nothing is written for an image that cannot fit or is not the signed one. Each chunk is hashed and written at once
  *   (synchronous, one chunk: telemetry and commands keep their turns). No event for
  *   `stallTimeout` ms fails the update.
  * - verifying: the SHA-256 of exactly the received bytes must equal the expected one;
- *   only then applying: target.complete(). Then rebooting is published and restart("ota")
+ *   only then applying: target.complete(version), and onInstalled(version) records the
+ *   trial (ota-trial.ts). Then rebooting is published and restart("ota")
  *   follows REBOOT_DELAY ms later (up to REBOOT_WAIT while progress still waits for the
  *   socket), so the message can leave.
  * - Every failure cancels the download and the target (the running image stays the one
@@ -29,7 +34,8 @@
 import type { Download, Fetcher, Hash, Log, Session, TimerHandle, Timers, UpdateTarget } from "./ports";
 import { CommandError, ErrorCode, type ResultFields } from "./command-result";
 import { Outbox } from "./outbox";
-import { OtaReason, type OtaRequest } from "./ota-request";
+import { OtaReason, compareVersions, type OtaRequest } from "./ota-request";
+import type { UpdateSignature } from "./ota-signature";
 
 export { OtaReason } from "./ota-request";
 export type { OtaRequest } from "./ota-request";
@@ -57,6 +63,10 @@ export interface OtaOptions {
 	target: UpdateTarget | undefined;
 	/** Stops the device and restarts it (a board reboots into the new image). */
 	restart: ((reason: string) => void) | undefined;
+	/** Checks each request's signature; its `problem` makes every start E_UNAVAILABLE. */
+	signature: UpdateSignature;
+	/** The image is bootable (on trial) and the restart into it follows. */
+	onInstalled(version: string): void;
 	timers: Timers;
 	log: Log;
 	onSendFailed(detail: string): void;
@@ -82,24 +92,30 @@ export class Ota {
 	}
 
 	get state(): OtaState { return this.#state; }
+	get signature(): UpdateSignature { return this.#o.signature; }
 	/** The version made bootable by complete(), until the restart. */
 	get installed(): string | undefined { return this.#installed; }
 	get available(): boolean {
-		const { fetcher, createHash, target, restart } = this.#o;
-		return !!(fetcher && createHash && target && restart);
+		const { fetcher, createHash, target, restart, signature } = this.#o;
+		return !!(fetcher && createHash && target && restart) && !signature.problem;
 	}
 
 	attach(session: Session): void { this.outbox.attach(session); }
 	detach(): void { this.outbox.detach(); }
 
 	start(request: OtaRequest): ResultFields {
-		const { fetcher, createHash, firmwareVersion, log } = this.#o;
-		if (!this.available || !fetcher || !createHash)
+		const { fetcher, createHash, firmwareVersion, log, signature } = this.#o;
+		if (!fetcher || !createHash || !this.#o.target || !this.#o.restart)
 			throw new CommandError(ErrorCode.Unavailable, "ota is not available on this platform");
+		if (signature.problem) {
+			log(`ota: refused: ${signature.problem}`);
+			throw new CommandError(ErrorCode.Unavailable, signature.problem);
+		}
 		if (this.#state !== OtaState.Idle && this.#state !== OtaState.Failed)
 			throw new CommandError(ErrorCode.Busy, `an update to ${this.#request?.version} is ${this.#state}`);
-		if (request.version === firmwareVersion && !request.force)
-			throw new CommandError(ErrorCode.Version, `version ${firmwareVersion} is already running (force:true installs it again)`);
+		signature.check(request, request.signature);
+		if (compareVersions(request.version, firmwareVersion) <= 0 && !request.force)
+			throw new CommandError(ErrorCode.Version, `version ${request.version} is not above the running ${firmwareVersion} (force:true installs it anyway)`);
 		this.#request = request;
 		this.#total = undefined;
 		this.#received = 0;
@@ -148,6 +164,9 @@ export class Ota {
 			return this.#fail(OtaReason.Length, `Content-Length ${length}: empty image`);
 		if (length > capacity)
 			return this.#fail(OtaReason.TooBig, `image of ${length} bytes exceeds the target's ${capacity}`);
+		const size = this.#request!.size;
+		if (length !== size)
+			return this.#fail(length > size ? OtaReason.TooBig : OtaReason.Truncated, `Content-Length ${length} is not the signed size ${size}`);
 		this.#total = length;
 		if (!this.#target(() => this.#o.target!.begin(length)))
 			return;
@@ -195,9 +214,11 @@ export class Ota {
 		if (digest !== this.#request!.sha256)
 			return this.#fail(OtaReason.Hash, `sha256 ${digest.slice(0, 16)}... is not the expected ${this.#request!.sha256.slice(0, 16)}...`);
 		this.#enter(OtaState.Applying);
-		if (!this.#target(() => this.#o.target!.complete()))
+		const version = this.#request!.version;
+		if (!this.#target(() => this.#o.target!.complete(version)))
 			return;
-		this.#installed = this.#request!.version;
+		this.#installed = version;
+		this.#o.onInstalled(version);
 		this.#enter(OtaState.Rebooting);
 		this.#rebootAfter(REBOOT_DELAY, REBOOT_WAIT);
 	}

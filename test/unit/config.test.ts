@@ -23,7 +23,7 @@ test("config: a minimal config is valid and filled with defaults", () => {
 		ssid: "", password: "", mqttHost: "broker.example.com", mqttPort: 8883, mqttUser: "", mqttPassword: "",
 		deviceId: "esp32-a1b2c3", topicPrefix: "devices", caCert: "ca.der", clientCert: "", clientKey: "",
 		interval: 10_000, keepalive: 60, connectTimeout: 30_000, outputs: {}, inputs: {}, sensor: "simulated", adcPin: 34,
-		sntp: "pool.ntp.org", backoffMin: 1_000, backoffMax: 60_000, queueSize: 100,
+		sntp: "pool.ntp.org", backoffMin: 1_000, backoffMax: 60_000, queueSize: 100, otaKey: "ota-key.der", otaConfirmTimeout: 300_000,
 	});
 });
 
