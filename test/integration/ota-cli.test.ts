@@ -1,12 +1,16 @@
 /*
  * The operator's `npm run ota` (host/ota-cli.ts, run in-process through runOta) against
- * a real mosquitto and Node devices: a good update exits 0 once the device is back with
- * the new fw and the recorded image is the file; a refused command exits 2, a failed
- * update 3, bad usage 1, each with the device's reason.
+ * a real mosquitto and Node devices: a good update is signed with the dev signing key
+ * and exits 0 once the device is back with the new fw and confirmed it, the recorded
+ * image being the file; a refused command exits 2, a failed update 3, bad usage 1,
+ * each with the device's reason. `sign` prints a payload that the device accepts when
+ * published as is (what a mosquitto_pub pipeline does), and that openssl verifies.
  */
 
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { createHash, generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -16,7 +20,10 @@ import { MemoryStorage } from "../../host/node-ports";
 import { NodeUpdateTarget } from "../../host/node-update-target";
 import { Exit, runOta } from "../../host/ota-cli";
 import { Gate } from "../../modules/app/command-channel";
+import { signedMessage } from "../../modules/app/ota-signature";
 import { Fixture } from "../support/fixture";
+import { startImageServer } from "../support/image-server";
+import { parse } from "../support/watcher";
 import { waitFor } from "../support/wait";
 
 describe("npm run ota", { timeout: 40_000 }, () => {
@@ -53,7 +60,8 @@ describe("npm run ota", { timeout: 40_000 }, () => {
 	it("updates a device and exits 0 once it is back with the new fw", async () => {
 		const result = await runOta(args("cli-1", "1.2.0"), line => lines.push(line));
 		assert.equal(result.code, Exit.Ok, `${result.message}\n${lines.join("\n")}`);
-		assert.match(result.message, /back with fw 1\.2\.0/);
+		assert.match(result.message, /back with fw 1\.2\.0 \(boot 2\) and confirmed it/);
+		assert.ok(lines.some(line => line.includes("signed with") && line.includes("ota-signing.key")), lines.join("\n"));
 		assert.ok(lines.some(line => /^downloading \[#+\] 100% 96\.0\/96\.0 KiB$/.test(line)), lines.join("\n"));
 		assert.deepEqual(lines.filter(line => /^(verifying|applying|rebooting|failed)\b/.test(line)).map(line => line.split(" ")[0]), ["verifying", "applying", "rebooting"]);
 		assert.ok(target.bootImage?.equals(bytes), "the device recorded the file byte for byte");
@@ -73,7 +81,44 @@ describe("npm run ota", { timeout: 40_000 }, () => {
 		assert.match(result.message, /E_TOO_BIG/);
 	});
 
+	it("sign prints an ota.start payload openssl verifies and the device accepts as published", async () => {
+		const images = await startImageServer(fixture.pkiDir);
+		fixture.onCleanup(() => images.close());
+		images.route("/fw-1.3.0.bin", { kind: "ok", body: Buffer.from(bytes) });
+		const printed = await runOta(["sign", file, "--version", "1.3.0", "--url", images.url("/fw-1.3.0.bin"), "--pki", fixture.pkiDir, "--id", "piped"], () => undefined);
+		assert.equal(printed.code, Exit.Ok, printed.message);
+		const payload = JSON.parse(printed.message);
+		const sha256 = createHash("sha256").update(bytes).digest("hex");
+		assert.deepEqual(Object.keys(payload), ["id", "op", "url", "version", "size", "sha256", "signature"]);
+		assert.deepEqual({ ...payload, signature: undefined }, { id: "piped", op: "ota.start", url: images.url("/fw-1.3.0.bin"), version: "1.3.0", size: bytes.length, sha256, signature: undefined });
+
+		// The operator's own check, with openssl alone: the public key verifies the canonical message.
+		writeFileSync(join(work, "message"), `ota1\n1.3.0\n${bytes.length}\n${sha256}`);
+		assert.equal(readFileSync(join(work, "message"), "utf8"), signedMessage({ version: "1.3.0", size: bytes.length, sha256 }));
+		writeFileSync(join(work, "signature.der"), Buffer.from(payload.signature, "base64"));
+		const verified = execFileSync("openssl", ["dgst", "-sha256", "-verify", join(fixture.pkiDir, "ota-key.der"), "-keyform", "DER", "-signature", join(work, "signature.der"), join(work, "message")], { encoding: "utf8" });
+		assert.match(verified, /Verified OK/);
+
+		await waitFor("the rebooted device's gate", () => rebooted?.device.channel.gate === Gate.Open);
+		const watcher = await fixture.watcher({ port: broker.port, topics: ["devices/cli-1/#"] });
+		await watcher.publish("devices/cli-1/cmd", printed.message);
+		const answer = await watcher.waitFor("devices/cli-1/cmd/result", result => (result as { id?: string }).id === "piped", 5_000);
+		assert.deepEqual(parse(answer.payload), { id: "piped", ok: true, state: "downloading", version: "1.3.0" });
+		await watcher.waitFor("devices/cli-1/ota", p => (p as { state?: string; version?: string }).state === "confirmed" && (p as { version?: string }).version === "1.3.0", 15_000);
+	});
+
+	it("exits 2 when the image is signed by a key the device does not hold", async () => {
+		const other = join(work, "other.key");
+		writeFileSync(other, generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }));
+		await waitFor("the rebooted device's gate", () => rebooted?.device.channel.gate === Gate.Open);
+		const result = await runOta(args("cli-1", "9.0.0", "--key", other), () => undefined);
+		assert.equal(result.code, Exit.Refused);
+		assert.match(result.message, /E_SIGNATURE/);
+	});
+
 	it("exits 1 on bad usage without touching the broker", async () => {
+		assert.equal((await runOta(args("cli-1", "2", "--key", join(work, "none.key")), () => undefined)).code, Exit.Usage);
+		assert.equal((await runOta(["sign", file, "--version", "2"], () => undefined)).code, Exit.Usage, "sign needs --url");
 		assert.equal((await runOta([file, "--device", "cli-1"], () => undefined)).code, Exit.Usage);
 		assert.equal((await runOta([join(work, "missing.bin"), "--device", "cli-1", "--version", "2"], () => undefined)).code, Exit.Usage);
 	});
