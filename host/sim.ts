@@ -5,8 +5,8 @@
  *   `moddableHome()` says whether one is, and why not.
  * - buildFirmware() builds an instrumented release (`mcconfig -i -m -p lin -t build`)
  *   from a small wrapper manifest that includes the project's manifest and bundles
- *   the given CA as its own resource, selected with `caCert`: the tracked certs/ are
- *   never touched. Config values go on the mcconfig command line, as a user would.
+ *   the given CA (and update-signing public key, when given) as its own resources,
+ *   selected with `caCert` and `otaKey`: the tracked certs/ are never touched. Config values go on the mcconfig command line, as a user would.
  * - startSimulator() runs `mcsim` under xvfb-run with a `timeout` inside (so nothing
  *   is left behind), collects its trace lines and stops it with SIGINT.
  * - runSimulator() is what `npm start` calls: build, then run until stopped.
@@ -37,6 +37,7 @@ export function sdkEnv(home: string): NodeJS.ProcessEnv {
 export interface BuildOptions {
 	outDir: string;
 	caDer: string;		// path of the root CA the firmware is to trust
+	otaKeyDer?: string;	// path of the update-signing public key (SubjectPublicKeyInfo DER) to bundle
 	config: Record<string, string | number>;
 	/** Extra manifest to include after the project's (for example a test app's). */
 	manifest?: string;
@@ -59,13 +60,19 @@ function prepareBuild(options: BuildOptions): Build {
 	mkdirSync(join(options.outDir, "certs"), { recursive: true });
 	const caName = "sim-" + basename(options.caDer, ".der");
 	copyFileSync(options.caDer, join(options.outDir, "certs", `${caName}.der`));
+	const resources = [join(options.outDir, "certs", caName)];
+	const config: Record<string, string | number> = { ...options.config, caCert: `${caName}.der` };
+	if (options.otaKeyDer) {
+		copyFileSync(options.otaKeyDer, join(options.outDir, "certs", "sim-ota-key.der"));
+		resources.push(join(options.outDir, "certs", "sim-ota-key"));
+		config.otaKey = "sim-ota-key.der";
+	}
 	const wrapper = {
 		include: [options.app ?? join(ROOT, "manifest.json"), ...(options.manifest ? [options.manifest] : [])],
-		resources: { "*": [join(options.outDir, "certs", caName)] },
+		resources: { "*": resources },
 	};
 	const manifest = join(options.outDir, "manifest.json");
 	writeFileSync(manifest, JSON.stringify(wrapper, null, "\t"));
-	const config = { ...options.config, caCert: `${caName}.der` };
 	return {
 		command: join(home, "build/bin/lin/release/mcconfig"),
 		args: ["-i", "-m", "-p", "lin", "-t", "build", "-o", options.outDir, manifest,
@@ -163,12 +170,13 @@ export function startSimulator(library: string, seconds: number, onLine?: (line:
 }
 
 /** `npm start` with MODDABLE set: build for the simulator against the dev broker, run until stopped. */
-export async function runSimulator(options: { port: number; caDer: string; log: (line: string) => void }): Promise<Simulator> {
+export async function runSimulator(options: { port: number; caDer: string; otaKeyDer?: string; log: (line: string) => void }): Promise<Simulator> {
 	const outDir = join(ROOT, ".dev", "sim");
 	options.log(`building the firmware for the Linux simulator in ${outDir} ...`);
 	const library = await buildFirmwareAsync({
 		outDir,
 		caDer: options.caDer,
+		otaKeyDer: options.otaKeyDer,
 		config: { mqttHost: "localhost", mqttPort: options.port, deviceId: "dev-sim", interval: 2_000 },
 	});
 	options.log("starting mcsim (headless)");

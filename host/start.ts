@@ -2,16 +2,18 @@
  * `npm start`: a complete local setup in one command.
  *
  * - Makes the dev PKI in .dev/pki on first run (reused afterwards) and copies its CA to
- *   certs/ca.der when absent (the CA the firmware bundles; both are git-ignored).
+ *   certs/ca.der and its update-signing public key to certs/ota-key.der when absent
+ *   (what the firmware bundles; all git-ignored).
  * - Starts a TLS broker on a free loopback port (mosquitto, else embedded aedes) and
  *   prints mosquitto_sub/mosquitto_pub command lines for it.
  * - With MODDABLE set and host/sim.ts present, hands over to its runSimulator();
  *   otherwise runs the core on Node as device "dev-node", every 2 s, with outputs
  *   led (GPIO 2) and relay (GPIO 4) and input button (GPIO 5) in an in-memory pin bank;
  *   the restart command re-creates it (boot counter +1, reason "restart"), and so does
- *   a completed update (reason "ota", running the version it installed; the image
- *   that would boot is kept in .dev/node-ota.bin). A new `npm start` runs
- *   FIRMWARE_VERSION again.
+ *   a completed update (reason "ota", running the version it installed, on trial
+ *   until confirmed, else rolled back). The boot slots are kept in .dev/node-ota.bin
+ *   (.pending, .previous, .slots.json): a new `npm start` boots what was installed
+ *   (delete them to run FIRMWARE_VERSION again).
  * - Writes the broker's port to .dev/broker.json (removed at a clean stop), where
  *   `npm run ota` finds it.
  * - Prints what devices publish (devices/+/#) compactly, and the device's state changes.
@@ -32,7 +34,7 @@ import { generatePki } from "./pki";
 const CERTS_DIR = join(ROOT, "certs");
 
 interface SimulatorModule {
-	runSimulator?: (options: { port: number; caDer: string; log: (line: string) => void }) => unknown;
+	runSimulator?: (options: { port: number; caDer: string; otaKeyDer?: string; log: (line: string) => void }) => unknown;
 }
 
 const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 23)} ${line}`);
@@ -52,6 +54,13 @@ async function main(): Promise<void> {
 	}
 	else if (!readFileSync(bundledCa).equals(readFileSync(pki.caDer)))
 		say(`warning: ${bundledCa} is not the dev CA in ${PKI_DIR}: the device will refuse this broker (delete certs/ca.der to bundle the dev CA)`);
+	const bundledOtaKey = join(CERTS_DIR, "ota-key.der");
+	if (!existsSync(bundledOtaKey)) {
+		copyFileSync(pki.otaKeyDer, bundledOtaKey);
+		say(`copied the dev update-signing public key to ${bundledOtaKey} (npm run ota signs with ${pki.otaSigningKey})`);
+	}
+	else if (!readFileSync(bundledOtaKey).equals(readFileSync(pki.otaKeyDer)))
+		say(`warning: ${bundledOtaKey} is not the dev signing key's: the device will refuse updates from npm run ota (delete it to bundle the dev one)`);
 
 	// SMN_BROKER=aedes forces the embedded fallback (to try it where mosquitto is installed).
 	const broker = await startBroker({ pkiDir: PKI_DIR, engine: process.env.SMN_BROKER === "aedes" ? "aedes" : "auto" });
@@ -80,7 +89,7 @@ async function main(): Promise<void> {
 		const sim = await import(new URL("./sim.ts", import.meta.url).href) as SimulatorModule;
 		if (typeof sim.runSimulator !== "function")
 			throw new Error("host/sim.ts does not export runSimulator()");
-		const handle = await sim.runSimulator({ port, caDer: bundledCa, log: say });
+		const handle = await sim.runSimulator({ port, caDer: bundledCa, otaKeyDer: bundledOtaKey, log: say });
 		stopDevice = () => {
 			const stop = (handle as { stop?: () => unknown } | undefined)?.stop;
 			return typeof stop === "function" ? stop.call(handle) : undefined;

@@ -22,11 +22,12 @@ export class DeviceFixture extends Fixture {
 	readonly buildDir = mkdtempSync(join(tmpdir(), "smn-dev-build-"));
 	readonly simulators: Simulator[] = [];
 
-	/** Builds the firmware trusting this fixture's CA; `port` is the broker it dials. */
+	/** Builds the firmware trusting this fixture's CA and update-signing key; `port` is the broker it dials. */
 	build(port: number, deviceId: string, config: Record<string, string | number> = {}): Promise<string> {
 		return buildFirmwareAsync({
 			outDir: join(this.buildDir, deviceId.replace(/[^a-z0-9]/gi, "")),
 			caDer: join(this.pkiDir, "ca.der"),
+			otaKeyDer: join(this.pkiDir, "ota-key.der"),
 			config: { ...SIM_CONFIG, mqttPort: port, deviceId, ...config },
 		});
 	}
