@@ -18,20 +18,17 @@
  * - Over-the-air update (ota.ts): available with `fetcher`, `createHash`,
  *   `updateTarget` and `system` (else ota.start is E_UNAVAILABLE); its progress has its
  *   own outbox on the ota topic; stop() abandons a running download. `firmwareVersion`
- *   (default FIRMWARE_VERSION) goes into birth and status and is what an update must
- *   be above. Updates must be signed by `otaKey` (the bundled SubjectPublicKeyInfo
- *   DER), checked through `ecdsa`; without either, ota.start says why (E_UNAVAILABLE)
- *   and start() traces it.
- * - Boot confirmation (ota-trial.ts) over `bootSlots`: a pending image confirms on the
- *   first session whose settle marker came back, else rolls back; a rolled-back boot's
- *   birth says reason "rollback". ota.start is E_BUSY while the image is on trial.
+ *   (default FIRMWARE_VERSION) goes into birth and status; an update must be above it
+ *   and signed by `otaKey` (checked through `ecdsa`; without either start() traces why).
+ * - Boot confirmation (ota-trial.ts) over `bootSlots`: confirmed by the gate opening
+ *   (onSettled), else rolled back; ota.start is E_BUSY while the image is on trial.
  */
 
 import type { BootSlots, Clock, Ecdsa, Fetcher, Hash, Log, Network, Pins, Sensor, Session, Storage, System, Timers, TimerHandle, Transport, UpdateTarget } from "./ports";
 import type { Config } from "./config";
 import { Backoff } from "./backoff";
 import { CommandChannel } from "./command-channel";
-import { CommandError, ErrorCode, type ResultFields } from "./command-result";
+import type { ResultFields } from "./command-result";
 import { Commands, INTERVAL_KEY, INTERVAL_MAX, INTERVAL_MIN } from "./commands";
 import { Connection, Reason } from "./connection";
 import { Gpio } from "./gpio";
@@ -96,11 +93,13 @@ export class Device {
 	#sampler: TimerHandle | undefined;
 	#interval: number;
 	readonly #startedAt: number;
+	readonly #signature: UpdateSignature;
 	readonly #o: DeviceOptions;
 
 	constructor(options: DeviceOptions) {
 		this.#o = options;
 		const { config, storage, timers, log, system } = options;
+		this.#signature = UpdateSignature.load(options.otaKey, options.ecdsa, config.otaKey);
 		this.firmwareVersion = options.firmwareVersion ?? FIRMWARE_VERSION;
 		this.#startedAt = options.clock.ticks();
 		this.#interval = storedInterval(storage) ?? config.interval;
@@ -143,29 +142,23 @@ export class Device {
 			onChange: () => this.channel.publishState(),
 		});
 		const restart = system ? (reason: string) => { this.stop(); system.restart(reason); } : undefined;
+		this.trial = new OtaTrial({
+			slots: options.bootSlots, storage, timers, log, restart,
+			runningVersion: this.firmwareVersion, confirmTimeout: config.otaConfirmTimeout,
+			publish: payload => this.ota.outbox.push(this.topics.ota, payload),
+		});
 		this.ota = new Ota({
 			topic: this.topics.ota, firmwareVersion: this.firmwareVersion, timers, log, restart,
 			fetcher: options.fetcher, createHash: options.createHash, target: options.updateTarget,
-			signature: UpdateSignature.load(options.otaKey, options.ecdsa, config.otaKey),
-			onInstalled: version => this.trial.installed(version),
+			signature: this.#signature, trial: this.trial,
 			onSendFailed: detail => this.connection.fail(detail),
-		});
-		this.trial = new OtaTrial({
-			slots: options.bootSlots, storage, timers, log, restart,
-			runningVersion: this.firmwareVersion,
-			confirmTimeout: config.otaConfirmTimeout,
-			publish: payload => this.ota.outbox.push(this.topics.ota, payload),
 		});
 		this.commands = new Commands({
 			gpio: this.gpio, storage, timers, log,
 			status: () => this.#status(),
 			setInterval: ms => this.setInterval(ms),
 			restart,
-			startOta: request => {
-				if (this.trial.pending)
-					throw new CommandError(ErrorCode.Busy, `the running ${this.firmwareVersion} is on trial until confirmed`);
-				return this.ota.start(request);
-			},
+			startOta: request => this.ota.start(request),
 		});
 		this.channel = new CommandChannel({
 			topics: this.topics, boot: this.boot, commands: this.commands, gpio: this.gpio, timers, log,
@@ -180,9 +173,8 @@ export class Device {
 	start(): void {
 		const { config, log } = this.#o;
 		log(`device: ${config.deviceId} fw ${this.firmwareVersion} boot ${this.boot}, broker ${config.mqttHost}:${config.mqttPort}, every ${this.#interval} ms`);
-		const problem = this.ota.signature.problem;
-		if (problem)
-			log(`ota: updates refused: ${problem}`);
+		if (this.#signature.problem)
+			log(`ota: updates refused: ${this.#signature.problem}`);
 		this.trial.start();
 		this.gpio.start();
 		this.#startSampling();

@@ -1,24 +1,21 @@
 /*
  * Ota: the over-the-air update state machine, one update at a time.
  *
- * - start() is the ota.start command (its arguments already validated by the command
- *   table). It refuses with E_UNAVAILABLE without fetcher, hash, target and restart or
- *   without a usable update-signing key (saying why), with E_BUSY while an update runs,
- *   with E_SIGNATURE unless the request's signature verifies (ota-signature.ts: before
- *   anything is fetched), and with E_VERSION for a version not above the running one
- *   (compareVersions) unless `force`; otherwise it answers at once and the update goes
- *   on by itself: downloading -> verifying -> applying -> rebooting, or failed from the
- *   first three.
- * - downloading: GET through the Fetcher. The response must be 200 and carry a
- *   Content-Length of 1..target.capacity (else E_TOO_BIG) equal to the signed `size`
- *   (longer: E_TOO_BIG, shorter: E_TRUNCATED), checked before target.begin(), so
- *   nothing is written for an image that cannot fit or is not the signed one. Each chunk is hashed and written at once
- *   (synchronous, one chunk: telemetry and commands keep their turns). No event for
- *   `stallTimeout` ms fails the update.
+ * - start() is the ota.start command (arguments validated by the command table). It
+ *   refuses with E_UNAVAILABLE without fetcher, hash, target, restart or a usable
+ *   signing key (saying why), E_BUSY while an update runs or the running image is on
+ *   trial (ota-trial.ts), E_SIGNATURE unless the
+ *   signature verifies (before anything is fetched), E_VERSION for a version not above
+ *   the running one unless `force`; otherwise it answers at once and the update goes
+ *   on: downloading -> verifying -> applying -> rebooting, or failed from the first three.
+ * - downloading: GET through the Fetcher. The response must be 200 with a
+ *   Content-Length of 1..target.capacity equal to the signed `size` (longer: E_TOO_BIG,
+ *   shorter: E_TRUNCATED), checked before target.begin(). Each chunk is hashed and
+ *   written at once (synchronous, one chunk: telemetry and commands keep their turns).
+ *   No event for `stallTimeout` ms fails the update.
  * - verifying: the SHA-256 of exactly the received bytes must equal the expected one;
- *   only then applying: target.complete(version), and onInstalled(version) records the
- *   trial (ota-trial.ts). Then rebooting is published and restart("ota")
- *   follows REBOOT_DELAY ms later (up to REBOOT_WAIT while progress still waits for the
+ *   only then applying: target.complete(version) and trial.installed(version). Then rebooting is published and restart("ota") follows
+ *   REBOOT_DELAY ms later (up to REBOOT_WAIT while progress still waits for the
  *   socket), so the message can leave.
  * - Every failure cancels the download and the target (the running image stays the one
  *   that boots; cancel() may come before begin()) and publishes failed with a stable
@@ -36,6 +33,7 @@ import { CommandError, ErrorCode, type ResultFields } from "./command-result";
 import { Outbox } from "./outbox";
 import { OtaReason, compareVersions, type OtaRequest } from "./ota-request";
 import type { UpdateSignature } from "./ota-signature";
+import type { OtaTrial } from "./ota-trial";
 
 export { OtaReason } from "./ota-request";
 export type { OtaRequest } from "./ota-request";
@@ -65,8 +63,8 @@ export interface OtaOptions {
 	restart: ((reason: string) => void) | undefined;
 	/** Checks each request's signature; its `problem` makes every start E_UNAVAILABLE. */
 	signature: UpdateSignature;
-	/** The image is bootable (on trial) and the restart into it follows. */
-	onInstalled(version: string): void;
+	/** Boot confirmation: told of an installed image; no update while it is pending. */
+	trial: Pick<OtaTrial, "pending" | "installed">;
 	timers: Timers;
 	log: Log;
 	onSendFailed(detail: string): void;
@@ -92,13 +90,8 @@ export class Ota {
 	}
 
 	get state(): OtaState { return this.#state; }
-	get signature(): UpdateSignature { return this.#o.signature; }
 	/** The version made bootable by complete(), until the restart. */
 	get installed(): string | undefined { return this.#installed; }
-	get available(): boolean {
-		const { fetcher, createHash, target, restart, signature } = this.#o;
-		return !!(fetcher && createHash && target && restart) && !signature.problem;
-	}
 
 	attach(session: Session): void { this.outbox.attach(session); }
 	detach(): void { this.outbox.detach(); }
@@ -107,12 +100,12 @@ export class Ota {
 		const { fetcher, createHash, firmwareVersion, log, signature } = this.#o;
 		if (!fetcher || !createHash || !this.#o.target || !this.#o.restart)
 			throw new CommandError(ErrorCode.Unavailable, "ota is not available on this platform");
-		if (signature.problem) {
-			log(`ota: refused: ${signature.problem}`);
+		if (signature.problem)
 			throw new CommandError(ErrorCode.Unavailable, signature.problem);
-		}
 		if (this.#state !== OtaState.Idle && this.#state !== OtaState.Failed)
 			throw new CommandError(ErrorCode.Busy, `an update to ${this.#request?.version} is ${this.#state}`);
+		if (this.#o.trial.pending)
+			throw new CommandError(ErrorCode.Busy, `the running ${firmwareVersion} is on trial until confirmed`);
 		signature.check(request, request.signature);
 		if (compareVersions(request.version, firmwareVersion) <= 0 && !request.force)
 			throw new CommandError(ErrorCode.Version, `version ${request.version} is not above the running ${firmwareVersion} (force:true installs it anyway)`);
@@ -218,7 +211,7 @@ export class Ota {
 		if (!this.#target(() => this.#o.target!.complete(version)))
 			return;
 		this.#installed = version;
-		this.#o.onInstalled(version);
+		this.#o.trial.installed(version);
 		this.#enter(OtaState.Rebooting);
 		this.#rebootAfter(REBOOT_DELAY, REBOOT_WAIT);
 	}
