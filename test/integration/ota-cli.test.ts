@@ -22,7 +22,7 @@ import { Exit, runOta } from "../../host/ota-cli";
 import { Gate } from "../../modules/app/command-channel";
 import { signedMessage } from "../../modules/app/ota-signature";
 import { Fixture } from "../support/fixture";
-import { startImageServer } from "../support/image-server";
+import { startImageServer, type ImageServer } from "../support/image-server";
 import { parse } from "../support/watcher";
 import { waitFor } from "../support/wait";
 
@@ -34,6 +34,7 @@ describe("npm run ota", { timeout: 40_000 }, () => {
 	const target = new NodeUpdateTarget();
 	let broker: Broker;
 	let rebooted: NodeDevice | undefined;
+	let images: ImageServer;
 	const lines: string[] = [];
 	const args = (device: string, version: string, ...more: string[]) =>
 		[file, "--device", device, "--version", version, "--port", String(broker.port), "--pki", fixture.pkiDir, ...more];
@@ -82,7 +83,7 @@ describe("npm run ota", { timeout: 40_000 }, () => {
 	});
 
 	it("sign prints an ota.start payload openssl verifies and the device accepts as published", async () => {
-		const images = await startImageServer(fixture.pkiDir);
+		images = await startImageServer(fixture.pkiDir);
 		fixture.onCleanup(() => images.close());
 		images.route("/fw-1.3.0.bin", { kind: "ok", body: Buffer.from(bytes) });
 		const printed = await runOta(["sign", file, "--version", "1.3.0", "--url", images.url("/fw-1.3.0.bin"), "--pki", fixture.pkiDir, "--id", "piped"], () => undefined);
@@ -105,6 +106,29 @@ describe("npm run ota", { timeout: 40_000 }, () => {
 		const answer = await watcher.waitFor("devices/cli-1/cmd/result", result => (result as { id?: string }).id === "piped", 5_000);
 		assert.deepEqual(parse(answer.payload), { id: "piped", ok: true, state: "downloading", version: "1.3.0" });
 		await watcher.waitFor("devices/cli-1/ota", p => (p as { state?: string; version?: string }).state === "confirmed" && (p as { version?: string }).version === "1.3.0", 15_000);
+	});
+
+	it("the README's openssl-only signing flow makes a payload the device accepts", async () => {
+		images.route("/fw-1.4.0.bin", { kind: "ok", body: Buffer.from(bytes) });
+		// The README's commands, with the dev key pair in place of the production one.
+		const script = `set -e; cd "$WORK"
+IMAGE="$FILE"; VERSION=1.4.0
+SIZE=$(stat -c %s "$IMAGE"); SHA=$(sha256sum "$IMAGE" | cut -d' ' -f1)
+printf 'ota1\\n%s\\n%s\\n%s' "$VERSION" "$SIZE" "$SHA" > message
+openssl dgst -sha256 -sign "$KEY" -out signature.der message
+openssl dgst -sha256 -verify "$PUB" -keyform DER -signature signature.der message >&2
+SIG=$(base64 -w0 signature.der)
+printf '{"id":"readme","op":"ota.start","url":"%s","version":"%s","size":%s,"sha256":"%s","signature":"%s"}' "$URL" "$VERSION" "$SIZE" "$SHA" "$SIG"`;
+		const payload = execFileSync("bash", ["-c", script], { encoding: "utf8", env: {
+			...process.env, WORK: work, FILE: file, URL: images.url("/fw-1.4.0.bin"),
+			KEY: join(fixture.pkiDir, "ota-signing.key"), PUB: join(fixture.pkiDir, "ota-key.der"),
+		} });
+		await waitFor("the rebooted device's gate", () => rebooted?.device.channel.gate === Gate.Open && rebooted.device.trial.state !== "pending");
+		const watcher = await fixture.watcher({ port: broker.port, topics: ["devices/cli-1/#"] });
+		await watcher.publish("devices/cli-1/cmd", payload);
+		const answer = await watcher.waitFor("devices/cli-1/cmd/result", result => (result as { id?: string }).id === "readme", 5_000);
+		assert.deepEqual(parse(answer.payload), { id: "readme", ok: true, state: "downloading", version: "1.4.0" });
+		await watcher.waitFor("devices/cli-1/ota", p => (p as { state?: string; version?: string }).state === "confirmed" && (p as { version?: string }).version === "1.4.0", 15_000);
 	});
 
 	it("exits 2 when the image is signed by a key the device does not hold", async () => {
