@@ -156,6 +156,20 @@ describe("ota", { timeout: 45_000 }, () => {
 		assert.equal(target.begins, 0, "nothing was written");
 	});
 
+	it("a device built without the signing key refuses with E_UNAVAILABLE, saying why in the result and the trace", async () => {
+		const keyless = fixture.device(broker.port, { deviceId: "it-ota-keyless", otaKey: "absent.der" });
+		keyless.device.start();
+		await waitFor("the keyless device's gate", () => keyless.device.channel.gate === Gate.Open);
+		const watcher = await fixture.watcher({ port: broker.port, topics: ["devices/it-ota-keyless/cmd/result"] });
+		await watcher.publish("devices/it-ota-keyless/cmd", JSON.stringify({ id: "k", op: "ota.start", url: server.url("/good.bin"), ...signed({ sha256: sha256(GOOD), version: "1.1.0", size: GOOD.length }) }));
+		const answer = parse((await watcher.waitFor("devices/it-ota-keyless/cmd/result")).payload) as Result;
+		assert.equal(answer.error?.code, "E_UNAVAILABLE");
+		assert.match(answer.error!.message, /"absent\.der" is not bundled/);
+		assert.ok(keyless.log.lines.some(line => /^ota: updates refused: .*absent\.der/.test(line)), keyless.log.lines.join("\n"));
+		assert.equal(server.requests.size, 0);
+		keyless.device.stop();
+	});
+
 	it("a wrong hash ends in E_HASH after verifying", async () => {
 		await fails(server.url("/good.bin"), sha256(BIG), "E_HASH");
 		assert.equal(server.requests.get("/good.bin"), 1);
