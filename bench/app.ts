@@ -7,11 +7,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
-import { startSimulator, type Simulator } from "../host/sim";
+import { startSimulator, type Simulator } from "../tools/sdk";
 
 // The tests' polling helpers, under the names the bench uses.
-export { delay as sleep, waitFor as waitUntil } from "../test/support/wait";
-import { waitFor as waitUntil } from "../test/support/wait";
+export { delay as sleep, waitFor as waitUntil } from "../tools/harness/wait";
+import { waitFor as waitUntil } from "../tools/harness/wait";
 
 // ---------------------------------------------------------------------------------
 // One app in the simulator: its trace, its probe samples and its instruments peaks.

@@ -9,10 +9,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startBroker } from "../host/broker";
-import { createNodeDevice, type NodeDevice } from "../host/node-device";
-import { LineLog } from "../host/node-ports";
-import { generatePki } from "../host/pki";
+import { startBroker } from "../tools/broker/broker";
+import { createNodeDevice, type NodeDevice } from "../node/device";
+import { LineLog } from "../node/ports";
+import { generatePki } from "../tools/pki";
 
 const CONFIG = { mqttHost: "localhost", interval: 5_000, backoffMin: 500, backoffMax: 8_000, keepalive: 60, connectTimeout: 10_000, queueSize: 10 };
 const DOWNTIME = 5_000;		// ms the broker stays down

@@ -10,9 +10,9 @@
 
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { buildFirmware } from "../host/sim";
-import { signedStart } from "../host/ota-sign";
-import { startImageServer, type ImageServer } from "../test/support/image-server";
+import { buildFirmware } from "../tools/sdk";
+import { startImageServer, type ImageServer } from "../tools/harness/image-server";
+import { signedStart } from "../tools/ota-sign";
 import { App, waitUntil } from "./app";
 
 const IMAGE_SIZE = 256 * 1024;	// bytes

@@ -1,5 +1,5 @@
 /*
- * ota-ecdsa: the core's Ecdsa port on XS, from the SDK's crypt modules (ecdsa, curve,
+ * ota/ecdsa: the core's Ecdsa port on XS, from the SDK's crypt modules (ecdsa, curve,
  * ecp, Digest). The core has already checked the point (on the curve) and r, s (in
  * 1..n-1): the SDK's verify does neither.
  */

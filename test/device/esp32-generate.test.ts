@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
-import { moddableHome, sdkEnv } from "../../host/sim";
+import { moddableHome, sdkEnv } from "../../tools/sdk";
 import { sdkSkip } from "./support";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -39,8 +39,8 @@ describe("esp32 build files", () => {
 		// mcconfig names the app after the directory that holds the manifest.
 		const build = join(out, "tmp/esp32/esp32_thing/release", basename(ROOT));
 		const makefile = readFileSync(join(build, "makefile"), "utf8");
-		assert.match(makefile, /setup\/network\.xsb: \S*modules\/link\/setup-network-deferred\.js/);
-		assert.match(makefile, /link\.xsb: \S*modules\/link\/link-wifi\.js/);
+		assert.match(makefile, /setup\/network\.xsb: \S*modules\/board\/link\/setup-network-deferred\.js/);
+		assert.match(makefile, /board\/link\.xsb: \S*modules\/board\/link\/esp32\.js/);
 		assert.match(makefile, /rollback-esp32\.c/, "the native rollback module is compiled");
 		const sdkconfig = readFileSync(join(build, "xsProj-esp32", "sdkconfig.mc"), "utf8");
 		assert.match(sdkconfig, /^CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y$/m);

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { NodeUpdateTarget } from "../../host/node-update-target";
+import { NodeUpdateTarget } from "../../node/update-target";
 
 function install(target: NodeUpdateTarget, version: string, fill: number): Buffer {
 	const bytes = Buffer.alloc(1_000, fill);

@@ -12,7 +12,7 @@ import { Signer, TEST_SIGNER, image } from "./support/ota-fakes";
 import { P256_N, decodeBase64, parsePublicKey, parseSignature } from "../../modules/app/ecdsa-der";
 import { UpdateSignature, signedMessage, utf8 } from "../../modules/app/ota-signature";
 import { compareVersions } from "../../modules/app/ota-request";
-import { nodeEcdsa } from "../../host/node-ecdsa";
+import { nodeEcdsa } from "../../node/ecdsa";
 
 const URL = "https://updates.example.com/fw.bin";
 const { bytes: IMAGE, sha256: SHA } = image(3_000);

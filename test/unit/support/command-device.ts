@@ -10,7 +10,7 @@ import { loadConfig, type RawConfig } from "../../../modules/app/config";
 import { Device } from "../../../modules/app/device";
 import { Gate } from "../../../modules/app/command-channel";
 import { FakeFetcher, FakeHash, FakeSlots, FakeTarget, TEST_SIGNER } from "./ota-fakes";
-import { nodeEcdsa } from "../../../host/node-ecdsa";
+import { nodeEcdsa } from "../../../node/ecdsa";
 import { FakePins, FakeSystem, FakeTime, FakeTransport, FakeNetwork, MemoryStorage, ScriptedSensor, recordingLog, scriptedRandom } from "./fakes";
 
 export const COMMAND = "devices/node-1/cmd";
