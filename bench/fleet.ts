@@ -13,13 +13,13 @@ import { startBroker } from "../tools/broker/broker";
 import { createNodeDevice, type NodeDevice } from "../node/device";
 import { LineLog } from "../node/ports";
 import { generatePki } from "../tools/pki";
+import { delay } from "../tools/harness/wait";
 
 const CONFIG = { mqttHost: "localhost", interval: 5_000, backoffMin: 500, backoffMax: 8_000, keepalive: 60, connectTimeout: 10_000, queueSize: 10 };
 const DOWNTIME = 5_000;		// ms the broker stays down
 const WATCH = 40;			// seconds counted from the restart
 const STABLE = 31_000;		// ms online before the restart: the core resets its backoff after 30 s
 
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /** A LineLog that keeps nothing and hands each line on (500 devices, long runs). */
 class CountingLog extends LineLog {
@@ -69,13 +69,13 @@ async function runOnce(count: number, jitter: boolean, pkiDir: string): Promise<
 			devices.push(device);
 			device.device.start();
 			if (i % 50 === 49)
-				await sleep(200);	// 50 handshakes at a time for the first connect
+				await delay(200);	// 50 handshakes at a time for the first connect
 		}
 		const end = Date.now() + 60_000;
 		while (online < count && Date.now() < end)
-			await sleep(100);
+			await delay(100);
 		console.log(`  ${jitter ? "jitter   " : "no jitter"}: ${online}/${count} online; waiting ${STABLE / 1000} s so every backoff window resets, then restarting the broker (down ${DOWNTIME} ms)`);
-		await sleep(STABLE);
+		await delay(STABLE);
 		origin = Date.now();
 		await broker.restart(DOWNTIME);
 		let allOnlineAfter: number | null = null;
@@ -84,7 +84,7 @@ async function runOnce(count: number, jitter: boolean, pkiDir: string): Promise<
 			while (Date.now() < next) {
 				if (allOnlineAfter === null && online >= count && Date.now() - origin > DOWNTIME)
 					allOnlineAfter = Date.now() - origin;
-				await sleep(10);
+				await delay(10);
 			}
 			seconds[s].online = online;
 		}
@@ -93,7 +93,7 @@ async function runOnce(count: number, jitter: boolean, pkiDir: string): Promise<
 	finally {
 		for (const { device } of devices)
 			try { device.stop(); } catch { /* keep stopping */ }
-		await sleep(500);
+		await delay(500);
 		await broker.stop();
 	}
 }

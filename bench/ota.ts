@@ -12,8 +12,9 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { buildFirmware } from "../tools/sdk";
 import { startImageServer, type ImageServer } from "../tools/harness/image-server";
+import { waitFor } from "../tools/harness/wait";
+import { App } from "./app";
 import { signedStart } from "../tools/ota-sign";
-import { App, waitUntil } from "./app";
 
 const IMAGE_SIZE = 256 * 1024;	// bytes
 const PATH = "/bench-image.bin";
@@ -45,13 +46,13 @@ export async function measureOta(firmware: App, rawfetch: App, server: ImageServ
 	const since = Date.now();
 	await sendCommand(JSON.stringify({ id: "bench-ota", ...signedStart(signingKey, image, server.url(PATH), "9.9.9") }));
 	const line = (app: App, pattern: RegExp) => app.lines.find(entry => entry.at >= since && pattern.test(entry.text));
-	const begun = await waitUntil("the firmware's OTA start", () => line(firmware, /^ota: \S+ -> 9\.9\.9/), 30_000);
-	const applying = await waitUntil("the firmware's OTA verify", () => line(firmware, /^ota: (applying|failed)/), 120_000);
+	const begun = await waitFor("the firmware's OTA start", () => line(firmware, /^ota: \S+ -> 9\.9\.9/), 30_000);
+	const applying = await waitFor("the firmware's OTA verify", () => line(firmware, /^ota: (applying|failed)/), 120_000);
 	const otaMs = /applying/.test(applying.text) ? applying.at - begun.at : null;
 
 	rawfetch.launch(300);
-	const start = await waitUntil("the raw download's start", () => line(rawfetch, /^rawfetch: start/), 30_000);
-	const done = await waitUntil("the raw download's end", () => line(rawfetch, /^rawfetch: (done|failed)/), 120_000);
+	const start = await waitFor("the raw download's start", () => line(rawfetch, /^rawfetch: start/), 30_000);
+	const done = await waitFor("the raw download's end", () => line(rawfetch, /^rawfetch: (done|failed)/), 120_000);
 	const received = Number(/(\d+) bytes/.exec(done.text)?.[1] ?? 0);
 	rawfetch.stopping = true;
 	await rawfetch.simulator.stop();

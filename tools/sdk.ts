@@ -13,7 +13,8 @@
  */
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -131,9 +132,13 @@ export function startSimulator(library: string, seconds: number, onLine?: (line:
 	if (!home)
 		throw new Error(reason);
 	const mcsim = join(home, "build/bin/lin/release/mcsim");
+	// mcsim copies the library to <config dir>/tech.moddable.mcsim/mc.so and runs that copy: a
+	// simulator started elsewhere on the machine would overwrite it under this one. Own config dir.
+	const config = mkdtempSync(join(tmpdir(), "smn-mcsim-"));
 	const child: ChildProcess = spawn("xvfb-run", ["-a", "timeout", "-s", "INT", String(seconds), "stdbuf", "-oL", mcsim, library], {
-		env: sdkEnv(home), stdio: ["ignore", "pipe", "pipe"], detached: true,
+		env: { ...sdkEnv(home), XDG_CONFIG_HOME: config }, stdio: ["ignore", "pipe", "pipe"], detached: true,
 	});
+	child.on("close", () => rmSync(config, { recursive: true, force: true }));
 	const lines: string[] = [];
 	let partial = "";
 	const take = (chunk: Buffer) => {

@@ -8,14 +8,14 @@
  * - UpdateSignature.load() takes the key's SubjectPublicKeyInfo DER (or undefined when
  *   the firmware was built without one) and the Ecdsa port; a missing, unusable key or
  *   port leaves `problem` set: every ota.start is then E_UNAVAILABLE with that text.
- * - check() throws CommandError E_SIGNATURE when the signature is missing, is not
+ * - check() throws OtaRefused "signature" (E_SIGNATURE on the wire) when the signature is missing, is not
  *   base64, is not strict DER, has r or s outside 1..n-1, or does not verify.
  * Limits: one key; rotating it means shipping an image that bundles the next key,
  * signed with the current one.
  */
 
 import type { Ecdsa } from "./ports";
-import { CommandError, ErrorCode } from "./command-result";
+import { OtaRefused, OtaRefusal } from "./ota";
 import { decodeBase64, parsePublicKey, parseSignature } from "./ecdsa-der";
 import { SIGNATURE_MAX } from "./ota-request";
 
@@ -78,9 +78,9 @@ export class UpdateSignature {
 	/** Throws E_SIGNATURE unless `signature` signs `fields` under the bundled key. */
 	check(fields: SignedFields, signature: string | undefined): void {
 		if (!this.#point || !this.#ecdsa)
-			throw new CommandError(ErrorCode.Unavailable, this.problem ?? "no update-signing key");
+			throw new OtaRefused(OtaRefusal.Unavailable, this.problem ?? "no update-signing key");
 		if (signature === undefined || signature === "")
-			throw new CommandError(ErrorCode.Signature, "missing signature (base64 DER ECDSA P-256 over ota1\\n<version>\\n<size>\\n<sha256>)");
+			throw new OtaRefused(OtaRefusal.Signature, "missing signature (base64 DER ECDSA P-256 over ota1\\n<version>\\n<size>\\n<sha256>)");
 		let rs: Uint8Array;
 		try {
 			if (signature.length > SIGNATURE_MAX)
@@ -88,16 +88,16 @@ export class UpdateSignature {
 			rs = parseSignature(decodeBase64(signature));
 		}
 		catch (error) {
-			throw new CommandError(ErrorCode.Signature, `malformed signature: ${(error as Error).message}`);
+			throw new OtaRefused(OtaRefusal.Signature, `malformed signature: ${(error as Error).message}`);
 		}
 		let valid: boolean;
 		try {
 			valid = this.#ecdsa.verify(this.#point, utf8(signedMessage(fields)), rs);
 		}
 		catch (error) {
-			throw new CommandError(ErrorCode.Signature, `signature check failed: ${String(error).slice(0, 60)}`);
+			throw new OtaRefused(OtaRefusal.Signature, `signature check failed: ${String(error).slice(0, 60)}`);
 		}
 		if (!valid)
-			throw new CommandError(ErrorCode.Signature, "the signature is not by the bundled update-signing key for this version, size and sha256");
+			throw new OtaRefused(OtaRefusal.Signature, "the signature is not by the bundled update-signing key for this version, size and sha256");
 	}
 }

@@ -2,12 +2,13 @@
  * Ota: the over-the-air update state machine, one update at a time.
  *
  * - start() is the ota.start command (arguments validated by the command table). It
- *   refuses with E_UNAVAILABLE without fetcher, hash, target, restart or a usable
- *   signing key (saying why), E_BUSY while an update runs or the running image is on
- *   trial (ota-trial.ts), E_SIGNATURE unless the
- *   signature verifies (before anything is fetched), E_VERSION for a version not above
- *   the running one unless `force`; otherwise it answers at once and the update goes
- *   on: downloading -> verifying -> applying -> rebooting, or failed from the first three.
+ *   throws OtaRefused (the command layer names them on the wire): "unavailable"
+ *   without fetcher, hash, target, restart or a usable signing key (saying why),
+ *   "busy" while an update runs or the running image is on trial (ota-trial.ts),
+ *   "signature" unless the signature verifies (before anything is fetched), "version"
+ *   for a version not above the running one unless `force`; otherwise it answers at
+ *   once and the update goes on: downloading -> verifying -> applying -> rebooting, or
+ *   failed from the first three.
  * - downloading: GET through the Fetcher. The response must be 200 with a
  *   Content-Length of 1..target.capacity equal to the signed `size` (longer: E_TOO_BIG,
  *   shorter: E_TRUNCATED), checked before target.begin(). Each chunk is hashed and
@@ -29,7 +30,6 @@
  */
 
 import type { Download, Fetcher, Hash, Log, Session, TimerHandle, Timers, UpdateTarget } from "./ports";
-import { CommandError, ErrorCode, type ResultFields } from "./command-result";
 import { Outbox } from "./outbox";
 import { OtaReason, compareVersions, type OtaRequest } from "./ota-request";
 import type { UpdateSignature } from "./ota-signature";
@@ -46,6 +46,23 @@ export enum OtaState {
 	Rebooting = "rebooting",
 	Failed = "failed",
 }
+
+/** Why start() refused an update. */
+export enum OtaRefusal {
+	Unavailable = "unavailable",	// no fetcher, hash, target or restart on this platform
+	Busy = "busy",					// an update is under way, or the running one is on trial
+	Signature = "signature",		// the signature is missing, malformed or not by the bundled key
+	Version = "version",			// a version not above the running one, without force
+}
+
+export class OtaRefused extends Error {
+	constructor(readonly refusal: OtaRefusal, message: string) {
+		super(message);
+	}
+}
+
+/** start()'s answer: the update is under way. */
+export type OtaStarted = { state: OtaState; version: string };
 
 export const STALL_TIMEOUT = 30_000;	// ms without any download event
 export const REBOOT_DELAY = 500;		// ms between rebooting and the restart
@@ -96,19 +113,19 @@ export class Ota {
 	attach(session: Session): void { this.outbox.attach(session); }
 	detach(): void { this.outbox.detach(); }
 
-	start(request: OtaRequest): ResultFields {
+	start(request: OtaRequest): OtaStarted {
 		const { fetcher, createHash, firmwareVersion, log, signature } = this.#o;
 		if (!fetcher || !createHash || !this.#o.target || !this.#o.restart)
-			throw new CommandError(ErrorCode.Unavailable, "ota is not available on this platform");
+			throw new OtaRefused(OtaRefusal.Unavailable, "ota is not available on this platform");
 		if (signature.problem)
-			throw new CommandError(ErrorCode.Unavailable, signature.problem);
+			throw new OtaRefused(OtaRefusal.Unavailable, signature.problem);
 		if (this.#state !== OtaState.Idle && this.#state !== OtaState.Failed)
-			throw new CommandError(ErrorCode.Busy, `an update to ${this.#request?.version} is ${this.#state}`);
+			throw new OtaRefused(OtaRefusal.Busy, `an update to ${this.#request?.version} is ${this.#state}`);
 		if (this.#o.trial.pending)
-			throw new CommandError(ErrorCode.Busy, `the running ${firmwareVersion} is on trial until confirmed`);
+			throw new OtaRefused(OtaRefusal.Busy, `the running ${firmwareVersion} is on trial until confirmed`);
 		signature.check(request, request.signature);
 		if (compareVersions(request.version, firmwareVersion) <= 0 && !request.force)
-			throw new CommandError(ErrorCode.Version, `version ${request.version} is not above the running ${firmwareVersion} (force:true installs it anyway)`);
+			throw new OtaRefused(OtaRefusal.Version, `version ${request.version} is not above the running ${firmwareVersion} (force:true installs it anyway)`);
 		this.#request = request;
 		this.#total = undefined;
 		this.#received = 0;

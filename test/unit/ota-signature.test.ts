@@ -12,6 +12,7 @@ import { Signer, TEST_SIGNER, image } from "./support/ota-fakes";
 import { P256_N, decodeBase64, parsePublicKey, parseSignature } from "../../modules/app/ecdsa-der";
 import { UpdateSignature, signedMessage, utf8 } from "../../modules/app/ota-signature";
 import { compareVersions } from "../../modules/app/ota-request";
+import { OtaRefusal } from "../../modules/app/ota";
 import { nodeEcdsa } from "../../node/ecdsa";
 
 const URL = "https://updates.example.com/fw.bin";
@@ -76,8 +77,8 @@ test("signature: a signature by a P-384 key (another curve) is refused as malfor
 	const check = UpdateSignature.load(TEST_SIGNER.spki, nodeEcdsa, "ota-key.der");
 	const p384 = generateKeyPairSync("ec", { namedCurve: "P-384" }).privateKey;
 	const foreign = sign("sha256", Buffer.from(signedMessage(FIELDS)), { key: p384, dsaEncoding: "der" }).toString("base64");
-	assert.throws(() => check.check(FIELDS, foreign), (error: Error & { code?: string }) => error.code === "E_SIGNATURE" && /malformed/.test(error.message));
-	assert.throws(() => check.check(FIELDS, new Signer().sign(FIELDS)), (error: Error & { code?: string }) => error.code === "E_SIGNATURE" && /not by the bundled/.test(error.message));
+	assert.throws(() => check.check(FIELDS, foreign), (error: Error & { refusal?: string }) => error.refusal === OtaRefusal.Signature && /malformed/.test(error.message));
+	assert.throws(() => check.check(FIELDS, new Signer().sign(FIELDS)), (error: Error & { refusal?: string }) => error.refusal === OtaRefusal.Signature && /not by the bundled/.test(error.message));
 });
 
 test("signature: base64 is strict", () => {

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { createServer, type Server, type TLSSocket } from "node:tls";
 import type { Socket } from "node:net";
 import Aedes from "aedes";
-import type { Broker, BrokerOptions } from "./broker";
+import type { Broker, BrokerOptions } from "./types";
 import { LOOPBACK, freePort, waitForTls } from "../net";
 
 export async function startAedesBroker(options: BrokerOptions): Promise<Broker> {

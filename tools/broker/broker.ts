@@ -17,28 +17,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { LOOPBACK, freePort, waitForTls } from "../net";
+import { startAedesBroker } from "./aedes";
+import type { Broker, BrokerOptions } from "./types";
 
-export interface BrokerOptions {
-	pkiDir: string;
-	/** Server certificate name in pkiDir: <name>.key and <name>-chain.pem (default "server"). */
-	certName?: string;
-	port?: number;
-	/** Where mosquitto keeps its database (default: a temp dir removed by stop()). */
-	persistenceDir?: string;
-	requireClientCert?: boolean;
-	/** "auto" (default) uses mosquitto when installed, else aedes. */
-	engine?: "auto" | "mosquitto" | "aedes";
-}
-
-export interface Broker {
-	kind: "mosquitto" | "aedes";
-	port: number;
-	pid: number | undefined;
-	logFile: string | undefined;
-	/** Stops the broker, stays down `downtime` ms (default 0), starts it on the same port. */
-	restart(downtime?: number): Promise<void>;
-	stop(): Promise<void>;
-}
+export type { Broker, BrokerOptions } from "./types";
 
 const children = new Set<ChildProcess>();
 let exitHookInstalled = false;
@@ -69,7 +51,6 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
 	if (!executable) {
 		if (engine === "mosquitto")
 			throw new Error("mosquitto is not installed (apt-get install mosquitto)");
-		const { startAedesBroker } = await import("./aedes");
 		return startAedesBroker(options);
 	}
 	return startMosquitto(executable, options);
