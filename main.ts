@@ -8,11 +8,15 @@
  * - Which link, sensors, pins, update target and platform adapters exist is decided by
  *   manifest.json's `platforms` sections, not here.
  * - `restart` reboots a board; where the platform cannot reboot (the simulators) the
- *   device is stopped and built again in place, which counts as a new boot.
+ *   device is stopped and built again in place, which counts as a new boot, running
+ *   the version of the update target's boot slot (the simulators' file slots).
+ * - The update-signing key is the resource named by `otaKey`; a build without it runs,
+ *   but refuses every ota.start (E_UNAVAILABLE, and the trace says why).
  */
 
 import config from "mc/config";
 import Timer from "timer";
+import Resource from "Resource";
 import { loadConfig, rootNames, type Config } from "app/config";
 import { Device } from "app/device";
 import { mixedRandom } from "app/random";
@@ -26,6 +30,7 @@ import { bootReason, createSystem } from "system/port";
 import { hardRestart, resetReason } from "board/platform";
 import { createFetcher, createHash } from "ota/transfer";
 import { createUpdateTarget } from "board/ota-target";
+import { ecdsa } from "ota/ecdsa";
 import { clock, log, storage, timers } from "runtime";
 
 const REPEAT_PROBLEMS = 60_000;	// ms
@@ -75,7 +80,8 @@ function start(): void {
 	const network: Network = createLink({ ssid: settings.ssid, password: settings.password, sntp: settings.sntp, log });
 	const pins = createPins(log);
 	const fetcher = createFetcher(credentials.roots);	// updates trust the same bundled roots
-	const updateTarget = createUpdateTarget(settings.deviceId, log);
+	const updateTarget = createUpdateTarget(settings.deviceId, log, storage);
+	const otaKey = Resource.exists(settings.otaKey) ? new Uint8Array(new Resource(settings.otaKey).slice(0)) : undefined;
 	const random = mixedRandom(settings.deviceId, Date.now() + clock.ticks());
 	let device: Device;
 
@@ -90,7 +96,8 @@ function start(): void {
 	const boot = (): Device => {
 		const next = new Device({
 			config: settings, transport, network, clock, timers, log, storage, sensor, random, pins, system,
-			fetcher, createHash, updateTarget,
+			fetcher, createHash, updateTarget, bootSlots: updateTarget, ecdsa, otaKey,
+			firmwareVersion: updateTarget.version(),
 			bootReason: bootReason(storage, resetReason),
 		});
 		next.start();

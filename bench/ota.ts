@@ -8,12 +8,13 @@
  * figures, not a board's; the ratio is what carries over.
  */
 
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { buildFirmware } from "../tools/sdk";
 import { startImageServer, type ImageServer } from "../tools/harness/image-server";
 import { waitFor } from "../tools/harness/wait";
 import { App } from "./app";
+import { signedStart } from "../tools/ota-sign";
 
 const IMAGE_SIZE = 256 * 1024;	// bytes
 const PATH = "/bench-image.bin";
@@ -39,12 +40,11 @@ export function buildRawFetch(outDir: string, caDer: string, server: ImageServer
 	}));
 }
 
-/** Times the firmware's update of `image`, then the bare download of the same bytes. */
-export async function measureOta(firmware: App, rawfetch: App, server: ImageServer, image: Buffer,
+/** Times the firmware's update of `image` (signed with `signingKey`), then the bare download of the same bytes. */
+export async function measureOta(firmware: App, rawfetch: App, server: ImageServer, image: Buffer, signingKey: Buffer,
 	sendCommand: (payload: string) => Promise<void>): Promise<OtaFigures> {
-	const sha256 = createHash("sha256").update(image).digest("hex");
 	const since = Date.now();
-	await sendCommand(JSON.stringify({ id: "bench-ota", op: "ota.start", url: server.url(PATH), sha256, version: "9.9.9" }));
+	await sendCommand(JSON.stringify({ id: "bench-ota", ...signedStart(signingKey, image, server.url(PATH), "9.9.9") }));
 	const line = (app: App, pattern: RegExp) => app.lines.find(entry => entry.at >= since && pattern.test(entry.text));
 	const begun = await waitFor("the firmware's OTA start", () => line(firmware, /^ota: \S+ -> 9\.9\.9/), 30_000);
 	const applying = await waitFor("the firmware's OTA verify", () => line(firmware, /^ota: (applying|failed)/), 120_000);

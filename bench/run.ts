@@ -65,12 +65,12 @@ async function runSimulatorBench(home: string): Promise<void> {
 	let otaServer: ImageServer | undefined;
 	const step = (text: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${text}`);
 	try {
-		generatePki(pkiDir);
+		const pki = generatePki(pkiDir);
 		broker = await startBroker({ engine: "mosquitto", pkiDir });
 		step(`mosquitto ${broker.pid} on 127.0.0.1:${broker.port} (TLS)`);
 		const probe = join(BENCH, "probe/manifest.json");
 		step("building the firmware (mcconfig -i -p lin) ...");
-		const fw = new App("firmware", buildFirmware({ outDir: join(work, "fw"), caDer: join(pkiDir, "ca.der"), manifest: probe, config: { ...FW_CONFIG, mqttPort: broker.port } }));
+		const fw = new App("firmware", buildFirmware({ outDir: join(work, "fw"), caDer: join(pkiDir, "ca.der"), otaKeyDer: pki.otaKeyDer, manifest: probe, config: { ...FW_CONFIG, mqttPort: broker.port } }));
 		step("building the baseline ...");
 		const base = new App("baseline", buildFirmware({ outDir: join(work, "base"), caDer: join(pkiDir, "ca.der"), app: join(BENCH, "baseline/manifest.json"), manifest: probe, config: { ...BASE_CONFIG, mqttPort: broker.port } }));
 		apps.push(fw, base);
@@ -160,7 +160,7 @@ async function runSimulatorBench(home: string): Promise<void> {
 		const handshake = handshakes.length ? median(handshakes) : null;
 
 		// OTA download + verify against a bare download of the same image (firmware only).
-		const otaFigures = fw.ended ? null : await measureOta(fw, rawfetch, ota.server, ota.image,
+		const otaFigures = fw.ended ? null : await measureOta(fw, rawfetch, ota.server, ota.image, readFileSync(pki.otaSigningKey),
 			payload => subscriber!.publishAsync(`devices/${FW_ID}/cmd`, payload).then(() => undefined))
 			.catch(error => { step(`OTA measurement failed: ${error}`); return null; });
 		if (otaFigures)

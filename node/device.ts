@@ -18,15 +18,22 @@
  *   new image. Without onRestart a restart is only logged.
  * - OTA: a NodeFetcher trusting the same CA file as the broker connection, NodeHash,
  *   and `updateTarget` (default a memory NodeUpdateTarget of `otaCapacity` bytes; pass
- *   the previous device's target to keep "flash" across a restart; null: no OTA).
+ *   the previous device's target to keep "flash" across a restart; null: no OTA),
+ *   which is also the boot slots. The update-signing key is the file named by config
+ *   `otaKey` in `certsDir` (absent: ota.start is E_UNAVAILABLE, as a firmware built
+ *   without it), checked with node:crypto. The device runs the version of the image
+ *   in the target's boot slot, else `firmwareVersion`.
  */
 
 import { createHash } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
 import { hostname } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadConfig, type Config, type RawConfig } from "../modules/app/config";
 import { Device } from "../modules/app/device";
 import type { OtaLimits } from "../modules/app/ota";
+import { FIRMWARE_VERSION } from "../modules/app/version";
 import type { Storage } from "../modules/app/ports";
 import { SimulatedSensor } from "../modules/app/simulated-sensor";
 import { NodePins, NodeSystem } from "./pins";
@@ -35,6 +42,7 @@ import { findCredentials } from "./credentials";
 import { ClientIdentityError, NodeTransport } from "./transport";
 import { NodeFetcher, createNodeHash } from "./fetcher";
 import { NodeUpdateTarget } from "./update-target";
+import { nodeEcdsa } from "./ecdsa";
 
 export const DEFAULT_CERTS_DIR = fileURLToPath(new URL("../certs/", import.meta.url));
 
@@ -116,11 +124,16 @@ export function createNodeDevice(options: NodeDeviceOptions): NodeDevice {
 	const storage = options.storage ?? new MemoryStorage();
 	const pins = options.pins ?? new NodePins();
 	const onRestart = options.onRestart;
+	const builtIn = options.firmwareVersion ?? FIRMWARE_VERSION;
 	const system = new NodeSystem(onRestart
-		? reason => onRestart(reason, { firmwareVersion: device.ota.installed ?? device.firmwareVersion })
+		? reason => onRestart(reason, { firmwareVersion: updateTarget?.version() ?? builtIn })
 		: reason => log.log(`system: restart (${reason}) requested; this host has no restart handler`));
 	const updateTarget = options.updateTarget === null ? undefined : options.updateTarget ?? new NodeUpdateTarget({ capacity: options.otaCapacity });
-	const ota = updateTarget ? { fetcher: new NodeFetcher({ caFiles: files.caFiles }), createHash: createNodeHash, updateTarget } : {};
+	const otaKeyFile = join(certsDir, config.otaKey);
+	const ota = updateTarget ? {
+		fetcher: new NodeFetcher({ caFiles: files.caFiles }), createHash: createNodeHash, updateTarget, bootSlots: updateTarget,
+		ecdsa: nodeEcdsa, otaKey: existsSync(otaKeyFile) ? new Uint8Array(readFileSync(otaKeyFile)) : undefined,
+	} : {};
 	const device: Device = new Device({
 		config,
 		transport,
@@ -135,7 +148,7 @@ export function createNodeDevice(options: NodeDeviceOptions): NodeDevice {
 		bootReason: options.bootReason,
 		pins,
 		system,
-		firmwareVersion: options.firmwareVersion,
+		firmwareVersion: updateTarget?.version() ?? builtIn,
 		otaLimits: options.otaLimits,
 		...ota,
 	});

@@ -5,23 +5,26 @@
  *   localhost: 127.0.0.1; a name is resolved, an IP address used as it is) with a
  *   certificate whose SAN is that host: the dev server certificate for localhost and
  *   127.0.0.1, else one issued on the spot from the dev CA (pki.ts makeHostServer).
- *   Computes the image's SHA-256 and sends ota.start {url: https://<host>:<port>/<name>,
- *   sha256, version, force?} on <prefix>/<id>/cmd through the broker at --broker
- *   (default localhost) and the port of the running `npm start` (.dev/broker.json) or
- *   --port.
+ *   Computes the image's SHA-256, signs it with the update-signing key (--key, default
+ *   the dev PKI's ota-signing.key) and sends ota.start {url:
+ *   https://<host>:<port>/<name>, version, sha256, size, signature, force?} on
+ *   <prefix>/<id>/cmd through the broker at --broker (default localhost) and the port
+ *   of the running `npm start` (.dev/broker.json) or --port.
  * - Follows the answer on cmd/result and the progress on <prefix>/<id>/ota with a
  *   progress bar (one line per message when stdout is not a terminal), then waits
- *   briefly for the birth with the new fw.
- * - Exit status: 0 the device is rebooting into the image; 1 usage or setup problem;
- *   2 the device refused the command (E_VERSION, E_BUSY, ...); 3 the update failed
- *   (E_HASH, E_HTTP, ...); 4 timeout (no answer within --timeout s, or no progress
- *   for --timeout s). --help prints the usage and exits 0.
+ *   briefly for the birth with the new fw and its "confirmed" (or "rolled-back").
+ * - `npm run ota -- sign <image> --version <v> --url <url> [--key k] [--force]` only
+ *   prints the signed ota.start payload (one line of JSON, for mosquitto_pub -s).
+ * - Exit status: 0 the device is rebooting into the image (or confirmed it); 1 usage
+ *   or setup problem; 2 the device refused the command (E_SIGNATURE, E_VERSION,
+ *   E_BUSY, ...); 3 the update failed (E_HASH, E_HTTP, ..., or it rolled back); 4
+ *   timeout (no answer within --timeout s, or no progress for --timeout s). --help
+ *   prints the usage and exits 0.
  *   The server is stopped before exiting, whatever happened.
  * Limits: the device must trust the dev CA (certs/ca.der from `npm start`) and reach
  * this machine at --host; the CLI trusts the broker with the same --pki CA.
  */
 
-import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import { basename, join, resolve } from "node:path";
@@ -34,11 +37,14 @@ import { PKI_DIR, readBrokerInfo } from "./dev-state";
 import { operatorOptions } from "./dev-identity";
 import { LOOPBACK } from "./net";
 import { checkHostName, makeHostServer } from "./pki";
+import { OTA_SIGNING_KEY, signedStart } from "./ota-sign";
 
 export enum Exit { Ok = 0, Usage = 1, Refused = 2, Failed = 3, Timeout = 4 }
 
 const USAGE = `usage: npm run ota -- <image> --device <id> --version <v> [options]
-  --force             install even if the device runs <v> already
+       npm run ota -- sign <image> --version <v> --url <https url> [--key <signing key>] [--force]
+  --force             install even if the device runs <v> or a later version
+  --key <file>        the update-signing private key, PEM (default <pki>/ota-signing.key)
   --host <name|ip>    where the device fetches the image: the image server listens on
                       this address with a certificate naming it (default localhost)
   --broker <name|ip>  the broker's host (default localhost); --port its TLS port
@@ -57,6 +63,7 @@ interface Options {
 	port: number;
 	prefix: string;
 	pkiDir: string;
+	key: string;		// the update-signing private key (PEM)
 	host: string;
 	broker: string;
 	timeout: number;	// ms for the answer, then without progress
@@ -73,6 +80,7 @@ function options(argv: string[]): Options {
 			port: { type: "string" }, prefix: { type: "string", default: "devices" }, pki: { type: "string" },
 			host: { type: "string", default: "localhost" }, timeout: { type: "string", default: "60" },
 			broker: { type: "string", default: "localhost" }, help: { type: "boolean", default: false },
+			key: { type: "string" },
 		},
 	});
 	if (values.help)
@@ -91,10 +99,36 @@ function options(argv: string[]): Options {
 	for (const file of ["ca.pem", ...namedByDevCert(host) ? ["server.key", "server-chain.pem"] : ["ca.key"]])
 		if (!existsSync(join(pkiDir, file)))
 			throw new Stop(Exit.Usage, `${join(pkiDir, file)} is missing: run \`npm start\` once to make the dev PKI, or pass --pki`);
+	const key = signingKey(values.key, pkiDir);
 	const timeout = Number(values.timeout);
 	if (!(timeout > 0))
 		throw new Stop(Exit.Usage, `--timeout ${values.timeout}: seconds, more than 0`);
-	return { image, device: values.device, version: values.version, force: values.force === true, port, prefix: values.prefix ?? "devices", pkiDir, host, broker: values.broker ?? "localhost", timeout: timeout * 1000 };
+	return { image, device: values.device, version: values.version, force: values.force === true, port, prefix: values.prefix ?? "devices", pkiDir, key, host, broker: values.broker ?? "localhost", timeout: timeout * 1000 };
+}
+
+/** The signing key's path (--key, else the dev PKI's); a usage error when it is missing. */
+function signingKey(given: string | undefined, pkiDir: string): string {
+	const key = given ?? join(pkiDir, OTA_SIGNING_KEY);
+	if (!existsSync(key))
+		throw new Stop(Exit.Usage, `${key} is missing: run \`npm start\` once to make the dev signing key, or pass --key`);
+	return key;
+}
+
+/** `sign`: the signed ota.start payload for an image, as one line of JSON. */
+function sign(argv: string[]): { code: Exit; message: string } {
+	const { values, positionals } = parseArgs({
+		args: argv, allowPositionals: true, options: {
+			version: { type: "string" }, url: { type: "string" }, key: { type: "string" }, pki: { type: "string" },
+			force: { type: "boolean", default: false }, id: { type: "string" },
+		},
+	});
+	if (positionals.length !== 1 || !values.version || !values.url)
+		throw new Stop(Exit.Usage, USAGE);
+	if (!existsSync(positionals[0]))
+		throw new Stop(Exit.Usage, `${positionals[0]}: no such file`);
+	const key = readFileSync(signingKey(values.key, values.pki ?? readBrokerInfo()?.pkiDir ?? PKI_DIR));
+	const payload = signedStart(key, readFileSync(positionals[0]), values.url, values.version, values.force === true);
+	return { code: Exit.Ok, message: JSON.stringify({ id: values.id ?? `ota-${Date.now().toString(36)}`, ...payload }) };
 }
 
 /** True for the hosts the dev server certificate names (pki.ts server_ext); any other gets its own. */
@@ -180,14 +214,16 @@ export async function runOta(argv: string[], out: (text: string) => void = line 
 	let client: MqttClient | undefined;
 	let watchdog: NodeJS.Timeout | undefined;
 	try {
+		if (argv[0] === "sign")
+			return sign(argv.slice(1));
 		const o = options(argv);
 		const body = readFileSync(o.image);
 		const name = encodeURIComponent(basename(o.image));
-		const sha256 = createHash("sha256").update(body).digest("hex");
 		const served = await serve(body, name, o.host, o.pkiDir, line => out(`server: ${line}`));
 		server = served.server;
 		const url = `https://${isIP(o.host) === 6 ? `[${o.host}]` : o.host}:${served.port}/${name}`;
-		out(`image ${o.image}: ${body.length} bytes, sha256 ${sha256}`);
+		const start = signedStart(readFileSync(o.key), body, url, o.version, o.force);
+		out(`image ${o.image}: ${body.length} bytes, sha256 ${start.sha256}, signed with ${o.key}`);
 		client = await connect(o);
 		const base = `${o.prefix}/${o.device}`;
 		await client.subscribeAsync([`${base}/cmd/result`, `${base}/ota`, `${base}/status`], { qos: 0 });
@@ -196,6 +232,7 @@ export async function runOta(argv: string[], out: (text: string) => void = line 
 		const outcome = new Promise<{ code: Exit; message: string }>((resolve, reject) => {
 			let answered = false;
 			let rebooting = false;
+			let back: string | undefined;
 			watchdog = setTimeout(() => reject(new Stop(Exit.Timeout, `no answer from ${o.device} in ${o.timeout / 1000} s: is it online on this broker?`)), o.timeout);
 			const quiet = (ms: number, why: () => Stop) => { clearTimeout(watchdog); watchdog = setTimeout(() => reject(why()), ms); };
 			client!.on("message", (topic, payload) => {
@@ -222,13 +259,19 @@ export async function runOta(argv: string[], out: (text: string) => void = line 
 					}
 				}
 				else if (topic.endsWith("/status") && rebooting && message.online === true && message.fw === o.version) {
-					clearTimeout(watchdog);
-					resolve({ code: Exit.Ok, message: `updated: ${o.device} is back with fw ${o.version} (boot ${message.boot})` });
+					back = `${o.device} is back with fw ${o.version} (boot ${message.boot})`;
+					quiet(BIRTH_WAIT, () => new Stop(Exit.Ok, `updated: ${back}; not confirmed yet`));
 				}
+				else if (topic.endsWith("/ota") && rebooting && message.version === o.version && message.state === "confirmed") {
+					clearTimeout(watchdog);
+					resolve({ code: Exit.Ok, message: `updated: ${back ?? o.device} and confirmed it` });
+				}
+				else if (topic.endsWith("/ota") && rebooting && message.version === o.version && message.state === "rolled-back")
+					reject(new Stop(Exit.Failed, `rolled back: ${o.version} failed (${(message as { cause?: string }).cause}); ${o.device} runs ${(message as { running?: string }).running}`));
 			});
 		});
-		const command = { id, op: "ota.start", url, sha256, version: o.version, ...(o.force ? { force: true } : {}) };
-		out(`-> ${base}/cmd ${JSON.stringify(command)}`);
+		const command = { id, ...start };
+		out(`-> ${base}/cmd ${JSON.stringify({ ...command, signature: `${start.signature.slice(0, 12)}...` })}`);
 		await client.publishAsync(`${base}/cmd`, JSON.stringify(command), { qos: 0 });
 		return await outcome;
 	}

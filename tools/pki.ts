@@ -6,6 +6,8 @@
  *   server.key, server.pem and server-chain.pem (leaf + CA: the device's TLS stack
  *   needs the server to send its chain). CA and server have different subjects.
  * - RSA 2048 everywhere: the ESP32's TLS stack does ECDHE_RSA quickly.
+ * - The update-signing key pair too (ota-sign.ts): ota-signing.key (EC P-256, private)
+ *   and ota-key.der, its public half as the firmware bundles it.
  * - Idempotent: files that exist and still verify against the CA are reused, so
  *   `npm start` can call it on every run without changing the bundled CA.
  * - makeHostServer(dir, host) issues a server certificate naming any host (npm run ota
@@ -23,6 +25,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { isIP } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { makeOtaSigningKey } from "./ota-sign";
 
 export const CA_SUBJECT = "/CN=Secure MQTT Node Dev CA";
 export const SERVER_SUBJECT = "/CN=localhost";
@@ -35,6 +38,8 @@ export interface Pki {
 	serverKey: string;
 	serverPem: string;
 	serverChain: string;
+	otaSigningKey: string;	// EC P-256 private key (PEM) that signs updates
+	otaKeyDer: string;		// its public half, SubjectPublicKeyInfo DER
 }
 
 // Extension sections shared by every `openssl` call; the CLI's own openssl.cnf is never read.
@@ -168,6 +173,7 @@ export function generatePki(dir: string): Pki {
 		serverKey: join(dir, "server.key"),
 		serverPem: join(dir, "server.pem"),
 		serverChain: join(dir, "server-chain.pem"),
+		...makeOtaSigningKey(dir),
 	};
 	const caUsable = existsSync(pki.caKey) && verifies(dir, "ca.pem", "ca.pem") && hasAuthorityKeyId(dir, "ca.pem");
 	if (!caUsable)

@@ -4,18 +4,20 @@
  * - Uses only an SDK that is already installed ($MODDABLE with its Linux tools built);
  *   `moddableHome()` says whether one is, and why not.
  * - buildFirmware() builds an instrumented release (`mcconfig -i -m -p lin -t build`, or
- *   `-p sim/<device>` for a device simulator) from a small wrapper manifest that includes the project's manifest and bundles
- *   the given CA as its own resource, selected with `caCert`: the tracked certs/ are
- *   never touched; `bundle` adds more DER files under their own names (a client
- *   certificate and key, more roots). Config values go on the mcconfig command line,
- *   as a user would (`caCert` there replaces the default "sim-<ca>.der").
+ *   `-p sim/<device>` for a device simulator) from a small wrapper manifest that
+ *   includes the project's manifest and bundles the given CA (and update-signing public
+ *   key, when given) as its own resources, selected with `caCert` and `otaKey`: the
+ *   tracked certs/ are never touched; `bundle` adds more DER files under their own
+ *   names (a client certificate and key, more roots). Config values go on the mcconfig
+ *   command line, as a user would (`caCert` there replaces the default "sim-<ca>.der").
  * - startSimulator() runs `mcsim` under xvfb-run with a `timeout` inside (so nothing
  *   is left behind), collects its trace lines and stops it with SIGINT.
  * - runSimulator() is what `npm start` calls: build, then run until stopped.
  */
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -41,6 +43,7 @@ export interface BuildOptions {
 	caDer: string;		// path of the root CA the firmware is to trust
 	/** Paths of more DER files to bundle, as resources named by their file names. */
 	bundle?: string[];
+	otaKeyDer?: string;	// path of the update-signing public key (SubjectPublicKeyInfo DER) to bundle
 	config: Record<string, string | number>;
 	/** Extra manifest to include after the project's (for example a test app's). */
 	manifest?: string;
@@ -65,13 +68,20 @@ function prepareBuild(options: BuildOptions): Build {
 	mkdirSync(join(options.outDir, "certs"), { recursive: true });
 	const caName = "sim-" + basename(options.caDer, ".der");
 	copyFileSync(options.caDer, join(options.outDir, "certs", `${caName}.der`));
+	const resources = [join(options.outDir, "certs", caName)];
+	const defaults: Record<string, string | number> = { caCert: `${caName}.der` };
+	if (options.otaKeyDer) {
+		copyFileSync(options.otaKeyDer, join(options.outDir, "certs", "sim-ota-key.der"));
+		resources.push(join(options.outDir, "certs", "sim-ota-key"));
+		defaults.otaKey = "sim-ota-key.der";
+	}
+	const config = { ...defaults, ...options.config };
 	const wrapper = {
 		include: [options.app ?? join(ROOT, "manifest.json"), ...(options.manifest ? [options.manifest] : [])],
-		resources: { "*": [join(options.outDir, "certs", caName), ...(options.bundle ?? [])] },
+		resources: { "*": [...resources, ...(options.bundle ?? [])] },
 	};
 	const manifest = join(options.outDir, "manifest.json");
 	writeFileSync(manifest, JSON.stringify(wrapper, null, "\t"));
-	const config = { caCert: `${caName}.der`, ...options.config };
 	const platform = options.platform ?? "lin";
 	// mcconfig puts a device simulator's build under its device's name.
 	const device = platform.startsWith("sim/") ? platform.slice("sim/".length) : "mc";
@@ -133,9 +143,13 @@ export function startSimulator(library: string, seconds: number, onLine?: (line:
 	if (!home)
 		throw new Error(reason);
 	const mcsim = join(home, "build/bin/lin/release/mcsim");
+	// mcsim copies the library to <config dir>/tech.moddable.mcsim/mc.so and runs that copy: a
+	// simulator started elsewhere on the machine would overwrite it under this one. Own config dir.
+	const config = mkdtempSync(join(tmpdir(), "smn-mcsim-"));
 	const child: ChildProcess = spawn("xvfb-run", ["-a", "timeout", "-s", "INT", String(seconds), "stdbuf", "-oL", mcsim, library], {
-		env: sdkEnv(home), stdio: ["ignore", "pipe", "pipe"], detached: true,
+		env: { ...sdkEnv(home), XDG_CONFIG_HOME: config }, stdio: ["ignore", "pipe", "pipe"], detached: true,
 	});
+	child.on("close", () => rmSync(config, { recursive: true, force: true }));
 	const lines: string[] = [];
 	let partial = "";
 	const take = (chunk: Buffer) => {
@@ -175,6 +189,7 @@ export function startSimulator(library: string, seconds: number, onLine?: (line:
 export interface SimulatorRun {
 	port: number;
 	caDer: string;
+	otaKeyDer?: string;
 	log: (line: string) => void;
 	/** The device's identity (npm start --mtls/--password): more config, files to bundle. */
 	config?: Record<string, string>;
@@ -188,6 +203,7 @@ export async function runSimulator(options: SimulatorRun): Promise<Simulator> {
 		outDir,
 		caDer: options.caDer,
 		bundle: options.bundle,
+		otaKeyDer: options.otaKeyDer,
 		config: { mqttHost: "localhost", mqttPort: options.port, deviceId: "dev-sim", interval: 2_000, ...options.config },
 	});
 	options.log("starting mcsim (headless)");

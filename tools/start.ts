@@ -2,7 +2,8 @@
  * `npm start`: a complete local setup in one command.
  *
  * - Makes the dev PKI in .dev/pki on first run (reused afterwards) and copies its CA to
- *   certs/ca.der when absent (the CA the firmware bundles; both are git-ignored).
+ *   certs/ca.der and its update-signing public key to certs/ota-key.der when absent
+ *   (what the firmware bundles; all git-ignored).
  * - Starts a TLS broker on a free loopback port (mosquitto, else embedded aedes) and
  *   prints mosquitto_sub/mosquitto_pub command lines for it. `-- --mtls` and
  *   `-- --password` start it as the broker kit's production broker instead (client
@@ -11,9 +12,10 @@
  *   otherwise runs the core on Node as device "dev-node", every 2 s, with outputs
  *   led (GPIO 2) and relay (GPIO 4) and input button (GPIO 5) in an in-memory pin bank;
  *   the restart command re-creates it (boot counter +1, reason "restart"), and so does
- *   a completed update (reason "ota", running the version it installed; the image
- *   that would boot is kept in .dev/node-ota.bin). A new `npm start` runs
- *   FIRMWARE_VERSION again.
+ *   a completed update (reason "ota", running the version it installed, on trial
+ *   until confirmed, else rolled back). The boot slots are kept in .dev/node-ota.bin
+ *   (.pending, .previous, .slots.json): a new `npm start` boots what was installed
+ *   (delete them to run FIRMWARE_VERSION again).
  * - One per checkout: the second refuses (dev-state.ts claimCheckout), naming the first.
  *   Needs the openssl CLI (the dev PKI); without it, says so and exits 1.
  * - Writes the broker's port to .dev/broker.json (removed at a clean stop), where
@@ -62,6 +64,13 @@ async function main(): Promise<void> {
 	}
 	else if (!readFileSync(bundledCa).equals(readFileSync(pki.caDer)))
 		say(`warning: ${bundledCa} is not the dev CA in ${PKI_DIR}: the device will refuse this broker (delete certs/ca.der to bundle the dev CA)`);
+	const bundledOtaKey = join(CERTS_DIR, "ota-key.der");
+	if (!existsSync(bundledOtaKey)) {
+		copyFileSync(pki.otaKeyDer, bundledOtaKey);
+		say(`copied the dev update-signing public key to ${bundledOtaKey} (npm run ota signs with ${pki.otaSigningKey})`);
+	}
+	else if (!readFileSync(bundledOtaKey).equals(readFileSync(pki.otaKeyDer)))
+		say(`warning: ${bundledOtaKey} is not the dev signing key's: the device will refuse updates from npm run ota (delete it to bundle the dev one)`);
 
 	// SMN_BROKER=aedes forces the embedded fallback (to try it where mosquitto is installed).
 	// The simulator's device is "dev-sim" (tools/sdk.ts), the Node one "dev-node".
@@ -84,7 +93,7 @@ async function main(): Promise<void> {
 	let stopDevice: () => unknown = () => undefined;
 	if (process.env.MODDABLE) {
 		say(`MODDABLE is set: running the firmware in the simulator (tools/sdk.ts)`);
-		const simulator = await runSimulator({ port, caDer: bundledCa, log: sayDevice, config: identity.deviceConfig, bundle: identity.bundle });
+		const simulator = await runSimulator({ port, caDer: bundledCa, otaKeyDer: bundledOtaKey, log: sayDevice, config: identity.deviceConfig, bundle: identity.bundle });
 		stopDevice = () => simulator.stop();
 	}
 	else {

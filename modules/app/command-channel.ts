@@ -59,6 +59,8 @@ export interface CommandChannelOptions {
 	/** Results waiting for a full socket; beyond it commands are refused with E_BUSY. */
 	capacity: number;
 	onSendFailed(detail: string): void;
+	/** The gate opened: this session's marker came back from the broker. */
+	onSettled?(): void;
 }
 
 export const SETTLE_RETRY = 2_000;	// ms before the settle marker is sent again
@@ -124,6 +126,7 @@ export class CommandChannel {
 			this.#gate = Gate.Open;
 			this.#o.timers.clear(this.#retry);
 			this.#retry = undefined;
+			this.#o.onSettled?.();
 		}
 		return true;
 	}

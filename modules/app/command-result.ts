@@ -24,7 +24,8 @@ export enum ErrorCode {
 	Pin = "E_PIN",					// pin name not configured (or not usable for this op)
 	Range = "E_RANGE",				// a number outside its allowed range, a string not in its format
 	Busy = "E_BUSY",				// the pin is in the middle of a pulse, an update is running
-	Version = "E_VERSION",			// ota.start for the running version without force
+	Version = "E_VERSION",			// ota.start for a version not above the running one, without force
+	Signature = "E_SIGNATURE",		// ota.start without a valid signature by the bundled update-signing key
 	Idle = "E_IDLE",				// ota.cancel with no update running
 	Retained = "E_RETAINED",		// a retained (stale) command: never executed
 	Unavailable = "E_UNAVAILABLE",	// the platform cannot do it (no restart port, no OTA ports)

@@ -17,9 +17,11 @@
  *   ms later, so the answer can leave the socket; stop() cancels a pending restart (the
  *   device that answered is gone: it must not restart whatever runs next).
  * - ota.start {url (https:, at most URL_MAX characters), sha256 (64 hex digits, any
- *   case, passed on lower case), version (1..32 of 0-9 A-Z a-z . + -), force?} is
- *   handed to `startOta` (Ota.start's refusals: E_UNAVAILABLE, E_BUSY, E_VERSION);
- *   ota.cancel {} to `cancelOta` (Ota.cancel's refusals: E_IDLE, E_BUSY, E_UNAVAILABLE).
+ *   case, passed on lower case), version (1..32 of 0-9 A-Z a-z . + -), size (bytes),
+ *   signature? (a string: its absence or format is Ota's "signature" refusal), force?}
+ *   is handed to `startOta` (Ota.start's refusals: E_UNAVAILABLE, E_BUSY,
+ *   E_SIGNATURE, E_VERSION); ota.cancel {} to `cancelOta` (Ota.cancel's refusals:
+ *   E_IDLE, E_BUSY, E_UNAVAILABLE).
  */
 
 import type { Log, Storage, TimerHandle, Timers } from "./ports";
@@ -27,7 +29,7 @@ import { CommandError, ErrorCode, describe, errorResult, okResult, type CommandI
 import type { CommandObject } from "./command-parse";
 import { PinError, PinFault, type Gpio, type Level } from "./gpio";
 import { OtaRefused, OtaRefusal, type OtaCancelled, type OtaStarted } from "./ota";
-import { HTTPS_URL, SHA256_HEX, URL_MAX, VERSION, type OtaRequest } from "./ota-request";
+import { HTTPS_URL, SHA256_HEX, SIZE_MAX, URL_MAX, VERSION, type OtaRequest } from "./ota-request";
 import { INTERVAL_MAX, INTERVAL_MIN, storeInterval } from "./settings";
 
 export interface CommandsOptions {
@@ -74,6 +76,7 @@ const PIN_CODES: Record<PinFault, ErrorCode> = {
 const OTA_CODES: Record<OtaRefusal, ErrorCode> = {
 	[OtaRefusal.Unavailable]: ErrorCode.Unavailable,
 	[OtaRefusal.Busy]: ErrorCode.Busy,
+	[OtaRefusal.Signature]: ErrorCode.Signature,
 	[OtaRefusal.Version]: ErrorCode.Version,
 	[OtaRefusal.Idle]: ErrorCode.Idle,
 };
@@ -126,12 +129,16 @@ export class Commands {
 				url: { type: "string", max: URL_MAX, pattern: HTTPS_URL, format: `an https: URL of at most ${URL_MAX} characters` },
 				sha256: { type: "string", pattern: SHA256_HEX, format: "64 hex digits" },
 				version: { type: "string", pattern: VERSION, format: "1..32 characters of 0-9 A-Z a-z . + -" },
+				size: { type: "integer", min: 1, max: SIZE_MAX },
+				signature: { type: "string", optional: true },
 				force: { type: "boolean", optional: true },
 			},
 			run: a => options.startOta({
 				url: a.url as string,
 				sha256: (a.sha256 as string).toLowerCase(),
 				version: a.version as string,
+				size: a.size as number,
+				signature: a.signature as string | undefined,
 				force: a.force === true,
 			}),
 		});

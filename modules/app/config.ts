@@ -24,6 +24,7 @@ import { describe as quote } from "./describe";
 import { MAX_TOPIC } from "./limits";
 import { levelProblem, longestTopic } from "./topics";
 import { INTERVAL_MAX, INTERVAL_MIN } from "./settings";
+import { CONFIRM_TIMEOUT } from "./ota-trial";
 
 export type SensorKind = "simulated" | "adc";
 
@@ -52,6 +53,8 @@ export interface Config {
 	queueSize: number;		// readings kept while offline
 	haDiscovery: boolean;	// publish Home Assistant device discovery
 	haPrefix: string;		// Home Assistant's discovery prefix
+	otaKey: string;			// bundled update-signing public key (SubjectPublicKeyInfo DER)
+	otaConfirmTimeout: number;	// ms an updated image has to confirm itself
 }
 
 export type RawConfig = Record<string, unknown>;
@@ -119,6 +122,8 @@ export const CONFIG_FIELDS = {
 	queueSize: integer(100, 1, 1_000, "readings"),
 	haDiscovery: boolean(false),
 	haPrefix: text("homeassistant"),
+	otaKey: text("ota-key.der"),
+	otaConfirmTimeout: integer(CONFIRM_TIMEOUT, 1_000, 86_400_000, "ms"),
 } satisfies Record<keyof Config, Field>;
 
 type Fields = typeof CONFIG_FIELDS;
@@ -237,6 +242,8 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		queueSize: read.integer("queueSize"),
 		haDiscovery: read.boolean("haDiscovery"),
 		haPrefix: read.string("haPrefix"),
+		otaKey: read.string("otaKey"),
+		otaConfirmTimeout: read.integer("otaConfirmTimeout"),
 	};
 
 	if (context.wifiRequired && !config.ssid)
@@ -268,6 +275,8 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 	for (const key of ["clientCert", "clientKey"] as const)
 		if (config[key] && !DER_NAME_PATTERN.test(config[key]))
 			errors.push(`${key}: ${describe(config[key])} must name a bundled DER file (*.der)`);
+	if (!config.otaKey.endsWith(".der"))
+		errors.push(`otaKey: ${describe(config.otaKey)} must name a bundled DER public key (*.der)`);
 	if (!config.clientCert !== !config.clientKey)
 		errors.push(`clientCert/clientKey: give both or neither (got ${describe(config.clientCert)} and ${describe(config.clientKey)})`);
 	if (config.backoffMax < config.backoffMin && !errors.some(error => error.startsWith("backoffM")))

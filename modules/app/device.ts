@@ -23,11 +23,13 @@
  * - Over-the-air update (ota.ts): available with `fetcher`, `createHash`,
  *   `updateTarget` and `system` (else ota.start is E_UNAVAILABLE); its progress has its
  *   own outbox on the ota topic; stop() abandons a running download. `firmwareVersion`
- *   (default FIRMWARE_VERSION) goes into birth and status and is what an update to
- *   the same version is refused against.
+ *   (default FIRMWARE_VERSION) goes into birth and status; an update must be above it
+ *   and signed by `otaKey` (checked through `ecdsa`; without either start() traces why).
+ * - Boot confirmation (ota-trial.ts) over `bootSlots`: confirmed by the gate opening
+ *   (onSettled), else rolled back; ota.start is E_BUSY while the image is on trial.
  */
 
-import type { Clock, Fetcher, Hash, Log, Network, Pins, Sensor, Session, Storage, System, Timers, TimerHandle, Transport, UpdateTarget } from "./ports";
+import type { BootSlots, Clock, Ecdsa, Fetcher, Hash, Log, Network, Pins, Sensor, Session, Storage, System, Timers, TimerHandle, Transport, UpdateTarget } from "./ports";
 import type { Config } from "./config";
 import { Backoff } from "./backoff";
 import { CommandChannel } from "./command-channel";
@@ -38,6 +40,8 @@ import { Connection, Reason } from "./connection";
 import { Gpio } from "./gpio";
 import { HomeAssistant } from "./home-assistant";
 import { Ota, type OtaLimits } from "./ota";
+import { UpdateSignature } from "./ota-signature";
+import { OtaTrial } from "./ota-trial";
 import { Telemetry } from "./telemetry";
 import { makeTopics, outputOfSetTopic, type Topics } from "./topics";
 import { FIRMWARE_VERSION } from "./version";
@@ -70,6 +74,12 @@ export interface DeviceOptions {
 	firmwareVersion?: string;
 	/** Shorter update limits (stall, deadline) for tests; defaults in ota.ts. */
 	otaLimits?: Partial<OtaLimits>;
+	/** The update-signing public key (SubjectPublicKeyInfo DER); absent: not bundled. */
+	otaKey?: Uint8Array;
+	/** ECDSA P-256 verification for update signatures. */
+	ecdsa?: Ecdsa;
+	/** The update target's boot slots (pending, confirm, revert). */
+	bootSlots?: BootSlots;
 }
 
 const OFFLINE = JSON.stringify({ online: false });
@@ -85,6 +95,7 @@ export class Device {
 	readonly commands: Commands;
 	readonly channel: CommandChannel;
 	readonly ota: Ota;
+	readonly trial: OtaTrial;
 	readonly firmwareVersion: string;
 	/** Home Assistant discovery, when `config.haDiscovery` is on. */
 	readonly homeAssistant: HomeAssistant | undefined;
@@ -92,11 +103,13 @@ export class Device {
 	#stopped = false;
 	#interval: number;
 	readonly #startedAt: number;
+	readonly #signature: UpdateSignature;
 	readonly #o: DeviceOptions;
 
 	constructor(options: DeviceOptions) {
 		this.#o = options;
 		const { config, storage, timers, log, system } = options;
+		this.#signature = UpdateSignature.load(options.otaKey, options.ecdsa, config.otaKey);
 		this.firmwareVersion = options.firmwareVersion ?? FIRMWARE_VERSION;
 		this.#startedAt = options.clock.ticks();
 		this.#interval = storedInterval(storage) ?? config.interval;
@@ -145,9 +158,15 @@ export class Device {
 			this.stop();
 			system.restart(reason);
 		} : undefined;
+		this.trial = new OtaTrial({
+			slots: options.bootSlots, storage, timers, log, restart,
+			runningVersion: this.firmwareVersion, confirmTimeout: config.otaConfirmTimeout,
+			publish: payload => this.ota.outbox.push(this.topics.ota, payload),
+		});
 		this.ota = new Ota({
 			topic: this.topics.ota, firmwareVersion: this.firmwareVersion, timers, log, restart,
 			fetcher: options.fetcher, createHash: options.createHash, target: options.updateTarget,
+			signature: this.#signature, trial: this.trial,
 			onSendFailed: detail => this.connection.fail(detail),
 			limits: options.otaLimits,
 		});
@@ -163,6 +182,7 @@ export class Device {
 			topics: this.topics, boot: this.boot, commands: this.commands, gpio: this.gpio, timers, log,
 			capacity: RESULTS_WAITING,
 			onSendFailed: detail => this.connection.fail(detail),
+			onSettled: () => this.trial.settled(),
 		});
 		this.homeAssistant = config.haDiscovery ? new HomeAssistant({
 			config, topics: this.topics, firmwareVersion: this.firmwareVersion, sensor: options.sensor,
@@ -176,6 +196,9 @@ export class Device {
 	start(): void {
 		const { config, log } = this.#o;
 		log(`device: ${config.deviceId} fw ${this.firmwareVersion} boot ${this.boot}, broker ${config.mqttHost}:${config.mqttPort}, every ${this.#interval} ms`);
+		if (this.#signature.problem)
+			log(`ota: updates refused: ${this.#signature.problem}`);
+		this.trial.start();
 		this.gpio.start();
 		this.#startSampling();
 		this.connection.start();
@@ -189,6 +212,7 @@ export class Device {
 		this.#o.timers.clear(this.#sampler);
 		this.#sampler = undefined;
 		this.gpio.stop();
+		this.trial.stop();
 		this.ota.stop();
 		this.ota.detach();
 		this.channel.detach();
@@ -232,7 +256,7 @@ export class Device {
 		this.channel.attach(session);
 		if (this.connection.session !== session)
 			return;	// the channel's first publish failed and ended the session
-		const birth = JSON.stringify({ online: true, fw: this.firmwareVersion, boot: this.boot, reason: this.#o.bootReason ?? "power-on" });
+		const birth = JSON.stringify({ online: true, fw: this.firmwareVersion, boot: this.boot, reason: this.trial.bootReason ?? this.#o.bootReason ?? "power-on" });
 		try {
 			// The socket is nearly empty right after CONNACK: a full one means it is broken.
 			if (!session.publish(this.topics.status, birth, true))

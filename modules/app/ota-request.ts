@@ -7,7 +7,10 @@
  * - url: https: only, host name or IPv4 address, optional port, printable ASCII path,
  *   no user info; at most URL_MAX characters.
  * - sha256: 64 hex digits in any case; the request carries them in lower case.
- * - version: 1..32 characters of 0-9 A-Z a-z . + -
+ * - version: 1..32 characters of 0-9 A-Z a-z . + -; compareVersions() orders them.
+ * - size: the image's length in bytes, 1..SIZE_MAX; signature: any string for the
+ *   table; UpdateSignature checks it (at most SIGNATURE_MAX characters of base64), so
+ *   that a missing or malformed one is E_SIGNATURE.
  * Limits: IPv6 literal hosts are not accepted.
  */
 
@@ -31,8 +34,9 @@ export enum OtaReason {
 /** Why start() or cancel() refused. */
 export enum OtaRefusal {
 	Unavailable = "unavailable",	// no fetcher, hash, target or restart on this platform
-	Busy = "busy",					// an update is under way (start), or installed and rebooting (cancel)
-	Version = "version",			// the version already running, without force
+	Busy = "busy",					// an update is under way or the running one is on trial (start), or installed and rebooting (cancel)
+	Signature = "signature",		// the signature is missing, malformed or not by the bundled key
+	Version = "version",			// a version not above the running one, without force
 	Idle = "idle",					// cancel with no update running
 }
 
@@ -46,6 +50,8 @@ export interface OtaRequest {
 	url: string;
 	sha256: string;		// 64 hex digits, lower case
 	version: string;
+	size: number;		// bytes: the download must be exactly this long
+	signature: string | undefined;	// base64 DER ECDSA over signedMessage()
 	force: boolean;
 }
 
@@ -54,3 +60,26 @@ export const URL_MAX = 200;
 export const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[!-~]*)?$/;
 export const SHA256_HEX = /^[0-9A-Fa-f]{64}$/;
 export const VERSION = /^[0-9A-Za-z.+-]{1,32}$/;
+export const SIZE_MAX = 0x7FFFFFFF;
+export const SIGNATURE_MAX = 200;
+
+/**
+ * Orders two versions numerically by dotted parts: "1.10" > "1.9", "1.0" = "1.0.0".
+ * Each part counts as the number its leading digits make (0 when it has none), so
+ * "1.0.0-rc1" equals "1.0.0". Returns <0, 0 or >0.
+ */
+export function compareVersions(a: string, b: string): number {
+	const left = a.split(".");
+	const right = b.split(".");
+	for (let i = 0; i < Math.max(left.length, right.length); i++) {
+		const difference = leadingNumber(left[i]) - leadingNumber(right[i]);
+		if (difference !== 0)
+			return difference;
+	}
+	return 0;
+}
+
+function leadingNumber(part: string | undefined): number {
+	const digits = /^[0-9]+/.exec(part ?? "");
+	return digits ? Number(digits[0]) : 0;
+}

@@ -1,22 +1,26 @@
 /*
  * Ota: the over-the-air update state machine, one update at a time.
  *
- * - start() is the ota.start command (its arguments already validated by the command
- *   table). It throws OtaRefused ("unavailable" without fetcher, hash, target and
- *   restart, "busy" while an update runs, "version" for the running version unless
- *   `force`; the command layer names them on the wire); otherwise it answers at once
- *   and the update goes on: downloading -> verifying -> applying -> rebooting, or failed.
- * - downloading: GET through the Fetcher. The response must be 200 and carry a
- *   Content-Length of 1..target.capacity, checked before target.begin(), so nothing is
- *   written for an image that cannot fit. Each chunk is hashed and written at once
- *   (synchronous, one chunk: telemetry and commands keep their turns). The
- *   DownloadWatchdog fails a download with no event for 30 s (E_STALL) and one whose
- *   body has not arrived 60 s + its size at 1 KB/s after the response (E_DEADLINE).
+ * - start() is the ota.start command (arguments validated by the command table). It
+ *   throws OtaRefused (the command layer names them on the wire): "unavailable"
+ *   without fetcher, hash, target, restart or a usable signing key (saying why),
+ *   "busy" while an update runs or the running image is on trial (ota-trial.ts),
+ *   "signature" unless the signature verifies (before anything is fetched), "version"
+ *   for a version not above the running one unless `force`; otherwise it answers at
+ *   once and the update goes on: downloading -> verifying -> applying -> rebooting, or
+ *   failed from the first three.
+ * - downloading: GET through the Fetcher. The response must be 200 with a
+ *   Content-Length of 1..target.capacity equal to the signed `size` (longer: E_TOO_BIG,
+ *   shorter: E_TRUNCATED), checked before target.begin(). Each chunk is hashed and
+ *   written at once (synchronous, one chunk: telemetry and commands keep their turns).
+ *   The DownloadWatchdog fails a download with no event for 30 s (E_STALL) and one
+ *   whose body has not arrived 60 s + its size at 1 KB/s after the response
+ *   (E_DEADLINE).
  * - cancel() is ota.cancel: a download fails with E_CANCELLED; refused "busy" while
  *   rebooting into an installed image, "idle" when no update runs.
  * - verifying: the SHA-256 of exactly the received bytes must equal the expected one;
- *   only then applying: target.complete(). Then rebooting is published and restart("ota")
- *   follows REBOOT_DELAY ms later (up to REBOOT_WAIT while progress still waits for the
+ *   only then applying: target.complete(version) and trial.installed(version). Then rebooting is published and restart("ota") follows
+ *   REBOOT_DELAY ms later (up to REBOOT_WAIT while progress still waits for the
  *   socket), so the message can leave.
  * - Every failure cancels the download and the target (the running image stays the one
  *   that boots; cancel() may come before begin()) and publishes failed with a stable
@@ -31,8 +35,10 @@
 
 import type { Download, Fetcher, Hash, Log, Session, TimerHandle, Timers, UpdateTarget } from "./ports";
 import { Outbox } from "./outbox";
-import { OtaReason, OtaRefusal, OtaRefused, type OtaRequest } from "./ota-request";
+import { OtaReason, OtaRefusal, OtaRefused, compareVersions, type OtaRequest } from "./ota-request";
 import { DownloadWatchdog, type OtaLimits } from "./download-watchdog";
+import type { UpdateSignature } from "./ota-signature";
+import type { OtaTrial } from "./ota-trial";
 
 export { OtaReason, OtaRefusal, OtaRefused } from "./ota-request";
 export type { OtaRequest } from "./ota-request";
@@ -65,6 +71,10 @@ export interface OtaOptions {
 	target: UpdateTarget | undefined;
 	/** Stops the device and restarts it (a board reboots into the new image). */
 	restart: ((reason: string) => void) | undefined;
+	/** Checks each request's signature; its `problem` makes every start E_UNAVAILABLE. */
+	signature: UpdateSignature;
+	/** Boot confirmation: told of an installed image; no update while it is pending. */
+	trial: Pick<OtaTrial, "pending" | "installed">;
 	timers: Timers;
 	log: Log;
 	onSendFailed(detail: string): void;
@@ -108,13 +118,18 @@ export class Ota {
 	detach(): void { this.outbox.detach(); }
 
 	start(request: OtaRequest): OtaStarted {
-		const { fetcher, createHash, firmwareVersion, log } = this.#o;
+		const { fetcher, createHash, firmwareVersion, log, signature } = this.#o;
 		if (!this.available || !fetcher || !createHash)
 			throw new OtaRefused(OtaRefusal.Unavailable, "ota is not available on this platform");
+		if (signature.problem)
+			throw new OtaRefused(OtaRefusal.Unavailable, signature.problem);
 		if (this.#state !== OtaState.Idle && this.#state !== OtaState.Failed)
 			throw new OtaRefused(OtaRefusal.Busy, `an update to ${this.#request?.version} is ${this.#state}`);
-		if (request.version === firmwareVersion && !request.force)
-			throw new OtaRefused(OtaRefusal.Version, `version ${firmwareVersion} is already running (force:true installs it again)`);
+		if (this.#o.trial.pending)
+			throw new OtaRefused(OtaRefusal.Busy, `the running ${firmwareVersion} is on trial until confirmed`);
+		signature.check(request, request.signature);
+		if (compareVersions(request.version, firmwareVersion) <= 0 && !request.force)
+			throw new OtaRefused(OtaRefusal.Version, `version ${request.version} is not above the running ${firmwareVersion} (force:true installs it anyway)`);
 		this.#request = request;
 		this.#total = undefined;
 		this.#received = 0;
@@ -181,6 +196,9 @@ export class Ota {
 			return this.#fail(OtaReason.Length, `Content-Length ${length}: empty image`);
 		if (length > capacity)
 			return this.#fail(OtaReason.TooBig, `image of ${length} bytes exceeds the target's ${capacity}`);
+		const size = this.#request!.size;
+		if (length !== size)
+			return this.#fail(length > size ? OtaReason.TooBig : OtaReason.Truncated, `Content-Length ${length} is not the signed size ${size}`);
 		this.#total = length;
 		if (!this.#target(() => this.#o.target!.begin(length)))
 			return;
@@ -228,9 +246,11 @@ export class Ota {
 		if (digest !== this.#request!.sha256)
 			return this.#fail(OtaReason.Hash, `sha256 ${digest.slice(0, 16)}... is not the expected ${this.#request!.sha256.slice(0, 16)}...`);
 		this.#enter(OtaState.Applying);
-		if (!this.#target(() => this.#o.target!.complete()))
+		const version = this.#request!.version;
+		if (!this.#target(() => this.#o.target!.complete(version)))
 			return;
-		this.#installed = this.#request!.version;
+		this.#installed = version;
+		this.#o.trial.installed(version);
 		this.#enter(OtaState.Rebooting);
 		this.#rebootAfter(REBOOT_DELAY, REBOOT_WAIT);
 	}
@@ -265,7 +285,6 @@ export class Ota {
 			return false;
 		}
 	}
-
 
 	#fail(reason: OtaReason, message: string): void {
 		const { target, log } = this.#o;

@@ -187,7 +187,31 @@ export interface UpdateTarget {
 	/** Starts an update of `size` bytes; throws if one cannot be started. */
 	begin(size: number): void;
 	write(chunk: ArrayBuffer): void;
-	/** Makes the written image the one that boots next. */
-	complete(): void;
+	/** Makes the written image the one that boots next, on trial (see BootSlots), as `version`. */
+	complete(version: string): void;
 	cancel(): void;
+}
+
+/**
+ * The boot slots behind an UpdateTarget: an image made bootable by complete() boots
+ * *pending* (on trial) until confirmed; reverted, the previous image boots again. The
+ * ESP32's are ESP-IDF's app rollback; the simulators and Node keep them in files.
+ */
+export interface BootSlots {
+	/** True while the running image is an update on trial: booted, not yet confirmed. */
+	pending(): boolean;
+	/** Keeps the running image as the one that boots from now on. */
+	confirm(): void;
+	/** Makes the previous image the one that boots next; a board reboots into it at once. */
+	revert(): void;
+}
+
+/** ECDSA P-256 with SHA-256 (the SDK's crypt modules on XS, node:crypto on Node). */
+export interface Ecdsa {
+	/**
+	 * True when `signature` (r || s, 32 bytes each, both already checked to be in
+	 * 1..n-1) signs SHA-256(`message`) under the public point `point` (x || y, 32 bytes
+	 * each, already checked to be on the curve).
+	 */
+	verify(point: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
 }

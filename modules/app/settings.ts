@@ -14,7 +14,10 @@ import type { Storage } from "./ports";
 export const KEY = {
 	interval: "interval",	// ms between readings, set by telemetry.interval
 	boot: "boot",			// boot counter
-	reason: "reason",		// why the device restarted itself ("restart", "ota"), "" once reported
+	reason: "reason",		// why the device restarted itself ("restart", "ota", "rollback"), "" once reported
+	otaTrial: "otaTrial",	// the update version on trial, or that failed and is not reported yet ("" none); ota-trial.ts
+	otaBoots: "otaBoots",	// boots of the image on trial so far; ota-trial.ts
+	otaCause: "otaCause",	// why the trial was reverted; ota-trial.ts
 } as const;
 
 /** ms between readings. */

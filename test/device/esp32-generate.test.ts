@@ -2,7 +2,9 @@
  * The esp32 build: with no ESP-IDF on this machine, `mcconfig -p esp32` (without -m)
  * must still generate the build files, every generated TypeScript config must
  * type-check against the SDK's esp32 typings, and the SDK's own setup/network
- * (which would join WiFi before main runs) must be replaced by the project's.
+ * (which would join WiFi before main runs) must be replaced by the project's. The OTA
+ * boot slots need ESP-IDF's app rollback: the merged sdkconfig must turn it on and the
+ * native rollback module must be in the build (compiled only where ESP-IDF is).
  */
 
 import assert from "node:assert/strict";
@@ -39,6 +41,9 @@ describe("esp32 build files", () => {
 		const makefile = readFileSync(join(build, "makefile"), "utf8");
 		assert.match(makefile, /setup\/network\.xsb: \S*modules\/board\/link\/setup-network-deferred\.js/);
 		assert.match(makefile, /board\/link\.xsb: \S*modules\/board\/link\/esp32\.js/);
+		assert.match(makefile, /rollback-esp32\.c/, "the native rollback module is compiled");
+		const sdkconfig = readFileSync(join(build, "xsProj-esp32", "sdkconfig.mc"), "utf8");
+		assert.match(sdkconfig, /^CONFIG_BOOTLOADER_APP_ROLLBACK_ENABLE=y$/m);
 
 		const configs = tsconfigs(join(build, "modules"));
 		assert.ok(configs.length >= 10, `per-module tsconfigs generated (${configs.length})`);

@@ -1,95 +1,195 @@
 /*
- * Over-the-air update in the Linux simulator: the real XS fetcher (http over
- * securesocket, the bundled CA), SHA-256 from crypt and the file-backed target.
- * A wrong hash fails with E_HASH and records nothing; a good image goes through the
- * states in order, is recorded byte for byte, and the app restarts with reason "ota".
+ * Signed over-the-air update in the Linux simulator: the real XS fetcher (http over
+ * securesocket, the bundled CA), SHA-256 and ECDSA P-256 from the SDK's crypt modules,
+ * and the file-backed target with its boot slots. The firmware bundles the fixture's
+ * update-signing public key and confirms an update within a short otaConfirmTimeout.
+ * - A missing signature and one by another key are E_SIGNATURE: the image server sees
+ *   no request, nothing is written.
+ * - A tampered image (signed size and hash of the real one) fails E_HASH; the old
+ *   image keeps running.
+ * - A good image goes downloading -> verifying -> applying -> rebooting, boots with
+ *   reason "ota" and confirms itself: {"state":"confirmed"}; then a lower version is
+ *   E_VERSION.
+ * - A good image whose boot never reaches the broker (the proxy refuses) rolls back
+ *   after otaConfirmTimeout; the next birth says "rollback" and the ota topic names
+ *   the failed version.
  * Skipped, and reported as skipped, where no Moddable SDK is installed.
  */
 
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { signUpdate } from "../../tools/ota-sign";
 import { startImageServer, type ImageServer } from "../../tools/harness/image-server";
+import { startProxy, type TcpProxy } from "../../tools/harness/tcp-proxy";
 import { waitFor } from "../../tools/harness/wait";
 import { parse, type Watcher } from "../../tools/harness/watcher";
 import { DeviceFixture, sdkSkip } from "./support";
+import type { Simulator } from "../../tools/sdk";
 
 const ID = "sim-ota";
 const TOPIC = (leaf: string) => `devices/${ID}/${leaf}`;
-// The simulator target writes under mc/config's file root, /tmp/ on lin.
-const RECORDED = `/tmp/${ID}-ota.bin`;
+const CONFIRM_TIMEOUT = 8_000;	// ms: otaConfirmTimeout of this build
+// The simulator target keeps its slots under mc/config's file root, /tmp/ on lin.
+const SLOT = (slot: string) => `/tmp/${ID}-${slot}.bin`;
 const PARTIAL = `/tmp/${ID}-ota.part`;
+// lin's Preference file (every simulator on the machine shares it): the trial and slot keys are this test's.
+const PREFERENCES = "/tmp/modpreferences.json";
+const OTA_KEYS = ["otaTrial", "otaBoots", "otaCause", "slotPending", "slotInstalled", "slotPrevious"];
 
 interface Progress {
 	state: string;
+	version?: string;
 	received?: number;
 	total?: number | null;
 	error?: { code: string };
+	cause?: string;
+	running?: string;
+}
+interface Birth { online: boolean; fw?: string; reason?: string }
+
+/** Forgets the slots and trial a previous run left (files and this test's Preference keys). */
+function resetSlots(): void {
+	for (const path of [SLOT("pending"), SLOT("installed"), SLOT("previous"), PARTIAL])
+		rmSync(path, { force: true });
+	try {
+		const saved = JSON.parse(readFileSync(PREFERENCES, "utf8"));
+		for (const key of OTA_KEYS)
+			delete saved.app?.[key];
+		writeFileSync(PREFERENCES, JSON.stringify(saved));
+	}
+	catch { /* no preferences yet */ }
 }
 
-describe("simulator: over-the-air update", () => {
+describe("simulator: signed over-the-air update with boot confirmation", () => {
 	let fixture: DeviceFixture;
 	let images: ImageServer;
+	let proxy: TcpProxy;
 	let watcher: Watcher;
+	let simulator: Simulator;
 	const image = randomBytes(96 * 1024);	// about 2.5 s at the simulator's socket speed
 	const sha256 = createHash("sha256").update(image).digest("hex");
+	const tampered = Buffer.from(image);
+	tampered[50_000] ^= 0x01;
 
 	before(async () => {
 		if (sdkSkip)
 			return;
-		rmSync(RECORDED, { force: true });
-		rmSync(PARTIAL, { force: true });
+		resetSlots();
 		fixture = new DeviceFixture();
 		const broker = await fixture.broker();
+		proxy = await startProxy(broker.port);
+		fixture.onCleanup(() => proxy.close());
 		images = await startImageServer(fixture.pkiDir);
 		fixture.onCleanup(() => images.close());
 		images.route("/fw.bin", { kind: "ok", body: image });
-		const library = await fixture.build(broker.port, ID);
+		images.route("/tampered.bin", { kind: "ok", body: tampered });
+		const library = await fixture.build(proxy.port, ID, { otaConfirmTimeout: CONFIRM_TIMEOUT });
 		watcher = await fixture.watcher({ port: broker.port, topics: [`devices/${ID}/#`] });
-		fixture.simulate(library);
-		await watcher.waitFor(TOPIC("status"), payload => (payload as { online?: boolean }).online === true, 60_000);
+		simulator = fixture.simulate(library, 240);
+		await watcher.waitFor(TOPIC("status"), payload => (payload as Birth).online === true, 60_000);
 	});
-	after(() => fixture?.cleanup());
+	after(async () => {
+		await fixture?.cleanup();
+		resetSlots();
+	});
 
+	const signingKey = () => readFileSync(join(fixture.pkiDir, "ota-signing.key"));
+	const signed = (version: string, url = images.url("/fw.bin")) => {
+		const fields = { version, size: image.length, sha256 };
+		return { op: "ota.start", url, ...fields, signature: signUpdate(signingKey(), fields) };
+	};
 	/** Sends a command and returns its answer; re-sends while the device is still settling. */
-	const command = async (fields: Record<string, unknown>): Promise<{ ok: boolean; error?: { code: string } }> => {
+	const command = async (fields: Record<string, unknown>): Promise<{ ok: boolean; error?: { code: string; message: string } }> => {
 		for (let attempt = 1; ; attempt++) {
 			const id = `${fields.op}-${attempt}-${Date.now()}`;
 			await watcher.publish(TOPIC("cmd"), JSON.stringify({ id, ...fields }));
 			const answer = await watcher.waitFor(TOPIC("cmd/result"), payload => (payload as { id?: string }).id === id, 15_000);
-			const result = parse(answer.payload) as { ok: boolean; error?: { code: string } };
+			const result = parse(answer.payload) as { ok: boolean; error?: { code: string; message: string } };
 			// Commands that arrive before the device's settle marker are refused as possibly retained.
 			if (result.error?.code !== "E_RETAINED" || attempt >= 5)
 				return result;
 			await new Promise(resolve => setTimeout(resolve, 500));
 		}
 	};
-	const progress = () => watcher.on(TOPIC("ota")).map(message => parse(message.payload) as Progress);
+	const progress = (from = 0) => watcher.on(TOPIC("ota")).slice(from).map(message => parse(message.payload) as Progress);
+	const births = (from = 0) => watcher.on(TOPIC("status")).slice(from).map(message => parse(message.payload) as Birth).filter(birth => birth.online);
+	/** With SMN_TEST_LOGS=1: what the broker saw on the ota and status topics since `from` ota messages. */
+	const show = (from: number) => {
+		if (process.env.SMN_TEST_LOGS === "1")
+			for (const message of watcher.on(TOPIC("ota")).slice(from).filter(m => !m.payload.includes("\"downloading\"")))
+				console.log(`[broker] ${message.topic} ${message.payload}`);
+	};
 	const seq = () => Math.max(0, ...watcher.on(TOPIC("telemetry")).map(message => (parse(message.payload) as { seq: number }).seq));
 
-	it("refuses an image whose SHA-256 does not match, recording nothing", { skip: sdkSkip }, async () => {
-		const wrong = sha256.replace(/^./, sha256[0] === "0" ? "1" : "0");
-		assert.equal((await command({ op: "ota.start", url: images.url("/fw.bin"), sha256: wrong, version: "1.1.0" })).ok, true);
+	it("refuses a missing signature and one by another key: E_SIGNATURE, nothing fetched or written", { skip: sdkSkip }, async () => {
+		const { signature: _, ...unsigned } = signed("1.1.0");
+		const missing = await command(unsigned);
+		assert.equal(missing.error?.code, "E_SIGNATURE", JSON.stringify(missing));
+		const other = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+		const foreign = await command({ ...unsigned, signature: signUpdate(other, { version: "1.1.0", size: image.length, sha256 }) });
+		assert.equal(foreign.error?.code, "E_SIGNATURE", JSON.stringify(foreign));
+		assert.match(foreign.error!.message, /not by the bundled/);
+		assert.equal(images.requests.size, 0, "the image server saw no request");
+		assert.ok(!existsSync(PARTIAL) && !existsSync(SLOT("pending")), "nothing written");
+		assert.deepEqual(progress(), []);
+	});
+
+	it("fails a tampered image with E_HASH and keeps the old image", { skip: sdkSkip }, async () => {
+		assert.equal((await command(signed("1.1.0", images.url("/tampered.bin")))).ok, true);
 		const failed = await waitFor("failed", () => progress().find(entry => entry.state === "failed"), 60_000);
 		assert.equal(failed.error?.code, "E_HASH");
 		assert.equal(failed.received, image.length, "the whole image was hashed before refusing it");
-		assert.ok(!existsSync(RECORDED), "no image recorded");
+		assert.ok(!existsSync(SLOT("pending")), "nothing made bootable");
 		assert.ok(!existsSync(PARTIAL), "the partial image was discarded");
 		const before = seq();
 		await waitFor("readings continue", () => seq() >= before + 2, 15_000);
+		assert.equal((await command({ op: "status" }) as unknown as { fw: string }).fw, "1.0.0");
 	});
 
-	it("installs a good image: states in order, recorded byte for byte, restart with reason ota", { skip: sdkSkip }, async () => {
+	it("installs a good image: downloading -> verifying -> applying -> rebooting -> confirmed; then a downgrade is E_VERSION", { skip: sdkSkip }, async () => {
 		const start = watcher.on(TOPIC("ota")).length;
-		assert.equal((await command({ op: "ota.start", url: images.url("/fw.bin"), sha256, version: "1.1.0" })).ok, true);
-		await waitFor("rebooting", () => progress().slice(start).some(entry => entry.state === "rebooting"), 60_000);
-		const states = progress().slice(start).map(entry => entry.state).filter((state, i, all) => state !== all[i - 1]);
-		assert.deepEqual(states, ["downloading", "verifying", "applying", "rebooting"]);
-		const downloading = progress().slice(start).filter(entry => entry.state === "downloading");
-		assert.ok(downloading.length >= 10, `progress at least every 10% (${downloading.length} messages)`);
-		assert.deepEqual(readFileSync(RECORDED), image);
-		const births = () => watcher.on(TOPIC("status")).map(message => parse(message.payload) as { online: boolean; reason?: string });
-		await waitFor("a birth after the restart", () => births().some(birth => birth.online && birth.reason === "ota"), 30_000);
+		const birthsBefore = watcher.on(TOPIC("status")).length;
+		assert.equal((await command(signed("1.1.0"))).ok, true);
+		await waitFor("confirmed", () => progress(start).some(entry => entry.state === "confirmed"), 90_000);
+		const states = progress(start).map(entry => entry.state).filter((state, i, all) => state !== all[i - 1]);
+		assert.deepEqual(states, ["downloading", "verifying", "applying", "rebooting", "confirmed"]);
+		assert.ok(progress(start).filter(entry => entry.state === "downloading").length >= 10, "progress at least every 10%");
+		assert.deepEqual(progress(start).at(-1), { state: "confirmed", version: "1.1.0", boots: 1 });
+		assert.deepEqual(births(birthsBefore).map(birth => [birth.fw, birth.reason]), [["1.1.0", "ota"]]);
+		assert.deepEqual(readFileSync(SLOT("installed")), image, "the installed slot is the image byte for byte");
+		assert.ok(!existsSync(SLOT("pending")));
+
+		show(start);
+		const downgrade = await command(signed("1.0.5"));
+		assert.equal(downgrade.error?.code, "E_VERSION", JSON.stringify(downgrade));
+		assert.match(downgrade.error!.message, /not above the running 1\.1\.0/);
+	});
+
+	it("rolls back an image whose boot never reaches the broker, after otaConfirmTimeout; the next birth says rollback", { skip: sdkSkip }, async () => {
+		const start = watcher.on(TOPIC("ota")).length;
+		const birthsBefore = watcher.on(TOPIC("status")).length;
+		const linesBefore = simulator.lines.length;
+		assert.equal((await command(signed("1.2.0"))).ok, true);
+		await waitFor("rebooting", () => progress(start).some(entry => entry.state === "rebooting"), 60_000);
+		proxy.refuse(true);	// from now on the broker is unreachable
+		proxy.cut();
+		const trace = () => simulator.lines.slice(linesBefore);
+		await waitFor("the 1.2.0 boot on trial", () => trace().some(line => line.includes("1.2.0 is on trial")), 15_000);
+		await waitFor("the rollback", () => trace().some(line => line.includes("rolling back")), CONFIRM_TIMEOUT + 10_000);
+		proxy.refuse(false);	// the broker is back for the image after the rollback
+
+		const birth = await watcher.waitFor(TOPIC("status"), payload => (payload as Birth).reason === "rollback", 30_000);
+		if (process.env.SMN_TEST_LOGS === "1")
+			console.log(`[broker] ${birth.topic} ${birth.payload}`);
+		assert.deepEqual((parse(birth.payload) as Birth).fw, "1.1.0");
+		assert.ok(births(birthsBefore).every(entry => entry.fw !== "1.2.0"), "1.2.0 never came online");
+		const report = await waitFor("rolled-back", () => progress(start).find(entry => entry.state === "rolled-back"), 15_000);
+		assert.deepEqual(report, { state: "rolled-back", version: "1.2.0", running: "1.1.0", cause: `not confirmed within ${CONFIRM_TIMEOUT} ms` });
+		assert.deepEqual(readFileSync(SLOT("installed")), image, "the installed image is untouched");
+		assert.ok(!existsSync(SLOT("pending")), "the failed image is gone");
+		show(start);
 	});
 });

@@ -23,8 +23,9 @@ export class DeviceFixture extends Fixture {
 	readonly simulators: Simulator[] = [];
 
 	/**
-	 * Builds the firmware trusting this fixture's CA ("sim-ca.der"); `port` is the broker
-	 * it dials; `bundle` adds DER files by path (named by their file names).
+	 * Builds the firmware trusting this fixture's CA ("sim-ca.der") and update-signing key
+	 * ("sim-ota-key.der"); `port` is the broker it dials; `bundle` adds DER files by path
+	 * (named by their file names).
 	 */
 	build(port: number, deviceId: string, config: Record<string, string | number> = {}, platform = "lin", bundle: string[] = []): Promise<string> {
 		return buildFirmwareAsync({
@@ -32,6 +33,7 @@ export class DeviceFixture extends Fixture {
 			outDir: join(this.buildDir, deviceId.replace(/[^a-z0-9]/gi, "")),
 			caDer: join(this.pkiDir, "ca.der"),
 			bundle,
+			otaKeyDer: join(this.pkiDir, "ota-key.der"),
 			config: { ...SIM_CONFIG, mqttPort: port, deviceId, ...config },
 		});
 	}

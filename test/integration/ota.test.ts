@@ -1,20 +1,24 @@
 /*
  * OTA against a real mosquitto and a local HTTPS image server, both with certificates
  * from the test's own CA: a good image goes through every state in order, is recorded
- * byte for byte and the device comes back with the new fw in its birth; a wrong hash,
- * a transfer cut halfway, a 404, a server signed by another CA, an oversize image and a
- * response without Content-Length each end in failed with their reason, the target
- * untouched, and readings continuing.
+ * byte for byte and the device comes back with the new fw in its birth and confirms
+ * it; a wrong hash, a transfer cut halfway, a 404, a server signed by another CA, an
+ * oversize image and a response without Content-Length each end in failed with their
+ * reason, the target untouched, and readings continuing. Requests are signed with the
+ * fixture's dev signing key; a foreign or missing signature fetches nothing. An update
+ * whose new boot cannot reach the broker rolls back after otaConfirmTimeout.
  */
 
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { Broker } from "../../tools/broker/broker";
 import type { NodeDevice } from "../../node/device";
-import { MemoryStorage } from "../../node/ports";
+import { MemoryStorage, SwitchableNetwork } from "../../node/ports";
 import { NodeUpdateTarget } from "../../node/update-target";
 import { makeRogueServer } from "../../tools/pki";
+import { signUpdate } from "../../tools/ota-sign";
 import { Gate } from "../../modules/app/command-channel";
 import { FIRMWARE_VERSION } from "../../modules/app/version";
 import { Fixture } from "../../tools/harness/fixture";
@@ -39,6 +43,7 @@ interface Result {
 
 const CAPACITY = 160 * 1024;
 const CHUNK = 8 * 1024;
+const CONFIRM_TIMEOUT = 2_000;	// ms: otaConfirmTimeout of this test's device
 
 function image(size: number, seed: number): Buffer {
 	const bytes = Buffer.alloc(size);
@@ -68,6 +73,10 @@ describe("ota", { timeout: 45_000 }, () => {
 	let node: NodeDevice;
 	let rebooted: NodeDevice | undefined;
 	let commands = 0;
+	/** The link of the next boot: up unless a test says otherwise. */
+	let nextNetwork: () => SwitchableNetwork = () => new SwitchableNetwork(true);
+	const signingKey = () => readFileSync(`${fixture.pkiDir}/ota-signing.key`);
+	const signed = (fields: { version: string; size: number; sha256: string }) => ({ ...fields, signature: signUpdate(signingKey(), fields) });
 
 	before(async () => {
 		broker = await fixture.broker();
@@ -81,8 +90,8 @@ describe("ota", { timeout: 45_000 }, () => {
 		server.route("/slow.bin", { kind: "slow", body: GOOD, chunk: CHUNK, every: 100 });
 		rogue.route("/good.bin", { kind: "ok", body: GOOD });
 		operator = await fixture.watcher({ port: broker.port, topics: [RESULT, OTA, STATUS, TELEMETRY] });
-		const boot = (firmwareVersion?: string, bootReason?: string) => fixture.device(broker.port, { deviceId: ID }, {
-			storage, updateTarget: target, firmwareVersion, bootReason,
+		const boot = (firmwareVersion?: string, bootReason?: string) => fixture.device(broker.port, { deviceId: ID, otaConfirmTimeout: CONFIRM_TIMEOUT }, {
+			storage, updateTarget: target, firmwareVersion, bootReason, network: nextNetwork(),
 			// What a board does: it reboots into whatever the update installed.
 			onRestart: (reason, next) => {
 				rebooted = boot(next.firmwareVersion, reason);
@@ -105,18 +114,18 @@ describe("ota", { timeout: 45_000 }, () => {
 	}
 
 	/** Starts an update and waits for it to end; returns the progress it published. */
-	async function update(url: string, sha: string, version = "1.1.0"): Promise<Progress[]> {
+	async function update(url: string, sha: string, size: number, version = "1.1.0"): Promise<Progress[]> {
 		const from = operator.on(OTA).length;
-		const answer = await command({ op: "ota.start", url, sha256: sha, version });
+		const answer = await command({ op: "ota.start", url, ...signed({ sha256: sha, version, size }) });
 		assert.deepEqual(answer, { id: answer.id, ok: true, state: "downloading", version });
 		await waitFor("the update to end", () => progress(from).some(p => p.state === "failed" || p.state === "rebooting"), 15_000);
 		return progress(from);
 	}
 
-	async function fails(url: string, sha: string, code: string, mentions?: RegExp): Promise<Progress> {
+	async function fails(url: string, sha: string, code: string, mentions?: RegExp, size = GOOD.length): Promise<Progress> {
 		const cancels = target.cancels;
 		const seqBefore = lastSeq();
-		const seen = await update(url, sha);
+		const seen = await update(url, sha, size);
 		const last = seen.at(-1)!;
 		assert.equal(last.state, "failed", JSON.stringify(seen));
 		assert.equal(last.version, "1.1.0");
@@ -132,9 +141,33 @@ describe("ota", { timeout: 45_000 }, () => {
 	}
 
 	it("refuses the running version (E_VERSION) without starting anything", async () => {
-		const answer = await command({ op: "ota.start", url: server.url("/good.bin"), sha256: sha256(GOOD), version: FIRMWARE_VERSION });
+		const answer = await command({ op: "ota.start", url: server.url("/good.bin"), ...signed({ sha256: sha256(GOOD), version: FIRMWARE_VERSION, size: GOOD.length }) });
 		assert.equal(answer.error?.code, "E_VERSION");
 		assert.equal(server.requests.size, 0);
+	});
+
+	it("refuses a missing signature and one by another key (E_SIGNATURE) without a request", async () => {
+		const fields = { sha256: sha256(GOOD), version: "1.1.0", size: GOOD.length };
+		assert.equal((await command({ op: "ota.start", url: server.url("/good.bin"), ...fields })).error?.code, "E_SIGNATURE");
+		const other = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
+		const foreign = await command({ op: "ota.start", url: server.url("/good.bin"), ...fields, signature: signUpdate(other, fields) });
+		assert.equal(foreign.error?.code, "E_SIGNATURE");
+		assert.equal(server.requests.size, 0, "nothing was fetched");
+		assert.equal(target.begins, 0, "nothing was written");
+	});
+
+	it("a device built without the signing key refuses with E_UNAVAILABLE, saying why in the result and the trace", async () => {
+		const keyless = fixture.device(broker.port, { deviceId: "it-ota-keyless", otaKey: "absent.der" });
+		keyless.device.start();
+		await waitFor("the keyless device's gate", () => keyless.device.channel.gate === Gate.Open);
+		const watcher = await fixture.watcher({ port: broker.port, topics: ["devices/it-ota-keyless/cmd/result"] });
+		await watcher.publish("devices/it-ota-keyless/cmd", JSON.stringify({ id: "k", op: "ota.start", url: server.url("/good.bin"), ...signed({ sha256: sha256(GOOD), version: "1.1.0", size: GOOD.length }) }));
+		const answer = parse((await watcher.waitFor("devices/it-ota-keyless/cmd/result")).payload) as Result;
+		assert.equal(answer.error?.code, "E_UNAVAILABLE");
+		assert.match(answer.error!.message, /"absent\.der" is not bundled/);
+		assert.ok(keyless.log.lines.some(line => /^ota: updates refused: .*absent\.der/.test(line)), keyless.log.lines.join("\n"));
+		assert.equal(server.requests.size, 0);
+		keyless.device.stop();
 	});
 
 	it("a wrong hash ends in E_HASH after verifying", async () => {
@@ -159,7 +192,7 @@ describe("ota", { timeout: 45_000 }, () => {
 
 	it("an image larger than the target ends in E_TOO_BIG before anything is written", async () => {
 		const writes = target.writes;
-		await fails(server.url("/big.bin"), sha256(BIG), "E_TOO_BIG", new RegExp(String(CAPACITY)));
+		await fails(server.url("/big.bin"), sha256(BIG), "E_TOO_BIG", new RegExp(String(CAPACITY)), BIG.length);
 		assert.equal(target.writes, writes);
 	});
 
@@ -171,13 +204,13 @@ describe("ota", { timeout: 45_000 }, () => {
 		const from = operator.on(OTA).length;
 		const seqBefore = lastSeq();
 		const oldBoot = node.device.boot;
-		const answer = await command({ op: "ota.start", url: server.url("/slow.bin"), sha256: sha256(GOOD).toUpperCase(), version: "1.1.0" });
+		const answer = await command({ op: "ota.start", url: server.url("/slow.bin"), ...signed({ sha256: sha256(GOOD), version: "1.1.0", size: GOOD.length }), sha256: sha256(GOOD).toUpperCase() });
 		assert.equal(answer.ok, true);
 
 		// While it downloads: readings keep coming, commands are answered, a second update is refused.
 		await waitFor("a reading during the download", () => lastSeq() > seqBefore && node.device.ota.state === "downloading", 5_000);
 		assert.equal((await command({ op: "status" })).ok, true);
-		assert.equal((await command({ op: "ota.start", url: server.url("/good.bin"), sha256: sha256(GOOD), version: "1.2.0" })).error?.code, "E_BUSY");
+		assert.equal((await command({ op: "ota.start", url: server.url("/good.bin"), ...signed({ sha256: sha256(GOOD), version: "1.2.0", size: GOOD.length }) })).error?.code, "E_BUSY");
 
 		await waitFor("rebooting", () => progress(from).some(p => p.state === "rebooting"), 15_000);
 		const seen = progress(from);
@@ -202,7 +235,28 @@ describe("ota", { timeout: 45_000 }, () => {
 		const status = await command({ op: "status" });
 		assert.equal(status.fw, "1.1.0");
 		await waitFor("readings from the new boot", () => operator.readings(TELEMETRY).some(reading => reading.boot === oldBoot + 1), 5_000);
-		const again = await command({ op: "ota.start", url: server.url("/good.bin"), sha256: sha256(GOOD), version: "1.1.0" });
+		await operator.waitFor(OTA, p => (p as Progress).state === "confirmed" && (p as Progress).version === "1.1.0", 5_000);
+		assert.deepEqual(target.slots, { installed: "1.1.0" });
+		const again = await command({ op: "ota.start", url: server.url("/good.bin"), ...signed({ sha256: sha256(GOOD), version: "1.1.0", size: GOOD.length }) });
 		assert.equal(again.error?.code, "E_VERSION", "the new image is now the running version");
+	});
+
+	it("an update whose new boot never reaches the broker rolls back after otaConfirmTimeout", async () => {
+		const from = operator.on(STATUS).length;
+		const trial = rebooted!;
+		const up = nextNetwork;
+		nextNetwork = () => {	// the 1.2.0 boot has no link at all; the one after the rollback has
+			nextNetwork = up;
+			return new SwitchableNetwork(false);
+		};
+		const seen = await update(server.url("/good.bin"), sha256(GOOD), GOOD.length, "1.2.0");
+		assert.equal(seen.at(-1)?.state, "rebooting");
+		await waitFor("the 1.2.0 boot", () => rebooted !== trial && rebooted!.device.firmwareVersion === "1.2.0", 5_000);
+		const birth = await operator.waitFor(STATUS, status => (status as { reason?: string }).reason === "rollback", CONFIRM_TIMEOUT + 8_000);
+		assert.deepEqual(parse(birth.payload), { online: true, fw: "1.1.0", boot: rebooted!.device.boot, reason: "rollback" });
+		assert.ok(operator.on(STATUS).slice(from).every(message => (parse(message.payload) as { fw?: string }).fw !== "1.2.0"), "1.2.0 never came online");
+		const report = await operator.waitFor(OTA, p => (p as Progress).state === "rolled-back", 5_000);
+		assert.deepEqual(parse(report.payload), { state: "rolled-back", version: "1.2.0", running: "1.1.0", cause: `not confirmed within ${CONFIRM_TIMEOUT} ms` });
+		assert.deepEqual(target.slots, { installed: "1.1.0" });
 	});
 });

@@ -7,6 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Gpio, PinError, PinFault } from "../../modules/app/gpio";
+import { UpdateSignature } from "../../modules/app/ota-signature";
 import { Ota, OtaRefusal, OtaRefused } from "../../modules/app/ota";
 import { CommandError } from "../../modules/app/command-result";
 import { FakePins, FakeTime } from "./support/fakes";
@@ -43,7 +44,8 @@ test("ota: start() without the update ports is refused as unavailable, not as a 
 	const ota = new Ota({
 		topic: "t/ota", firmwareVersion: "1.0.0", fetcher: undefined, createHash: undefined, target: undefined,
 		restart: undefined, timers: new FakeTime(), log: () => {}, onSendFailed() {},
+		signature: UpdateSignature.load(undefined, undefined, "ota-key.der"), trial: { pending: false, installed() {} },
 	});
-	const error = refusal(() => ota.start({ url: "https://h/x.bin", sha256: "0".repeat(64), version: "2.0.0", force: false }), OtaRefused);
+	const error = refusal(() => ota.start({ url: "https://h/x.bin", sha256: "0".repeat(64), version: "2.0.0", size: 1, signature: undefined, force: false }), OtaRefused);
 	assert.equal(error.refusal, OtaRefusal.Unavailable);
 });

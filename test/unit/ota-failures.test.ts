@@ -6,7 +6,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { OTA, ready } from "./support/command-device";
+import { OTA, ready, signedOta } from "./support/command-device";
 import { FakeTarget, image, type TargetCall } from "./support/ota-fakes";
 import { OtaReason, OtaState, STALL_TIMEOUT } from "../../modules/app/ota";
 
@@ -26,6 +26,8 @@ interface Case {
 	/** Words the failure message contains. */
 	mentions?: string;
 	sha256?: string;
+	/** The signed size (default the image's). */
+	size?: number;
 	target?: FakeTarget;
 	/** The progress states, in order (download steps collapsed). */
 	states?: string[];
@@ -47,7 +49,11 @@ const CASES: Case[] = [
 	{ name: "Content-Length 0", code: OtaReason.Length, live: true, drive: s => s.fetcher!.last.respond(200, 0) },
 	{ name: "an image larger than the target", code: OtaReason.TooBig, live: true, mentions: "10000", target: new FakeTarget(10_000),
 		drive: s => s.fetcher!.last.respond(200, IMAGE.length) },
-	{ name: "a body longer than Content-Length", code: OtaReason.Length, live: true, mentions: "1000",
+	{ name: "a Content-Length above the signed size", code: OtaReason.TooBig, live: true, mentions: "signed size 19999", size: 19_999,
+		drive: s => s.fetcher!.last.respond(200, IMAGE.length) },
+	{ name: "a Content-Length below the signed size", code: OtaReason.Truncated, live: true, mentions: "signed size 20001", size: 20_001,
+		drive: s => s.fetcher!.last.respond(200, IMAGE.length) },
+	{ name: "a body longer than Content-Length", code: OtaReason.Length, live: true, mentions: "1000", size: 1_000,
 		drive: s => { s.fetcher!.last.respond(200, 1_000); s.fetcher!.last.data(IMAGE.subarray(0, 1_001)); } },
 	{ name: "a connection that ends early", code: OtaReason.Truncated, live: false, mentions: "10000 of 20000",
 		drive: s => { s.fetcher!.last.respond(200, IMAGE.length); s.fetcher!.last.data(HALF); s.fetcher!.last.done(); } },
@@ -74,7 +80,7 @@ const CASES: Case[] = [
 for (const c of CASES)
 	test(`ota fails on ${c.name}: ${c.code}, target cancelled, nothing completed`, () => {
 		const s = ready({ target: c.target ?? new FakeTarget() });
-		const answer = s.send({ id: "u", op: "ota.start", url: URL, sha256: c.sha256 ?? SHA, version: "1.1.0" });
+		const answer = s.send(signedOta({ url: URL, sha256: c.sha256 ?? SHA, version: "1.1.0", size: c.size ?? IMAGE.length }));
 		assert.equal(answer.ok, true);
 		const download = s.fetcher!.last;
 		c.drive(s);
@@ -102,7 +108,7 @@ for (const c of CASES)
 		s.time.advance(10_000);
 		assert.deepEqual(s.system!.restarts, [], "no restart");
 		if (c.code !== OtaReason.Aborted) {
-			assert.equal(s.send({ id: "again", op: "ota.start", url: URL, sha256: SHA, version: "1.1.0" }).ok, true, "a new update may start");
+			assert.equal(s.send(signedOta({ url: URL, sha256: SHA, version: "1.1.0", size: IMAGE.length }, { id: "again" })).ok, true, "a new update may start");
 			assert.equal(s.fetcher!.downloads.length, 2);
 		}
 	});
@@ -110,7 +116,7 @@ for (const c of CASES)
 test("ota: a fetcher that throws on get fails with E_NETWORK and answers the command", () => {
 	const s = ready();
 	s.fetcher!.throwOnGet = new Error("no route");
-	const answer = s.send({ id: "u", op: "ota.start", url: URL, sha256: SHA, version: "1.1.0" });
+	const answer = s.send(signedOta({ url: URL, sha256: SHA, version: "1.1.0", size: IMAGE.length }));
 	assert.equal(answer.ok, true);
 	assert.equal(answer.state, "failed");
 	const last = JSON.parse(s.transport.last.on(OTA).at(-1)!);
@@ -121,7 +127,7 @@ test("ota: a fetcher that throws on get fails with E_NETWORK and answers the com
 
 test("ota: the failure message stays short and the payload small", () => {
 	const s = ready();
-	s.send({ id: "u", op: "ota.start", url: URL, sha256: SHA, version: "1.1.0" });
+	s.send(signedOta({ url: URL, sha256: SHA, version: "1.1.0", size: IMAGE.length }));
 	s.fetcher!.last.error("x".repeat(5_000));
 	const last = s.transport.last.on(OTA).at(-1)!;
 	assert.ok(last.length < 400, `${last.length} bytes`);
@@ -130,7 +136,7 @@ test("ota: the failure message stays short and the payload small", () => {
 
 test("ota: the stall timer stops once the download is done", () => {
 	const s = ready();
-	s.send({ id: "u", op: "ota.start", url: URL, sha256: "ab".repeat(32), version: "1.1.0" });
+	s.send(signedOta({ url: URL, sha256: "ab".repeat(32), version: "1.1.0", size: IMAGE.length }));
 	s.fetcher!.last.respond(200, IMAGE.length);
 	s.fetcher!.last.data(IMAGE);
 	s.fetcher!.last.done();

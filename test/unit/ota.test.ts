@@ -6,7 +6,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { OTA, assertError, ready } from "./support/command-device";
+import { OTA, assertError, ready, signedOta } from "./support/command-device";
 import { FakeTarget, image } from "./support/ota-fakes";
 import { OtaState, REBOOT_DELAY, REBOOT_WAIT } from "../../modules/app/ota";
 import { RETRY } from "../../modules/app/outbox";
@@ -24,7 +24,7 @@ function progress(s: ReturnType<typeof ready>): Progress[] {
 }
 
 function startOta(s: ReturnType<typeof ready>, extra: Record<string, unknown> = {}) {
-	return s.send({ id: "u", op: "ota.start", url: URL, sha256: SHA, version: "1.1.0", ...extra });
+	return s.send(signedOta({ url: URL, sha256: SHA, version: "1.1.0", size: IMAGE.length }, extra));
 }
 
 test("ota: a good image goes downloading, verifying, applying, rebooting and restarts with reason ota", () => {
@@ -38,7 +38,7 @@ test("ota: a good image goes downloading, verifying, applying, rebooting and res
 	assert.equal(s.target!.count("write"), 20);
 	assert.equal(s.target!.count("complete"), 0, "nothing is bootable before the hash is checked");
 	s.fetcher!.last.done();
-	assert.deepEqual(s.target!.calls.slice(-1), ["complete"]);
+	assert.deepEqual(s.target!.calls.slice(-1), ["complete 1.1.0"]);
 	assert.deepEqual(s.target!.bootImage, IMAGE);
 	assert.equal(s.device.ota.state, OtaState.Rebooting);
 	assert.equal(s.device.ota.installed, "1.1.0");
@@ -94,9 +94,11 @@ test("ota: a second ota.start while one runs is E_BUSY; after a failure a new on
 	assertError(startOta(s, { version: "1.3.0" }), "u", "E_BUSY", "rebooting");
 });
 
-test("ota: the running version is E_VERSION unless force:true", () => {
+test("ota: the running version or a lower one is E_VERSION unless force:true", () => {
 	const s = ready();
 	assertError(startOta(s, { version: FIRMWARE_VERSION }), "u", "E_VERSION", FIRMWARE_VERSION);
+	assertError(startOta(s, { version: "0.9.9" }), "u", "E_VERSION", "not above");
+	assertError(startOta(s, { version: "1.0" }), "u", "E_VERSION", "1.0.0");
 	assert.equal(s.fetcher!.downloads.length, 0);
 	assert.deepEqual(progress(s), []);
 	assertError(startOta(s, { version: FIRMWARE_VERSION, force: false }), "u", "E_VERSION");
@@ -104,12 +106,13 @@ test("ota: the running version is E_VERSION unless force:true", () => {
 	assert.equal(s.fetcher!.downloads.length, 1);
 });
 
-test("ota: firmwareVersion is what birth, status and the same-version check use", () => {
-	const s = ready({ firmwareVersion: "2.0.0-rc.1" });
-	assert.equal(JSON.parse(s.transport.last.on(STATUS)[0]).fw, "2.0.0-rc.1");
-	assert.equal(s.send({ id: "st", op: "status" }).fw, "2.0.0-rc.1");
-	assertError(startOta(s, { version: "2.0.0-rc.1" }), "u", "E_VERSION");
-	assert.equal(startOta(s, { version: FIRMWARE_VERSION }).ok, true, "a downgrade is allowed");
+test("ota: firmwareVersion is what birth, status and the version check use; versions compare by number", () => {
+	const s = ready({ firmwareVersion: "1.9.0" });
+	assert.equal(JSON.parse(s.transport.last.on(STATUS)[0]).fw, "1.9.0");
+	assert.equal(s.send({ id: "st", op: "status" }).fw, "1.9.0");
+	assertError(startOta(s, { version: "1.9.0" }), "u", "E_VERSION");
+	assertError(startOta(s, { version: "1.8.10" }), "u", "E_VERSION", "not above the running 1.9.0");
+	assert.equal(startOta(s, { version: "1.10.0" }).ok, true, "1.10 is above 1.9");
 });
 
 test("ota: arguments are validated before anything starts (E_SHAPE, E_RANGE)", () => {
@@ -121,7 +124,12 @@ test("ota: arguments are validated before anything starts (E_SHAPE, E_RANGE)", (
 	bad({ force: "yes" }, "E_SHAPE", "force");
 	bad({ force: 1 }, "E_SHAPE", "force");
 	bad({ extra: 1 }, "E_SHAPE", "extra");
-	assertError(s.send({ id: "u", op: "ota.start", sha256: SHA, version: "1.1.0" }), "u", "E_SHAPE", "url");
+	assertError(s.send({ id: "u", op: "ota.start", sha256: SHA, version: "1.1.0", size: 1 }), "u", "E_SHAPE", "url");
+	assertError(s.send({ id: "u", op: "ota.start", url: URL, sha256: SHA, version: "1.1.0" }), "u", "E_SHAPE", "size");
+	bad({ size: 0 }, "E_RANGE", "size");
+	bad({ size: 1.5 }, "E_RANGE", "size");
+	bad({ size: "10" }, "E_SHAPE", "size");
+	bad({ signature: 7 }, "E_SHAPE", "signature");
 	bad({ url: "http://updates.example.com/fw.bin" }, "E_RANGE", "url");
 	bad({ url: "HTTPS://updates.example.com/fw.bin" }, "E_RANGE", "url");
 	bad({ url: "https://" }, "E_RANGE", "url");
@@ -138,6 +146,7 @@ test("ota: arguments are validated before anything starts (E_SHAPE, E_RANGE)", (
 	assert.equal(s.fetcher!.downloads.length, 0);
 	assert.deepEqual(s.target!.calls, []);
 	assert.equal(startOta(s, { url: "https://10.0.0.5:8443/fw.bin?v=2", version: "1.1.0+build.7" }).ok, true, "port, query and build metadata are fine");
+	assert.deepEqual(s.fetcher!.downloads.map(d => d.url), ["https://10.0.0.5:8443/fw.bin?v=2"]);
 });
 
 test("ota: without fetcher, target or system ota.start is E_UNAVAILABLE", () => {

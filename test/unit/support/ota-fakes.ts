@@ -7,12 +7,17 @@
  *   a test cannot pretend the fetcher kept talking.
  * - FakeHash is real SHA-256 (node:crypto): the state machine is tested against the
  *   digest it would see on a device.
- * - FakeTarget records calls as strings ("begin 100", "write 10", "complete",
+ * - FakeTarget records calls as strings ("begin 100", "write 10", "complete 1.1.0",
  *   "cancel") and the completed image; `throwOn` makes one kind of call throw.
+ * - FakeSlots are boot slots the test sets pending and that record confirm/revert.
+ * - TEST_SIGNER is a fresh P-256 key pair per test run (no key is committed): its
+ *   SubjectPublicKeyInfo DER for the device and signing for the requests.
  */
 
-import { createHash } from "node:crypto";
-import type { Download, DownloadEvents, Fetcher, Hash, UpdateTarget } from "../../../modules/app/ports";
+import { createHash, generateKeyPairSync, type KeyObject } from "node:crypto";
+import type { BootSlots, Download, DownloadEvents, Fetcher, Hash, UpdateTarget } from "../../../modules/app/ports";
+import type { SignedFields } from "../../../modules/app/ota-signature";
+import { signUpdate } from "../../../tools/ota-sign";
 
 export class FakeDownload implements Download {
 	cancelled = false;
@@ -94,8 +99,8 @@ export class FakeTarget implements UpdateTarget {
 		this.#staging.push(new Uint8Array(chunk.slice(0)));
 	}
 
-	complete(): void {
-		this.#call("complete", "complete");
+	complete(version: string): void {
+		this.#call("complete", `complete ${version}`);
 		this.bootImage = new Uint8Array(Buffer.concat(this.#staging));
 	}
 
@@ -123,3 +128,39 @@ export function image(size: number, seed = 7): { bytes: Uint8Array; sha256: stri
 		bytes[i] = (i * 31 + seed) & 0xff;
 	return { bytes, sha256: createHash("sha256").update(bytes).digest("hex") };
 }
+
+export class FakeSlots implements BootSlots {
+	readonly calls: string[] = [];
+	throwOn: "confirm" | "revert" | undefined;
+
+	constructor(public isPending = false) {}
+
+	pending(): boolean { return this.isPending; }
+	confirm(): void {
+		this.calls.push("confirm");
+		if (this.throwOn === "confirm")
+			throw new Error("flash confirm failed");
+		this.isPending = false;
+	}
+	revert(): void {
+		this.calls.push("revert");
+		if (this.throwOn === "revert")
+			throw new Error("flash revert failed");
+		this.isPending = false;
+	}
+}
+
+export class Signer {
+	readonly privateKey: KeyObject;
+	readonly spki: Uint8Array;
+
+	constructor(curve = "P-256") {
+		const pair = generateKeyPairSync("ec", { namedCurve: curve });
+		this.privateKey = pair.privateKey;
+		this.spki = new Uint8Array(pair.publicKey.export({ type: "spki", format: "der" }));
+	}
+
+	sign(fields: SignedFields): string { return signUpdate(this.privateKey, fields); }
+}
+
+export const TEST_SIGNER = new Signer();
