@@ -12,10 +12,10 @@
  *   bundles as certs/ota-key.der), with the openssl CLI as the README shows.
  */
 
-import { execFileSync } from "node:child_process";
 import { KeyObject, createHash, createPrivateKey, sign } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { opensslBytes } from "./openssl";
 import { signedMessage, type SignedFields } from "../modules/app/ota-signature";
 
 export function signUpdate(privateKey: KeyObject | string | Buffer, fields: SignedFields): string {
@@ -57,7 +57,7 @@ function isP256Key(path: string): boolean {
 export function makeOtaSigningKey(dir: string): { otaSigningKey: string; otaKeyDer: string } {
 	const otaSigningKey = join(dir, OTA_SIGNING_KEY);
 	const otaKeyDer = join(dir, OTA_KEY_DER);
-	const run = (args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+	const run = (args: string[]) => opensslBytes(args, dir);
 	if (!isP256Key(otaSigningKey))
 		run(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", OTA_SIGNING_KEY]);
 	if (!existsSync(otaKeyDer) || !readFileSync(otaKeyDer).equals(run(["pkey", "-in", OTA_SIGNING_KEY, "-pubout", "-outform", "DER"])))

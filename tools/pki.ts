@@ -20,12 +20,14 @@
  *   distinct from the CA's and the server's) as DER + PKCS#8 DER and PEM.
  */
 
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { makeOtaSigningKey } from "./ota-sign";
+import { OPENSSL_MISSING, openssl } from "./openssl";
+
+export { OPENSSL_MISSING };
 
 export const CA_SUBJECT = "/CN=Secure MQTT Node Dev CA";
 export const SERVER_SUBJECT = "/CN=localhost";
@@ -83,20 +85,6 @@ extendedKeyUsage = clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 `;
-
-export const OPENSSL_MISSING = "openssl was not found on PATH: the dev certificates (npm start, npm run ota, the tests) are made with it; install it (apt-get install openssl, brew install openssl) and try again";
-
-function openssl(args: string[], cwd: string): string {
-	try {
-		return execFileSync("openssl", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-	}
-	catch (error) {
-		if ((error as { code?: string }).code === "ENOENT")
-			throw new Error(OPENSSL_MISSING);
-		const stderr = (error as { stderr?: string }).stderr ?? "";
-		throw new Error(`openssl ${args[0]} failed: ${stderr.trim() || String(error)}`);
-	}
-}
 
 /** Writes the extension sections (plus `extra` ones) for one openssl call; returns the file's path. */
 function writeConfig(dir: string, extra = ""): string {

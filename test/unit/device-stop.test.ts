@@ -7,7 +7,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { ready } from "./support/command-device";
+import { ready, signedOta } from "./support/command-device";
 import { image } from "./support/ota-fakes";
 import { REBOOT_DELAY } from "../../modules/app/ota";
 import { RESTART_DELAY } from "../../modules/app/commands";
@@ -17,7 +17,7 @@ const { bytes: IMAGE, sha256: SHA } = image(4_000);
 
 test("device: a restart command during the update's reboot window restarts once", () => {
 	const s = ready();
-	assert.equal(s.send({ id: "u", op: "ota.start", url: URL, sha256: SHA, version: "1.1.0" }).ok, true);
+	assert.equal(s.send(signedOta({ url: URL, sha256: SHA, version: "1.1.0", size: IMAGE.length }, { id: "u" })).ok, true);
 	s.fetcher!.last.respond(200, IMAGE.length);
 	s.fetcher!.last.data(IMAGE);
 	s.fetcher!.last.done();
@@ -40,7 +40,7 @@ test("device: stop() leaves no timer behind, whatever was under way", () => {
 	const s = ready();
 	s.send({ id: "p", op: "gpio.pulse", pin: "led", ms: 5_000 });
 	s.send({ id: "r", op: "restart" });
-	s.send({ id: "u", op: "ota.start", url: URL, sha256: SHA, version: "1.1.0" });
+	s.send(signedOta({ url: URL, sha256: SHA, version: "1.1.0", size: IMAGE.length }, { id: "u" }));
 	s.device.stop();
 	assert.equal(s.time.pending, 0, `pending after stop: ${s.time.pendingDelays}`);
 	s.time.advance(120_000);

@@ -7,7 +7,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { OTA, assertError, ready } from "./support/command-device";
+import { OTA, assertError, ready, signedOta } from "./support/command-device";
 import { image } from "./support/ota-fakes";
 import { DEADLINE_BASE, MIN_RATE, OtaState, REBOOT_DELAY, STALL_TIMEOUT } from "../../modules/app/ota";
 
@@ -17,7 +17,7 @@ const DEADLINE = DEADLINE_BASE + Math.ceil(IMAGE.length * 1000 / MIN_RATE);
 
 type Progress = { state: string; received: number; error?: { code: string; message: string } };
 const progress = (s: ReturnType<typeof ready>): Progress[] => s.transport.sessions.flatMap(session => session.on(OTA)).map(payload => JSON.parse(payload));
-const start = (s: ReturnType<typeof ready>) => assert.equal(s.send({ id: "u", op: "ota.start", url: URL, sha256: SHA, version: "1.1.0" }).ok, true);
+const start = (s: ReturnType<typeof ready>) => assert.equal(s.send(signedOta({ url: URL, sha256: SHA, version: "1.1.0", size: IMAGE.length }, { id: "u" })).ok, true);
 
 test("ota: a server dripping one byte every 2 s fails at the deadline with E_DEADLINE", () => {
 	const s = ready();
@@ -68,7 +68,7 @@ test("ota.cancel: ends a running download with E_CANCELLED and cleans up the tar
 	assert.equal(s.target!.bootImage, undefined);
 	s.time.advance(DEADLINE);
 	assert.equal(progress(s).filter(p => p.state === "failed").length, 1, "failed once");
-	assert.equal(s.send({ id: "again", op: "ota.start", url: URL, sha256: SHA, version: "1.1.0" }).ok, true, "a new update may start");
+	assert.equal(s.send(signedOta({ url: URL, sha256: SHA, version: "1.1.0", size: IMAGE.length }, { id: "again" })).ok, true, "a new update may start");
 });
 
 test("ota.cancel: E_IDLE with nothing running, before or after an update", () => {
