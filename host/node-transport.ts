@@ -14,11 +14,15 @@
  * - close(true) sends DISCONNECT (the broker drops the will); close(false) destroys
  *   the socket, so the broker publishes the will. cut() does that to the current
  *   session from outside, like a pulled cable, and the core sees it as a lost session.
+ * - Resumes its TLS session on reconnect, as the device does (modules/tls-socket): the
+ *   transport keeps the last session node:tls handed out and offers it on the next
+ *   dial. One transport has one host, port, CA and client certificate, so one session
+ *   is all it needs; `resumed` counts the handshakes the broker accepted it on.
  */
 
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { SecureVersion } from "node:tls";
+import type { SecureVersion, TLSSocket } from "node:tls";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Session, SessionEvents, SessionOptions, Transport } from "../modules/app/ports";
 
@@ -59,6 +63,11 @@ function describeError(error: Error & { code?: string | number }): string {
 	return code && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
 }
 
+interface TlsSessions {
+	save(session: Buffer): void;
+	connected(resumed: boolean): void;
+}
+
 class NodeSession implements Session {
 	readonly #client: MqttClient;
 	readonly #events: SessionEvents;
@@ -66,7 +75,7 @@ class NodeSession implements Session {
 	#ready = false;
 	#error: string | undefined;
 
-	constructor(client: MqttClient, events: SessionEvents, reportRetain: boolean) {
+	constructor(client: MqttClient, events: SessionEvents, reportRetain: boolean, tls: TlsSessions) {
 		this.#client = client;
 		this.#events = events;
 		client.on("connect", () => {
@@ -83,7 +92,14 @@ class NodeSession implements Session {
 		client.on("error", error => { this.#error ??= describeError(error); });
 		client.on("close", () => this.#finish(this.#error ?? (this.#ready ? "connection closed by the broker" : "connection closed before CONNACK")));
 		// Connect on the next turn: no callback may fire inside open().
-		setImmediate(() => { if (!this.#ended) client.connect(); });
+		setImmediate(() => {
+			if (this.#ended)
+				return;
+			client.connect();
+			const socket = client.stream as TLSSocket;
+			socket.on("session", session => tls.save(session));
+			socket.once("secureConnect", () => tls.connected(socket.isSessionReused()));
+		});
 	}
 
 	get socket(): { destroy(): void } | undefined {
@@ -136,6 +152,9 @@ export class NodeTransport implements Transport {
 	readonly #cert: string | undefined;
 	readonly #key: string | undefined;
 	#current: NodeSession | undefined;
+	#tlsSession: Buffer | undefined;
+	/** Handshakes that resumed the previous TLS session. */
+	resumed = 0;
 
 	constructor(options: NodeTransportOptions) {
 		this.#options = options;
@@ -147,7 +166,7 @@ export class NodeTransport implements Transport {
 	open(options: SessionOptions, events: SessionEvents): Session {
 		const { host, port } = this.#options;
 		// minVersion is passed through to tls.connect; IClientOptions does not list it.
-		const connectOptions: IClientOptions & { minVersion: SecureVersion } = {
+		const connectOptions: IClientOptions & { minVersion: SecureVersion; session?: Buffer } = {
 			protocol: "mqtts",
 			host,
 			port,
@@ -169,9 +188,13 @@ export class NodeTransport implements Transport {
 			resubscribe: false,
 			queueQoSZero: false,
 			manualConnect: true,
+			session: this.#tlsSession,	// passed through to tls.connect
 		};
 		const client = mqtt.connect(connectOptions);
-		const session = new NodeSession(client, events, this.#options.reportRetain ?? true);
+		const session = new NodeSession(client, events, this.#options.reportRetain ?? true, {
+			save: tlsSession => { this.#tlsSession = tlsSession; },
+			connected: resumed => { if (resumed) this.resumed++; },
+		});
 		this.#current = session;
 		return session;
 	}
