@@ -132,6 +132,7 @@ export class Device {
 		this.ota = new Ota({
 			topic: this.topics.ota, firmwareVersion: this.firmwareVersion, timers, log, restart,
 			fetcher: options.fetcher, createHash: options.createHash, target: options.updateTarget,
+			freeHeap: system && (() => system.freeHeap()),
 			onSendFailed: detail => this.connection.fail(detail),
 		});
 		this.commands = new Commands({

@@ -3,8 +3,9 @@
  *
  * - start() is the ota.start command (its arguments already validated by the command
  *   table). It refuses with E_UNAVAILABLE without fetcher, hash, target and restart,
- *   with E_BUSY while an update runs, and with E_VERSION for the running version unless
- *   `force`; otherwise it answers at once and the update goes on by itself:
+ *   with E_BUSY while an update runs or while free heap (where the platform tells) is
+ *   below UPDATE_HEADROOM, and with E_VERSION for the running version unless `force`;
+ *   otherwise it answers at once and the update goes on by itself:
  *   downloading -> verifying -> applying -> rebooting, or failed from the first three.
  * - downloading: GET through the Fetcher. The response must be 200 and carry a
  *   Content-Length of 1..target.capacity, checked before target.begin(), so nothing is
@@ -48,6 +49,8 @@ export const REBOOT_DELAY = 500;		// ms between rebooting and the restart
 export const REBOOT_WAIT = 5_000;		// ms the restart waits at most for progress still queued
 const WAITING = 6;						// state changes kept while the socket is full
 const MAX_MESSAGE = 120;				// characters of a failure message
+/** Free heap (bytes) an update needs beside a running MQTT session: measured, see bench/README.md. */
+export const UPDATE_HEADROOM = 24_576;
 
 export interface OtaOptions {
 	topic: string;
@@ -61,6 +64,8 @@ export interface OtaOptions {
 	log: Log;
 	onSendFailed(detail: string): void;
 	stallTimeout?: number;
+	/** Free heap in bytes, undefined where the platform cannot tell (no check then). */
+	freeHeap?: () => number | undefined;
 }
 
 export class Ota {
@@ -98,6 +103,9 @@ export class Ota {
 			throw new CommandError(ErrorCode.Unavailable, "ota is not available on this platform");
 		if (this.#state !== OtaState.Idle && this.#state !== OtaState.Failed)
 			throw new CommandError(ErrorCode.Busy, `an update to ${this.#request?.version} is ${this.#state}`);
+		const free = this.#o.freeHeap?.();
+		if (free !== undefined && free < UPDATE_HEADROOM)
+			throw new CommandError(ErrorCode.Busy, `free heap ${free} B is below the ${UPDATE_HEADROOM} B an update needs`);
 		if (request.version === firmwareVersion && !request.force)
 			throw new CommandError(ErrorCode.Version, `version ${firmwareVersion} is already running (force:true installs it again)`);
 		this.#request = request;
