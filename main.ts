@@ -17,13 +17,13 @@ import { Device } from "app/device";
 import { mixedRandom } from "app/random";
 import type { Network, Sensor } from "app/ports";
 import { createTransport, missingResources, type TlsOptions } from "mqtt-tls";
-import { createLink, defaultDeviceId, rssi, wifiRequired } from "link";
-import { createSensor } from "sensors";
-import { createPins } from "board-pins";
-import { bootReason, createSystem } from "board-system";
-import { hardRestart, resetReason } from "board-platform";
-import { createFetcher, createHash } from "ota-transfer";
-import { createUpdateTarget } from "ota-target";
+import { createLink, defaultDeviceId, rssi, wifiRequired } from "board/link";
+import { createSensor } from "board/sensors";
+import { createPins } from "board/pins";
+import { bootReason, createSystem } from "system/port";
+import { hardRestart, resetReason } from "board/platform";
+import { createFetcher, createHash } from "ota/transfer";
+import { createUpdateTarget } from "board/ota-target";
 import { clock, log, storage, timers } from "runtime";
 
 const REPEAT_PROBLEMS = 60_000;	// ms

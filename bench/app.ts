@@ -1,17 +1,15 @@
 /*
  * One app in the simulator for the benchmarks: its trace lines (timestamped on arrival),
  * its probe samples (heap right after a forced GC) and its instruments peaks; plus the
- * bench's persistent subscriber and small waiting helpers.
+ * bench's persistent subscriber.
  */
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import mqtt, { type MqttClient } from "mqtt";
-import { startSimulator, type Simulator } from "../host/sim";
+import { startSimulator, type Simulator } from "../tools/sdk";
 
-// The tests' polling helpers, under the names the bench uses.
-export { delay as sleep, waitFor as waitUntil } from "../test/support/wait";
-import { waitFor as waitUntil } from "../test/support/wait";
+import { waitFor } from "../tools/harness/wait";
 
 // ---------------------------------------------------------------------------------
 // One app in the simulator: its trace, its probe samples and its instruments peaks.
@@ -107,7 +105,7 @@ export class App {
 	/** Median of the probe samples (taken right after a forced GC) from `since` on. */
 	async heapAfterGc(count = 3): Promise<{ chunk: number; slot: number; samples: number }> {
 		const since = Date.now();
-		const fresh = await waitUntil(`${count} probe samples from ${this.name}`, () => {
+		const fresh = await waitFor(`${count} probe samples from ${this.name}`, () => {
 			const list = this.samples.filter(sample => sample.at >= since);
 			return list.length >= count && list;
 		}, count * 2_000 + 10_000);

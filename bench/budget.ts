@@ -5,7 +5,8 @@
  * the firmware's and the baseline's steady heaps.
  */
 
-import { App, waitUntil } from "./app";
+import { waitFor } from "../tools/harness/wait";
+import type { App } from "./app";
 
 export interface Part { part: string; chunk: number; slot: number }
 
@@ -14,7 +15,7 @@ const SLOT_LIN = 32;	// bytes per slot on lin (16 on ESP32)
 /** Runs the budget app (built beforehand) until it traced every part. */
 export async function measureBudget(app: App): Promise<Part[]> {
 	app.launch(120);
-	await waitUntil("the budget app's last part", () => app.lines.some(line => line.text === "budget: done") || app.ended, 90_000);
+	await waitFor("the budget app's last part", () => app.lines.some(line => line.text === "budget: done") || app.ended, 90_000);
 	app.stopping = true;
 	await app.simulator.stop();
 	const parts: Part[] = [];

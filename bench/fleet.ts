@@ -15,10 +15,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startBroker, type Broker } from "../host/broker";
-import { createNodeDevice, type NodeDevice } from "../host/node-device";
-import { LineLog } from "../host/node-ports";
-import { generatePki } from "../host/pki";
+import { startBroker, type Broker } from "../tools/broker/broker";
+import { createNodeDevice, type NodeDevice } from "../node/device";
+import { LineLog } from "../node/ports";
+import { generatePki } from "../tools/pki";
+import { delay } from "../tools/harness/wait";
 import { median } from "./app";
 
 const CONFIG = { mqttHost: "localhost", interval: 5_000, backoffMin: 500, backoffMax: 8_000, keepalive: 60, connectTimeout: 10_000, queueSize: 10 };
@@ -28,8 +29,6 @@ const REFUSAL = 60_000;		// ms the broker refuses every attempt in the refusal r
 const EMQX_LIMIT = 15;		// connects per client per minute above which EMQX's flapping detection bans it
 const WATCH = 40;			// seconds counted from the restart
 const STABLE = 31_000;		// ms online before the restart: the core resets its backoff after 30 s
-
-const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
 /** A LineLog that keeps nothing and hands each line on (thousands of devices, long runs). */
 class CountingLog extends LineLog {
@@ -60,7 +59,7 @@ async function startFleet(count: number, pkiDir: string, config: Record<string, 
 		async stop() {
 			for (const { device } of devices)
 				try { device.stop(); } catch { /* keep stopping */ }
-			await sleep(500);
+			await delay(500);
 			await broker.stop();
 		},
 	};
@@ -77,11 +76,11 @@ async function startFleet(count: number, pkiDir: string, config: Record<string, 
 			devices.push(device);
 			device.device.start();
 			if (i % 50 === 49)
-				await sleep(200);	// 50 handshakes at a time for the first connect
+				await delay(200);	// 50 handshakes at a time for the first connect
 		}
 		const end = Date.now() + 120_000;
 		while (online < count && Date.now() < end)
-			await sleep(100);
+			await delay(100);
 		return fleet;
 	}
 	catch (error) {
@@ -104,7 +103,7 @@ async function runRestart(count: number, jitter: boolean, pkiDir: string): Promi
 	});
 	try {
 		console.log(`  ${jitter ? "jitter   " : "no jitter"}: ${fleet.online()}/${count} online; waiting ${STABLE / 1000} s so every backoff window resets, then restarting the broker (down ${DOWNTIME} ms)`);
-		await sleep(STABLE);
+		await delay(STABLE);
 		origin = Date.now();
 		await fleet.broker.restart(DOWNTIME);
 		let allOnlineAfter: number | null = null;
@@ -113,7 +112,7 @@ async function runRestart(count: number, jitter: boolean, pkiDir: string): Promi
 			while (Date.now() < next) {
 				if (allOnlineAfter === null && fleet.online() >= count && Date.now() - origin > DOWNTIME)
 					allOnlineAfter = Date.now() - origin;
-				await sleep(10);
+				await delay(10);
 			}
 			seconds[s].online = fleet.online();
 		}
@@ -139,14 +138,14 @@ async function runRefusal(count: number, pkiDir: string): Promise<Refusal> {
 	});
 	try {
 		console.log(`  refusal: ${fleet.online()}/${count} online; waiting ${STABLE / 1000} s, then the broker refuses every connection for ${REFUSAL / 1000} s`);
-		await sleep(STABLE);
+		await delay(STABLE);
 		refusing = true;
 		await fleet.broker.restart(REFUSAL);	// stopped: every dial is refused
 		refusing = false;
 		backAt = Date.now();
 		const end = backAt + DEFAULT_BACKOFF.backoffMax + 30_000;
 		while (fleet.online() < count && Date.now() < end)
-			await sleep(100);
+			await delay(100);
 		const times = back.filter((ms): ms is number => ms !== undefined);
 		const perFive = new Array<number>(Math.ceil((Math.max(0, ...times) + 1) / 5_000)).fill(0);
 		for (const ms of times)

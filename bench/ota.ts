@@ -14,9 +14,10 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { buildFirmware } from "../host/sim";
-import { startImageServer, type ImageServer } from "../test/support/image-server";
-import { App, sleep, waitUntil, type Peaks } from "./app";
+import { buildFirmware } from "../tools/sdk";
+import { startImageServer, type ImageServer } from "../tools/harness/image-server";
+import { delay, waitFor } from "../tools/harness/wait";
+import { App, type Peaks } from "./app";
 
 const IMAGE_SIZE = 256 * 1024;	// bytes
 const PATH = "/bench-image.bin";
@@ -54,7 +55,7 @@ export async function measureOta(firmware: App, rawfetch: App, server: ImageServ
 	const line = (app: App, pattern: RegExp) => app.lines.find(entry => entry.at >= since && pattern.test(entry.text));
 	// Sent again while unanswered: a command before the device's settle marker is refused as possibly retained.
 	let sent = 0;
-	const begun = await waitUntil("the firmware's OTA start", () => {
+	const begun = await waitFor("the firmware's OTA start", () => {
 		if (Date.now() - since >= sent * 3_000)
 			sendCommand(JSON.stringify({ id: `bench-ota-${++sent}`, op: "ota.start", url: server.url(PATH), sha256, version: "9.9.9" })).catch(() => undefined);
 		return line(firmware, /^ota: \S+ -> 9\.9\.9/);
@@ -70,14 +71,14 @@ export async function measureOta(firmware: App, rawfetch: App, server: ImageServ
 			cutBroker();
 		}
 	}, LOAD_EVERY);
-	const applying = await waitUntil("the firmware's OTA verify", () => line(firmware, /^ota: (applying|failed)/), 120_000)
+	const applying = await waitFor("the firmware's OTA verify", () => line(firmware, /^ota: (applying|failed)/), 120_000)
 		.finally(() => clearInterval(load));
 	const otaMs = /applying/.test(applying.text) ? applying.at - begun.at : null;
-	await sleep(1_500);	// the last instruments line of the window
+	await delay(1_500);	// the last instruments line of the window
 
 	rawfetch.launch(300);
-	const start = await waitUntil("the raw download's start", () => line(rawfetch, /^rawfetch: start/), 30_000);
-	const done = await waitUntil("the raw download's end", () => line(rawfetch, /^rawfetch: (done|failed)/), 120_000);
+	const start = await waitFor("the raw download's start", () => line(rawfetch, /^rawfetch: start/), 30_000);
+	const done = await waitFor("the raw download's end", () => line(rawfetch, /^rawfetch: (done|failed)/), 120_000);
 	const received = Number(/(\d+) bytes/.exec(done.text)?.[1] ?? 0);
 	rawfetch.stopping = true;
 	await rawfetch.simulator.stop();

@@ -7,8 +7,9 @@
  * says which it was ("tls: resumed localhost:<port>", from modules/tls-socket).
  */
 
-import { App, median, sleep, waitUntil, type Handshake } from "./app";
-import type { TcpProxy } from "../test/support/tcp-proxy";
+import type { TcpProxy } from "../tools/harness/tcp-proxy";
+import { delay, waitFor } from "../tools/harness/wait";
+import { App, median, type Handshake } from "./app";
 
 export interface Handshakes { connects: number; medianMs: number | null; tlsMs: number | null; resumed: number }
 
@@ -19,8 +20,8 @@ export async function cutConnections(apps: { app: App; proxy: TcpProxy }[], coun
 		for (const { proxy } of apps)
 			proxy.cut();
 		for (const { app } of apps)
-			await waitUntil(`the ${app.name}'s first publish after cut ${round}`, () => app.publishedAfter(at), 30_000);
-		await sleep(1_000);
+			await waitFor(`the ${app.name}'s first publish after cut ${round}`, () => app.publishedAfter(at), 30_000);
+		await delay(1_000);
 	}
 }
 

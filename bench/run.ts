@@ -14,12 +14,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { MqttClient } from "mqtt";
-import { startBroker, type Broker } from "../host/broker";
-import { generatePki } from "../host/pki";
-import { buildFirmware, moddableHome } from "../host/sim";
-import type { ImageServer } from "../test/support/image-server";
-import { startProxy, type TcpProxy } from "../test/support/tcp-proxy";
-import { App, sleep, subscribe, waitUntil } from "./app";
+import { startBroker, type Broker } from "../tools/broker/broker";
+import { generatePki } from "../tools/pki";
+import { buildFirmware, moddableHome } from "../tools/sdk";
+import type { ImageServer } from "../tools/harness/image-server";
+import { startProxy, type TcpProxy } from "../tools/harness/tcp-proxy";
+import { delay, waitFor } from "../tools/harness/wait";
+import { App, subscribe } from "./app";
 import { runFleet } from "./fleet";
 import { buildRawFetch, measureOta, startOtaServer } from "./ota";
 import { cutConnections, summarize } from "./resume";
@@ -109,13 +110,13 @@ async function runSimulatorBench(home: string): Promise<void> {
 		for (const app of apps) {
 			step(`launching the ${app.name} in mcsim`);
 			app.launch(1_500);
-			const at = await waitUntil(`the ${app.name}'s first publish`, () => app.publishes[0], 60_000);
+			const at = await waitFor(`the ${app.name}'s first publish`, () => app.publishes[0], 60_000);
 			firstPublish.set(app, at - app.launchedAt);
-			await waitUntil(`the ${app.name}'s first reading`, () => firstReading.get(app), 30_000);
+			await waitFor(`the ${app.name}'s first reading`, () => firstReading.get(app), 30_000);
 		}
 
 		// Steady state.
-		await waitUntil("steady state", () => apps.every(app => Date.now() - app.launchedAt >= STEADY_AFTER), STEADY_AFTER + 5_000);
+		await waitFor("steady state", () => apps.every(app => Date.now() - app.launchedAt >= STEADY_AFTER), STEADY_AFTER + 5_000);
 		const steady = await Promise.all(apps.map(app => app.heapAfterGc()));
 		const steadyPeaks = apps.map(app => ({ ...app.peaks }));
 		step(`steady state: firmware chunk ${steady[0].chunk} slot ${steady[0].slot}; baseline chunk ${steady[1].chunk} slot ${steady[1].slot}`);
@@ -123,7 +124,7 @@ async function runSimulatorBench(home: string): Promise<void> {
 		// 1,000 publishes each.
 		step(`waiting for ${PUBLISHES} publishes from each (about ${PUBLISHES / 2} s) ...`);
 		let lastReport = Date.now();
-		await waitUntil(`${PUBLISHES} publishes`, () => {
+		await waitFor(`${PUBLISHES} publishes`, () => {
 			if (Date.now() - lastReport > 60_000) {
 				lastReport = Date.now();
 				step(`publishes so far: firmware ${fw.publishes.length}, baseline ${base.publishes.length}`);
@@ -146,7 +147,7 @@ async function runSimulatorBench(home: string): Promise<void> {
 			for (const app of apps) {
 				if (app.ended)
 					continue;
-				const at = await waitUntil(`the ${app.name}'s first publish after restart ${round}`, () => app.publishedAfter(up) ?? (app.ended ? -1 : undefined), 30_000);
+				const at = await waitFor(`the ${app.name}'s first publish after restart ${round}`, () => app.publishedAfter(up) ?? (app.ended ? -1 : undefined), 30_000);
 				if (at < 0) {
 					step(`the ${app.name} died during restart ${round}: ${app.ended}`);
 					continue;
@@ -154,11 +155,11 @@ async function runSimulatorBench(home: string): Promise<void> {
 				reconnect.get(app)!.push(at - up);
 				survived.set(app, round);
 			}
-			await sleep(1_000);
+			await delay(1_000);
 			if (round % 5 === 0)
 				step(`restart ${round}/${RESTARTS}: reconnect firmware ${reconnect.get(fw)!.at(-1)} ms, baseline ${reconnect.get(base)!.at(-1)} ms`);
 		}
-		await sleep(4_000);
+		await delay(4_000);
 		const gone = { chunk: null, slot: null, samples: 0 };
 		const afterRestarts = await Promise.all(apps.map(app => app.ended ? gone : app.heapAfterGc()));
 		const restartPeaks = apps.map(app => ({ ...app.peaks }));

@@ -17,11 +17,11 @@ import { Commands } from "app/commands";
 import { CommandChannel } from "app/command-channel";
 import { makeTopics } from "app/topics";
 import { createTransport } from "mqtt-tls";
-import { createLink } from "link";
-import { createSensor } from "sensors";
-import { createPins } from "board-pins";
-import { createFetcher, createHash } from "ota-transfer";
-import { createUpdateTarget } from "ota-target";
+import { createLink } from "board/link";
+import { createSensor } from "board/sensors";
+import { createPins } from "board/pins";
+import { createFetcher, createHash } from "ota/transfer";
+import { createUpdateTarget } from "board/ota-target";
 import { clock, log, storage, timers } from "runtime";
 
 const QUEUED = 50;	// readings queued to measure one entry
@@ -54,16 +54,21 @@ for (let i = 0; i < QUEUED; i++)
 	telemetry.sample();
 measure("telemetry queue, per entry", QUEUED);
 
+const transport = createTransport({ host: settings.mqttHost, port: settings.mqttPort, caCert: settings.caCert });
+keep.push(transport);
+measure("mqtt-tls transport (CA, socket class, session cache)");
+const network = createLink({ ssid: settings.ssid, password: settings.password, sntp: settings.sntp, log: quiet });
+keep.push(network);
+measure("link");
 const connection = new Connection({
-	transport: createTransport({ host: settings.mqttHost, port: settings.mqttPort, caCert: settings.caCert }),
-	network: createLink({ ssid: settings.ssid, password: settings.password, sntp: settings.sntp, log: quiet }),
+	transport, network,
 	clock, timers, log: quiet, connectTimeout: settings.connectTimeout,
 	backoff: new Backoff({ min: settings.backoffMin, max: settings.backoffMax, random: Math.random }),
 	session: { clientId: "budget", keepalive: settings.keepalive, will: { topic: topics.status, payload: "{}", retain: true } },
 	listener: { onOnline: () => Timer.set(online, 500), onOffline: quiet, onMessage: quiet },
 });
 keep.push(connection);
-measure("connection (idle)");
+measure("connection state machine (idle)");
 connection.start();
 
 function online() {
@@ -72,17 +77,22 @@ function online() {
 	gpio.start();
 	keep.push(gpio);
 	measure("gpio");
-	const ota = new Ota({
-		topic: topics.ota, firmwareVersion: "0", timers, log: quiet, restart: quiet, onSendFailed: quiet,
-		fetcher: createFetcher(settings.caCert), createHash, target: createUpdateTarget("budget", quiet),
-	});
+	const fetcher = createFetcher(settings.caCert);
+	keep.push(fetcher);
+	measure("ota fetcher (CA, socket class, session cache)");
+	const target = createUpdateTarget("budget", quiet);
+	keep.push(target);
+	measure("ota target");
+	const ota = new Ota({ topic: topics.ota, firmwareVersion: "0", timers, log: quiet, restart: quiet, onSendFailed: quiet, fetcher, createHash, target });
 	keep.push(ota);
-	measure("ota (idle)");
+	measure("ota state machine + outbox (idle)");
 	const commands = new Commands({
 		gpio, storage, timers, log: quiet, status: () => ({}), setInterval: quiet, restart: undefined,
 		startOta: request => ota.start(request),
 	});
-	keep.push(commands, new CommandChannel({ topics, boot: 1, commands, gpio, timers, log: quiet, capacity: 8, onSendFailed: quiet }));
-	measure("command table + channel");
+	keep.push(commands);
+	measure("command table");
+	keep.push(new CommandChannel({ topics, boot: 1, commands, gpio, timers, log: quiet, capacity: 8, onSendFailed: quiet }));
+	measure("command channel");
 	trace("budget: done\n");
 }

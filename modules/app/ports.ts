@@ -2,7 +2,7 @@
  * Ports: the small interfaces through which the portable core reaches the world.
  *
  * - The core imports nothing from the Moddable SDK or from Node; each runtime
- *   (main.ts on XS, host/ on Node) builds adapters for these interfaces and passes
+ *   (main.ts on XS, node/ on Node) builds adapters for these interfaces and passes
  *   them in.
  * - Every callback is invoked from the runtime's event loop, never re-entrantly
  *   from inside a call the core made (adapters defer where the platform would not).

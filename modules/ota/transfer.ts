@@ -1,5 +1,5 @@
 /*
- * ota-transfer: the core's Fetcher and Hash on XS.
+ * ota/transfer: the core's Fetcher and Hash on XS.
  *
  * - get() streams an https: URL with the SDK's HTTP client over securesocket, trusting
  *   only the bundled root CA (the same resource as MQTT) and checking the server name;

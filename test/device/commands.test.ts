@@ -6,8 +6,8 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { waitFor } from "../support/wait";
-import { parse, type Watcher } from "../support/watcher";
+import { waitFor } from "../../tools/harness/wait";
+import { parse, type Watcher } from "../../tools/harness/watcher";
 import { DeviceFixture, sdkSkip } from "./support";
 
 const ID = "sim-commands";

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, describe, it } from "node:test";
-import { moddableHome, sdkEnv } from "../../host/sim";
+import { moddableHome, sdkEnv } from "../../tools/sdk";
 import { sdkSkip } from "./support";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -37,8 +37,8 @@ describe("esp32 build files", () => {
 		// mcconfig names the app after the directory that holds the manifest.
 		const build = join(out, "tmp/esp32/esp32_thing/release", basename(ROOT));
 		const makefile = readFileSync(join(build, "makefile"), "utf8");
-		assert.match(makefile, /setup\/network\.xsb: \S*modules\/link\/setup-network-deferred\.js/);
-		assert.match(makefile, /link\.xsb: \S*modules\/link\/link-wifi\.js/);
+		assert.match(makefile, /setup\/network\.xsb: \S*modules\/board\/link\/setup-network-deferred\.js/);
+		assert.match(makefile, /board\/link\.xsb: \S*modules\/board\/link\/esp32\.js/);
 
 		const configs = tsconfigs(join(build, "modules"));
 		assert.ok(configs.length >= 10, `per-module tsconfigs generated (${configs.length})`);

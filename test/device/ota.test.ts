@@ -10,9 +10,9 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { startImageServer, type ImageServer } from "../support/image-server";
-import { waitFor } from "../support/wait";
-import { parse, type Watcher } from "../support/watcher";
+import { startImageServer, type ImageServer } from "../../tools/harness/image-server";
+import { waitFor } from "../../tools/harness/wait";
+import { parse, type Watcher } from "../../tools/harness/watcher";
 import { DeviceFixture, sdkSkip } from "./support";
 
 const ID = "sim-ota";

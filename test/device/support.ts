@@ -10,8 +10,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildFirmwareAsync, moddableHome, startSimulator, type Simulator } from "../../host/sim";
-import { Fixture } from "../support/fixture";
+import { buildFirmwareAsync, moddableHome, startSimulator, type Simulator } from "../../tools/sdk";
+import { Fixture } from "../../tools/harness/fixture";
 
 export const sdkSkip: string | false = moddableHome().reason ?? false;
 

@@ -7,11 +7,11 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Broker } from "../../host/broker";
-import { makeExpiredServer, makeRogueServer, makeWrongNameServer } from "../../host/pki";
-import { startProxy, type TcpProxy } from "../support/tcp-proxy";
-import { waitFor } from "../support/wait";
-import { distinctSeqs, gaps, parse, type Watcher } from "../support/watcher";
+import type { Broker } from "../../tools/broker/broker";
+import { makeExpiredServer, makeRogueServer, makeWrongNameServer } from "../../tools/pki";
+import { startProxy, type TcpProxy } from "../../tools/harness/tcp-proxy";
+import { waitFor } from "../../tools/harness/wait";
+import { distinctSeqs, gaps, parse, type Watcher } from "../../tools/harness/watcher";
 import { DeviceFixture, sdkSkip } from "./support";
 
 describe("simulator: secure telemetry", () => {

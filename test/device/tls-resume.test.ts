@@ -11,12 +11,12 @@
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import type { Broker } from "../../host/broker";
-import type { Simulator } from "../../host/sim";
-import { startImageServer, type ImageServer } from "../support/image-server";
-import { startProxy, type TcpProxy } from "../support/tcp-proxy";
-import { waitFor } from "../support/wait";
-import type { Watcher } from "../support/watcher";
+import type { Broker } from "../../tools/broker/types";
+import type { Simulator } from "../../tools/sdk";
+import { startImageServer, type ImageServer } from "../../tools/harness/image-server";
+import { startProxy, type TcpProxy } from "../../tools/harness/tcp-proxy";
+import { waitFor } from "../../tools/harness/wait";
+import type { Watcher } from "../../tools/harness/watcher";
 import { DeviceFixture, sdkSkip } from "./support";
 
 const ID = "sim-tls-resume";

@@ -6,12 +6,12 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Broker } from "../../host/broker";
-import type { NodeDevice } from "../../host/node-device";
+import type { Broker } from "../../tools/broker/broker";
+import type { NodeDevice } from "../../node/device";
 import { Reason, State } from "../../modules/app/connection";
-import { Fixture } from "../support/fixture";
-import { waitFor } from "../support/wait";
-import { distinctSeqs, gaps, type Watcher } from "../support/watcher";
+import { Fixture } from "../../tools/harness/fixture";
+import { waitFor } from "../../tools/harness/wait";
+import { distinctSeqs, gaps, type Watcher } from "../../tools/harness/watcher";
 
 describe("broker restart", () => {
 	const fixture = new Fixture();

@@ -6,12 +6,12 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Broker } from "../../host/broker";
-import type { NodeDevice } from "../../host/node-device";
+import type { Broker } from "../../tools/broker/broker";
+import type { NodeDevice } from "../../node/device";
 import { Gate } from "../../modules/app/command-channel";
-import { Fixture } from "../support/fixture";
-import { delay, waitFor } from "../support/wait";
-import { parse, type Watcher } from "../support/watcher";
+import { Fixture } from "../../tools/harness/fixture";
+import { delay, waitFor } from "../../tools/harness/wait";
+import { parse, type Watcher } from "../../tools/harness/watcher";
 
 interface Result {
 	id: unknown;

@@ -8,8 +8,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { createNodeDevice } from "../../host/node-device";
-import { generatePki } from "../../host/pki";
+import { createNodeDevice } from "../../node/device";
+import { generatePki } from "../../tools/pki";
 
 describe("config validation", () => {
 	const pkiDir = mkdtempSync(join(tmpdir(), "smn-it-config-"));

@@ -5,12 +5,12 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Broker } from "../../host/broker";
-import type { NodeDevice } from "../../host/node-device";
+import type { Broker } from "../../tools/broker/broker";
+import type { NodeDevice } from "../../node/device";
 import { State } from "../../modules/app/connection";
-import { Fixture } from "../support/fixture";
-import { waitFor } from "../support/wait";
-import { parse, type Watcher } from "../support/watcher";
+import { Fixture } from "../../tools/harness/fixture";
+import { waitFor } from "../../tools/harness/wait";
+import { parse, type Watcher } from "../../tools/harness/watcher";
 
 describe("happy path", () => {
 	const fixture = new Fixture();

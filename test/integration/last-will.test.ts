@@ -6,12 +6,12 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import type { Broker } from "../../host/broker";
+import type { Broker } from "../../tools/broker/broker";
 import { State } from "../../modules/app/connection";
-import { Fixture } from "../support/fixture";
-import { startProxy, type TcpProxy } from "../support/tcp-proxy";
-import { waitFor } from "../support/wait";
-import { parse } from "../support/watcher";
+import { Fixture } from "../../tools/harness/fixture";
+import { startProxy, type TcpProxy } from "../../tools/harness/tcp-proxy";
+import { waitFor } from "../../tools/harness/wait";
+import { parse } from "../../tools/harness/watcher";
 
 const isOffline = (payload: unknown) => JSON.stringify(payload) === '{"online":false}';
 const isBirth = (payload: unknown) => typeof payload === "object" && payload !== null && (payload as { online?: unknown }).online === true;

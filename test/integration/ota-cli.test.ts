@@ -1,5 +1,5 @@
 /*
- * The operator's `npm run ota` (host/ota-cli.ts, run in-process through runOta) against
+ * The operator's `npm run ota` (tools/ota.ts, run in-process through runOta) against
  * a real mosquitto and Node devices: a good update exits 0 once the device is back with
  * the new fw and the recorded image is the file; a refused command exits 2, a failed
  * update 3, bad usage 1, each with the device's reason.
@@ -10,14 +10,14 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { Broker } from "../../host/broker";
-import type { NodeDevice } from "../../host/node-device";
-import { MemoryStorage } from "../../host/node-ports";
-import { NodeUpdateTarget } from "../../host/node-update-target";
-import { Exit, runOta } from "../../host/ota-cli";
+import type { Broker } from "../../tools/broker/broker";
+import type { NodeDevice } from "../../node/device";
+import { MemoryStorage } from "../../node/ports";
+import { NodeUpdateTarget } from "../../node/update-target";
+import { Exit, runOta } from "../../tools/ota";
 import { Gate } from "../../modules/app/command-channel";
-import { Fixture } from "../support/fixture";
-import { waitFor } from "../support/wait";
+import { Fixture } from "../../tools/harness/fixture";
+import { waitFor } from "../../tools/harness/wait";
 
 describe("npm run ota", { timeout: 40_000 }, () => {
 	const fixture = new Fixture();

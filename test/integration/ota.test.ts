@@ -10,17 +10,17 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { after, before, describe, it } from "node:test";
-import type { Broker } from "../../host/broker";
-import type { NodeDevice } from "../../host/node-device";
-import { MemoryStorage } from "../../host/node-ports";
-import { NodeUpdateTarget } from "../../host/node-update-target";
-import { makeRogueServer } from "../../host/pki";
+import type { Broker } from "../../tools/broker/broker";
+import type { NodeDevice } from "../../node/device";
+import { MemoryStorage } from "../../node/ports";
+import { NodeUpdateTarget } from "../../node/update-target";
+import { makeRogueServer } from "../../tools/pki";
 import { Gate } from "../../modules/app/command-channel";
 import { FIRMWARE_VERSION } from "../../modules/app/version";
-import { Fixture } from "../support/fixture";
-import { startImageServer, type ImageServer } from "../support/image-server";
-import { waitFor } from "../support/wait";
-import { parse, type Watcher } from "../support/watcher";
+import { Fixture } from "../../tools/harness/fixture";
+import { startImageServer, type ImageServer } from "../../tools/harness/image-server";
+import { waitFor } from "../../tools/harness/wait";
+import { parse, type Watcher } from "../../tools/harness/watcher";
 
 interface Progress {
 	state: string;

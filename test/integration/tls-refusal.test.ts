@@ -8,10 +8,10 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { makeClientCert, makeExpiredServer, makeRogueServer, makeWrongNameServer } from "../../host/pki";
+import { makeClientCert, makeExpiredServer, makeRogueServer, makeWrongNameServer } from "../../tools/pki";
 import { Reason, State } from "../../modules/app/connection";
-import { Fixture } from "../support/fixture";
-import { waitFor } from "../support/wait";
+import { Fixture } from "../../tools/harness/fixture";
+import { waitFor } from "../../tools/harness/wait";
 
 const failedAttempts = (lines: string[]) => lines.filter(line => line.includes(`connecting -> backing-off (${Reason.ConnectFailed}`)).length;
 

@@ -1,0 +1,42 @@
+/*
+ * system/port: the core's System port on XS, plus the boot reason for the birth.
+ *
+ * - freeHeap() is the instrumentation's "System Free Memory" where the platform
+ *   reports it (a board), else undefined.
+ * - restart(reason) stores the reason in Preference, then calls the platform's
+ *   restart: a reboot on a board, a soft restart of the app in a simulator.
+ * - bootReason() returns the stored reason once ("restart", "ota"), else what the
+ *   platform says ("power-on" where it cannot tell).
+ */
+
+import Instrumentation from "instrumentation";
+import type { Storage, System } from "app/ports";
+
+const REASON_KEY = "reason";
+
+export interface SystemOptions {
+	storage: Storage;
+	rssi: () => number | undefined;
+	restart: () => void;
+}
+
+export function createSystem(options: SystemOptions): System {
+	const index = Instrumentation.map("System Free Memory");
+	return {
+		freeHeap: () => index === undefined ? undefined : Instrumentation.get(index),
+		rssi: options.rssi,
+		restart(reason: string) {
+			options.storage.set(REASON_KEY, reason);
+			options.restart();
+		},
+	};
+}
+
+export function bootReason(storage: Storage, platformReason: () => string): string {
+	const stored = storage.get(REASON_KEY);
+	if (typeof stored === "string" && stored) {
+		storage.set(REASON_KEY, "");
+		return stored;
+	}
+	return platformReason();
+}
