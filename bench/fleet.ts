@@ -29,6 +29,7 @@ const REFUSAL = 60_000;		// ms the broker refuses every attempt in the refusal r
 const EMQX_LIMIT = 15;		// connects per client per minute above which EMQX's flapping detection bans it
 const WATCH = 40;			// seconds counted from the restart
 const STABLE = 31_000;		// ms online before the restart: the core resets its backoff after 30 s
+const READY = 120_000;		// ms a restarted broker may take to answer a TLS probe amid the fleet's dials
 
 /** A LineLog that keeps nothing and hands each line on (thousands of devices, long runs). */
 class CountingLog extends LineLog {
@@ -105,7 +106,7 @@ async function runRestart(count: number, jitter: boolean, pkiDir: string): Promi
 		console.log(`  ${jitter ? "jitter   " : "no jitter"}: ${fleet.online()}/${count} online; waiting ${STABLE / 1000} s so every backoff window resets, then restarting the broker (down ${DOWNTIME} ms)`);
 		await delay(STABLE);
 		origin = Date.now();
-		await fleet.broker.restart(DOWNTIME);
+		await fleet.broker.restart(DOWNTIME, READY);
 		let allOnlineAfter: number | null = null;
 		for (let s = 0; s < WATCH; s++) {
 			const next = origin + (s + 1) * 1000;
@@ -123,34 +124,38 @@ async function runRestart(count: number, jitter: boolean, pkiDir: string): Promi
 	}
 }
 
-interface Refusal { attempts: number[]; back: number[]; perFive: number[]; online: number }
+interface Refusal { attempts: number[]; back: number[]; perFive: number[]; refusedFor: number }
 
 async function runRefusal(count: number, pkiDir: string): Promise<Refusal> {
-	let refusing = false;
+	// From the stop on, every dial counts until the broker's first accepted connect (its
+	// return: it refused everything before); each device's first connect is its return.
+	let stoppedAt = 0;
 	let backAt = 0;
 	const attempts = new Array<number>(count).fill(0);
-	const back = new Array<number | undefined>(count).fill(undefined);
+	const online = new Array<number | undefined>(count).fill(undefined);
 	const fleet = await startFleet(count, pkiDir, { ...CONFIG, ...DEFAULT_BACKOFF }, true, (i, to) => {
-		if (to === "connecting" && refusing)
+		if (!stoppedAt)
+			return;
+		if (to === "connecting" && !backAt)
 			attempts[i]++;
-		if (to === "online" && backAt && back[i] === undefined)
-			back[i] = Date.now() - backAt;
+		if (to === "online" && online[i] === undefined) {
+			backAt ||= Date.now();
+			online[i] = Date.now();
+		}
 	});
 	try {
 		console.log(`  refusal: ${fleet.online()}/${count} online; waiting ${STABLE / 1000} s, then the broker refuses every connection for ${REFUSAL / 1000} s`);
 		await delay(STABLE);
-		refusing = true;
-		await fleet.broker.restart(REFUSAL);	// stopped: every dial is refused
-		refusing = false;
-		backAt = Date.now();
-		const end = backAt + DEFAULT_BACKOFF.backoffMax + 30_000;
+		stoppedAt = Date.now();
+		await fleet.broker.restart(REFUSAL, READY);	// stopped: every dial is refused
+		const end = Date.now() + DEFAULT_BACKOFF.backoffMax + 30_000;
 		while (fleet.online() < count && Date.now() < end)
 			await delay(100);
-		const times = back.filter((ms): ms is number => ms !== undefined);
-		const perFive = new Array<number>(Math.ceil((Math.max(0, ...times) + 1) / 5_000)).fill(0);
-		for (const ms of times)
+		const back = online.filter((at): at is number => at !== undefined).map(at => at - backAt);
+		const perFive = new Array<number>(Math.ceil((Math.max(0, ...back) + 1) / 5_000)).fill(0);
+		for (const ms of back)
 			perFive[Math.floor(ms / 5_000)]++;
-		return { attempts, back: times, perFive, online: fleet.online() };
+		return { attempts, back, perFive, refusedFor: backAt - stoppedAt };
 	}
 	finally {
 		await fleet.stop();
@@ -186,8 +191,9 @@ export async function runFleet(count: number): Promise<void> {
 		console.log(`\nrefusal: ${count} cores with the firmware's default backoff (${DEFAULT_BACKOFF.backoffMin}..${DEFAULT_BACKOFF.backoffMax} ms, full jitter), broker refusing every connection for ${REFUSAL / 1000} s`);
 		const refusal = await runRefusal(count, pkiDir);
 		const { attempts, back } = refusal;
-		console.log(`connect attempts per device in that minute: median ${median(attempts)}, p90 ${percentile(attempts, 0.9)}, max ${Math.max(...attempts)}; devices above EMQX's ${EMQX_LIMIT}/min: ${attempts.filter(n => n > EMQX_LIMIT).length} of ${count}`);
-		console.log(`after the broker returned: ${back.length}/${count} online; first ${Math.min(...back)} ms, median ${median(back)} ms, p90 ${percentile(back, 0.9)} ms, last ${Math.max(...back)} ms`);
+		console.log(`refused for ${refusal.refusedFor} ms (broker stopped to its first accepted connect)`);
+		console.log(`connect attempts per device in that time: median ${median(attempts)}, p90 ${percentile(attempts, 0.9)}, max ${Math.max(...attempts)}; devices above EMQX's ${EMQX_LIMIT}/min: ${attempts.filter(n => n > EMQX_LIMIT).length} of ${count}`);
+		console.log(`after the broker returned: ${back.length}/${count} online; median ${median(back)} ms, p90 ${percentile(back, 0.9)} ms, last ${Math.max(...back)} ms`);
 		console.log("reconnects per 5 s after the broker returned:");
 		for (let i = 0; i < refusal.perFive.length; i++)
 			console.log(`${String(i * 5).padStart(4)}..${String(i * 5 + 5).padEnd(4)} s ${String(refusal.perFive[i]).padStart(6)}  ${bar(refusal.perFive[i])}`);

@@ -95,7 +95,7 @@ async function startMosquitto(executable: string, options: BrokerOptions): Promi
 
 	const logTail = () => existsSync(logFile) ? readFileSync(logFile, "utf8").split("\n").slice(-15).join("\n") : "(no log)";
 
-	async function launch(): Promise<void> {
+	async function launch(ready = 10_000): Promise<void> {
 		const current = spawn(executable, ["-c", configFile], { stdio: ["ignore", "ignore", "pipe"] });
 		let stderr = "";
 		let exited: string | undefined;
@@ -108,7 +108,7 @@ async function startMosquitto(executable: string, options: BrokerOptions): Promi
 		children.add(current);
 		child = current;
 		try {
-			await waitForTls(port, 10_000, () => exited);
+			await waitForTls(port, ready, () => exited);
 		}
 		catch (error) {
 			await kill(current);
@@ -122,13 +122,13 @@ async function startMosquitto(executable: string, options: BrokerOptions): Promi
 		port,
 		get pid() { return child?.pid; },
 		logFile,
-		async restart(downtime = 0) {
+		async restart(downtime = 0, ready?: number) {
 			if (stopped)
 				throw new Error("broker already stopped");
 			if (child)
 				await kill(child);
 			await new Promise(resolve => setTimeout(resolve, downtime));
-			await launch();
+			await launch(ready);
 		},
 		async stop() {
 			if (stopped)
