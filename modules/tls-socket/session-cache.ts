@@ -21,7 +21,6 @@ import { Digest } from "crypt";
 const CAPACITY = 4;		// server identities remembered: the broker, update servers
 
 interface Saved { id: ArrayBuffer; secret: ArrayBuffer }
-interface Entry extends Saved { key: string }
 
 /** The calls the SDK's SSLSession makes on its `cacheManager`. */
 export interface CacheManager {
@@ -41,33 +40,27 @@ export function sessionKey(host: string, port: number, ca: ArrayBuffer | undefin
 }
 
 export function createSessionCache(): SessionCache {
-	// An array, oldest first: a Map cost ~500 B of chunk heap in XS for at most 4 entries.
-	const saved: Entry[] = [];
-	const find = (key: string) => saved.findIndex(entry => entry.key === key);
+	const saved = new Map<string, Saved>();
 	return {
 		manager(key: string): CacheManager {
 			const server = key.slice(0, key.indexOf(" "));
 			let offered: ArrayBuffer | undefined;
 			return {
 				getByHost() {
-					const entry = saved[find(key)];
-					offered = entry?.id;
-					return entry;
+					offered = saved.get(key)?.id;
+					return saved.get(key);
 				},
 				getByID: () => undefined,	// client side only
 				saveSession(host, id, secret) {
 					trace(`tls: ${offered && same(offered, id) ? "resumed" : "full handshake"} ${server}\n`);
-					const at = find(key);
-					if (at >= 0)
-						saved.splice(at, 1);
-					saved.push({ key, id, secret });
-					if (saved.length > CAPACITY)
-						saved.shift();
+					saved.delete(key);
+					saved.set(key, { id, secret });
+					if (saved.size > CAPACITY)
+						saved.delete(saved.keys().next().value!);
 				},
 				deleteSessionID(id) {
-					const at = find(key);
-					if (at >= 0 && same(saved[at].id, id))
-						saved.splice(at, 1);
+					if (saved.has(key) && same(saved.get(key)!.id, id))
+						saved.delete(key);
 				},
 			};
 		},
