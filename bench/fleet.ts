@@ -106,7 +106,8 @@ async function runRestart(count: number, jitter: boolean, pkiDir: string): Promi
 		console.log(`  ${jitter ? "jitter   " : "no jitter"}: ${fleet.online()}/${count} online; waiting ${STABLE / 1000} s so every backoff window resets, then restarting the broker (down ${DOWNTIME} ms)`);
 		await delay(STABLE);
 		origin = Date.now();
-		await fleet.broker.restart(DOWNTIME, READY);
+		// Counted while it restarts: the readiness probe may wait long amid the dials.
+		const restarted = fleet.broker.restart(DOWNTIME, READY);
 		let allOnlineAfter: number | null = null;
 		for (let s = 0; s < WATCH; s++) {
 			const next = origin + (s + 1) * 1000;
@@ -117,6 +118,7 @@ async function runRestart(count: number, jitter: boolean, pkiDir: string): Promi
 			}
 			seconds[s].online = fleet.online();
 		}
+		await restarted;
 		return { seconds, allOnlineAfter, peakAttempts: Math.max(...seconds.map(s => s.attempts)) };
 	}
 	finally {
