@@ -27,13 +27,14 @@ export interface Measurements {
 const SLOT_LIN = 32, SLOT_ESP32 = 16;	// bytes per slot
 const MARGIN = 1.25;					// ESP32 creation sizes: measured peak + 25 %
 
-/** ESP32 `creation` from the peak with an update running (bytes of chunks, slot counts). */
-export function creationFrom(update: Measurements["update"]): { chunk: number; slots: number } | null {
-	if (!update)
+/** ESP32 `creation` from the largest use seen, with an update running or not (bytes of chunks, slot counts). */
+export function creationFrom(m: Measurements): { chunk: number; slots: number } | null {
+	if (!m.update)
 		return null;
+	const whole = m.restartPeaks[0];
 	return {
-		chunk: Math.ceil(update.peaks.chunkUsed * MARGIN / 1024) * 1024,
-		slots: Math.ceil(update.peaks.slotUsed / SLOT_LIN * MARGIN / 100) * 100,
+		chunk: Math.ceil(Math.max(m.update.peaks.chunkUsed, whole.chunkUsed) * MARGIN / 1024) * 1024,
+		slots: Math.ceil(Math.max(m.update.peaks.slotUsed, whole.slotUsed) / SLOT_LIN * MARGIN / 100) * 100,
 	};
 }
 
@@ -101,9 +102,9 @@ export function tableOf(m: Measurements): Table {
 		t.add("live chunk after GC, update running (max)", "B", max(live.map(s => s.chunk)), null, "largest probe sample (right after Debug.gc()) during the update");
 		t.add("live slot after GC, update running (max)", "B", max(live.map(s => s.slot)), null, "same");
 		t.add("broker reconnect during the update that resumed", "n", reconnect.resumed, null, `of ${reconnect.connects}: the update server's session did not evict the broker's`);
-		const creation = creationFrom(m.update)!;
-		t.add("ESP32 creation chunk.initial", "B", creation.chunk, null, `peak chunk used with an update running x ${MARGIN}, rounded up to 1 KB (lin bytes: an upper bound for ESP32)`);
-		t.add("ESP32 creation heap.initial", "slots", creation.slots, null, `peak slot used with an update running / 32 B x ${MARGIN}, rounded up to 100 slots`);
+		const creation = creationFrom(m)!;
+		t.add("ESP32 creation chunk.initial", "B", creation.chunk, null, `largest chunk used (update running, or the whole run before it) x ${MARGIN}, rounded up to 1 KB (lin bytes: an upper bound for ESP32)`);
+		t.add("ESP32 creation heap.initial", "slots", creation.slots, null, `largest slot used (same) / 32 B x ${MARGIN}, rounded up to 100 slots`);
 		t.add("ESP32 heap an update adds", "B", updateNeeds(m), null, "(peak chunk used - steady chunk) + (peak slots used - steady slots) x 16 B, with an update running; the ota.start headroom threshold is set from this");
 	}
 	return t;

@@ -50,7 +50,7 @@ export const REBOOT_WAIT = 5_000;		// ms the restart waits at most for progress 
 const WAITING = 6;						// state changes kept while the socket is full
 const MAX_MESSAGE = 120;				// characters of a failure message
 /** Free heap (bytes) an update needs beside a running MQTT session: measured, see bench/README.md. */
-export const UPDATE_HEADROOM = 24_576;
+export const UPDATE_HEADROOM = 27_648;
 
 export interface OtaOptions {
 	topic: string;
