@@ -19,15 +19,12 @@ import type { IncomingMessage } from "node:http";
 import { request } from "node:https";
 import { isIP } from "node:net";
 import type { Download, DownloadEvents, Fetcher, Hash } from "../modules/app/ports";
+import { describeError } from "./errors";
 import { certificatePem } from "./transport";
 
 export interface NodeFetcherOptions {
 	/** Path of the trusted root CA, DER or PEM. */
 	caFile: string;
-}
-
-function describeError(error: Error & { code?: string }): string {
-	return error.code && !error.message.includes(error.code) ? `${error.message} (${error.code})` : error.message;
 }
 
 export class NodeFetcher implements Fetcher {

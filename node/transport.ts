@@ -25,6 +25,7 @@ import { readFileSync } from "node:fs";
 import type { SecureVersion, TLSSocket } from "node:tls";
 import mqtt, { type IClientOptions, type MqttClient } from "mqtt";
 import type { Session, SessionEvents, SessionOptions, Transport } from "../modules/app/ports";
+import { describeError } from "./errors";
 
 export interface NodeTransportOptions {
 	/** The broker's name as its certificate states it; also where to connect. */
@@ -56,11 +57,6 @@ function privateKeyPem(path: string): string {
 		catch { /* try the next encoding */ }
 	}
 	throw new Error(`${path}: not a PEM or DER private key`);
-}
-
-function describeError(error: Error & { code?: string | number }): string {
-	const code = error.code === undefined ? "" : String(error.code);
-	return code && !error.message.includes(code) ? `${error.message} (${code})` : error.message;
 }
 
 interface TlsSessions {

@@ -228,8 +228,3 @@ export function makeClientCert(dir: string, subject = "/CN=node-client"): { cert
 	}
 	return { cert: join(dir, "client.pem"), key: join(dir, "client.key") };
 }
-
-/** The subject and SAN of a certificate, for messages and checks. */
-export function describeCert(path: string): string {
-	return openssl(["x509", "-in", path, "-noout", "-subject", "-issuer", "-enddate", "-ext", "subjectAltName"], ".").trim();
-}

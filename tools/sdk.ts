@@ -3,8 +3,8 @@
  *
  * - Uses only an SDK that is already installed ($MODDABLE with its Linux tools built);
  *   `moddableHome()` says whether one is, and why not.
- * - buildFirmware() builds an instrumented release (`mcconfig -i -m -p lin -t build`)
- *   from a small wrapper manifest that includes the project's manifest and bundles
+ * - buildFirmware() builds an instrumented release (`mcconfig -i -m -p lin -t build`, or
+ *   `-p sim/<device>` for a device simulator) from a small wrapper manifest that includes the project's manifest and bundles
  *   the given CA as its own resource, selected with `caCert`: the tracked certs/ are
  *   never touched. Config values go on the mcconfig command line, as a user would.
  * - startSimulator() runs `mcsim` under xvfb-run with a `timeout` inside (so nothing
@@ -42,6 +42,8 @@ export interface BuildOptions {
 	manifest?: string;
 	/** The app manifest to build instead of the project's (the benchmarks' baseline). */
 	app?: string;
+	/** "lin" (default) or "sim/<device>", a device simulator such as sim/moddable_two. */
+	platform?: string;
 }
 
 interface Build {
@@ -66,13 +68,16 @@ function prepareBuild(options: BuildOptions): Build {
 	const manifest = join(options.outDir, "manifest.json");
 	writeFileSync(manifest, JSON.stringify(wrapper, null, "\t"));
 	const config = { ...options.config, caCert: `${caName}.der` };
+	const platform = options.platform ?? "lin";
+	// mcconfig puts a device simulator's build under its device's name.
+	const device = platform.startsWith("sim/") ? platform.slice("sim/".length) : "mc";
 	return {
 		command: join(home, "build/bin/lin/release/mcconfig"),
-		args: ["-i", "-m", "-p", "lin", "-t", "build", "-o", options.outDir, manifest,
+		args: ["-i", "-m", "-p", platform, "-t", "build", "-o", options.outDir, manifest,
 			...Object.entries(config).map(([key, value]) => `${key}=${value}`)],
 		env: sdkEnv(home),
 		// mcconfig names the app after the directory holding the (wrapper) manifest.
-		library: join(options.outDir, "bin/lin/mc/instrument", basename(options.outDir), "mc.so"),
+		library: join(options.outDir, "bin/lin", device, "instrument", basename(options.outDir), "mc.so"),
 	};
 }
 

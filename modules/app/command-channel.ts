@@ -58,7 +58,6 @@ export class CommandChannel {
 	#firstMarker = 0;	// the first marker of the current session
 	#retry: TimerHandle | undefined;
 	#lastState: string | undefined;
-	#answered = 0;
 	readonly outbox: Outbox;
 	readonly #o: CommandChannelOptions;
 
@@ -68,8 +67,6 @@ export class CommandChannel {
 	}
 
 	get gate(): Gate { return this.#gate; }
-	/** Results handed to the outbox since boot. */
-	get answered(): number { return this.#answered; }
 
 	/** The session is subscribed to the command and sync topics. */
 	attach(session: Session): void {
@@ -115,7 +112,6 @@ export class CommandChannel {
 		else
 			result = this.#o.commands.execute(id, op, args);
 		this.#o.log(`cmd: ${id === null ? "(no id)" : JSON.stringify(id)} ${op ?? "?"} -> ${result.length > 120 ? result.slice(0, 120) + "..." : result}`);
-		this.#answered++;
 		this.outbox.push(this.#o.topics.result, result);
 	}
 

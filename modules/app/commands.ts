@@ -7,23 +7,26 @@
  *   unless marked optional. A missing, extra or wrongly typed argument is E_SHAPE, a
  *   number outside its range or a string not in its format E_RANGE, an op not in the
  *   table E_OP (looked up as an own key: "constructor" is not an op).
- * - Handlers return the result fields; they signal failure by throwing CommandError.
- *   Anything else they throw is answered as E_INTERNAL, so no command can stop the
- *   device.
+ * - Handlers return the result fields; they signal failure by throwing CommandError,
+ *   or a domain error the table maps to its wire code (PinError from gpio.ts,
+ *   OtaRefused from ota.ts). Anything else they throw is answered as E_INTERNAL, so no
+ *   command can stop the device.
  * - execute() returns the finished result payload (see command-result.ts).
- * - telemetry.interval persists the period in Storage key "interval" (read back at boot
- *   by the Device) before applying it. restart answers first and restarts RESTART_DELAY
+ * - telemetry.interval persists the period (settings.ts, read back at boot by the
+ *   Device) before applying it. restart answers first and restarts RESTART_DELAY
  *   ms later, so the answer can leave the socket.
  * - ota.start {url (https:, at most URL_MAX characters), sha256 (64 hex digits, any
  *   case, passed on lower case), version (1..32 of 0-9 A-Z a-z . + -), force?} is
- *   handed to `startOta` (Ota.start: E_UNAVAILABLE, E_BUSY, E_VERSION, see ota.ts).
+ *   handed to `startOta` (Ota.start's refusals: E_UNAVAILABLE, E_BUSY, E_VERSION).
  */
 
 import type { Log, Storage, Timers } from "./ports";
 import { CommandError, ErrorCode, describe, errorResult, okResult, type CommandId, type ResultFields } from "./command-result";
 import type { CommandObject } from "./command-parse";
-import type { Gpio, Level } from "./gpio";
+import { PinError, PinFault, type Gpio, type Level } from "./gpio";
+import { OtaRefused, OtaRefusal, type OtaStarted } from "./ota";
 import { HTTPS_URL, SHA256_HEX, URL_MAX, VERSION, type OtaRequest } from "./ota-request";
+import { INTERVAL_MAX, INTERVAL_MIN, storeInterval } from "./settings";
 
 export interface CommandsOptions {
 	gpio: Gpio;
@@ -37,7 +40,7 @@ export interface CommandsOptions {
 	/** Restarts the app/board; undefined where the platform cannot (restart is then E_UNAVAILABLE). */
 	restart: ((reason: string) => void) | undefined;
 	/** Starts an update (answers at once) or throws CommandError. */
-	startOta(request: OtaRequest): ResultFields;
+	startOta(request: OtaRequest): OtaStarted;
 }
 
 type ArgSpec =
@@ -58,10 +61,30 @@ const PIN: ArgSpec = { type: "string" };
 
 export const PULSE_MIN = 1;
 export const PULSE_MAX = 60_000;
-export const INTERVAL_MIN = 1_000;
-export const INTERVAL_MAX = 3_600_000;
 export const RESTART_DELAY = 500;	// ms between the answer and the restart
-export const INTERVAL_KEY = "interval";
+
+/** The wire code of each refusal the pin and update logic report. */
+const PIN_CODES: Record<PinFault, ErrorCode> = {
+	[PinFault.Unknown]: ErrorCode.Pin,
+	[PinFault.Busy]: ErrorCode.Busy,
+	[PinFault.WriteFailed]: ErrorCode.Internal,
+};
+const OTA_CODES: Record<OtaRefusal, ErrorCode> = {
+	[OtaRefusal.Unavailable]: ErrorCode.Unavailable,
+	[OtaRefusal.Busy]: ErrorCode.Busy,
+	[OtaRefusal.Version]: ErrorCode.Version,
+};
+
+/** A handler's failure as a command error, or undefined for an unexpected one. */
+function commandError(error: unknown): CommandError | undefined {
+	if (error instanceof CommandError)
+		return error;
+	if (error instanceof PinError)
+		return new CommandError(PIN_CODES[error.fault], error.message);
+	if (error instanceof OtaRefused)
+		return new CommandError(OTA_CODES[error.refusal], error.message);
+	return undefined;
+}
 
 export class Commands {
 	// The table is static: built once when the module loads (preloaded: in flash on a
@@ -111,9 +134,6 @@ export class Commands {
 		this.#o = options;
 	}
 
-	/** The op names, for documentation and tests. */
-	get ops(): string[] { return Object.keys(Commands.#ops); }
-
 	/** Validates and runs one parsed command; returns its result payload. */
 	execute(id: CommandId, op: string, command: CommandObject): string {
 		try {
@@ -123,8 +143,9 @@ export class Commands {
 			return okResult(id, entry.run(this, validate(entry.args, command)));
 		}
 		catch (error) {
-			if (error instanceof CommandError)
-				return errorResult(id, error.code, error.message);
+			const refused = commandError(error);
+			if (refused)
+				return errorResult(id, refused.code, refused.message);
 			this.#o.log(`commands: ${op} failed: ${error}`);
 			return errorResult(id, ErrorCode.Internal, `${op} failed: ${String(error).slice(0, 80)}`);
 		}
@@ -132,7 +153,7 @@ export class Commands {
 
 	#interval(ms: number): ResultFields {
 		// Persist first: an interval that is applied but lost at the next boot would surprise.
-		this.#o.storage.set(INTERVAL_KEY, ms);
+		storeInterval(this.#o.storage, ms);
 		this.#o.setInterval(ms);
 		return { interval: ms };
 	}

@@ -12,6 +12,7 @@
  */
 
 import { describe as quote } from "./describe";
+import { INTERVAL_MAX, INTERVAL_MIN } from "./settings";
 
 export type SensorKind = "simulated" | "adc";
 
@@ -62,11 +63,54 @@ const PIN_NAME_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
 const SENSORS: readonly SensorKind[] = ["simulated", "adc"];
 export const MAX_PINS = 16;
 
+interface TextField { kind: "text"; default: string }
+interface IntegerField { kind: "integer"; default: number; min: number; max: number; unit: string }
+interface PinsField { kind: "pins"; default: "" }
+type Field = TextField | IntegerField | PinsField;
+
+const text = (fallback: string): TextField => ({ kind: "text", default: fallback });
+const integer = (fallback: number, min: number, max: number, unit: string): IntegerField => ({ kind: "integer", default: fallback, min, max, unit });
+const pins = (): PinsField => ({ kind: "pins", default: "" });
+
+/**
+ * Every config key with its default and range: the one place they are written.
+ * manifest.json's `config` and the README's table are checked against it
+ * (test/unit/config-defaults.test.ts). An empty deviceId means the link's default id.
+ */
+export const CONFIG_FIELDS = {
+	ssid: text(""),
+	password: text(""),
+	mqttHost: text(""),
+	mqttPort: integer(8883, 1, 65535, "port"),
+	mqttUser: text(""),
+	mqttPassword: text(""),
+	deviceId: text(""),
+	topicPrefix: text("devices"),
+	caCert: text("ca.der"),
+	clientCert: text(""),
+	clientKey: text(""),
+	interval: integer(10_000, INTERVAL_MIN, INTERVAL_MAX, "ms"),
+	keepalive: integer(60, 5, 3_600, "s"),
+	connectTimeout: integer(30_000, 1_000, 120_000, "ms"),
+	outputs: pins(),
+	inputs: pins(),
+	sensor: text("simulated"),
+	adcPin: integer(34, 0, 48, "pin"),
+	sntp: text("pool.ntp.org"),
+	backoffMin: integer(1_000, 100, 3_600_000, "ms"),
+	backoffMax: integer(60_000, 100, 3_600_000, "ms"),
+	queueSize: integer(100, 1, 1_000, "readings"),
+} satisfies Record<keyof Config, Field>;
+
+type Fields = typeof CONFIG_FIELDS;
+type KeyOf<F> = { [K in keyof Fields]: Fields[K] extends F ? K : never }[keyof Fields];
+
 class Reader {
 	readonly errors: string[] = [];
 	constructor(private readonly raw: RawConfig) {}
 
-	string(key: string, fallback = ""): string {
+	string(key: KeyOf<TextField>): string {
+		const fallback = CONFIG_FIELDS[key].default;
 		const value = this.raw[key];
 		if (value === undefined || value === null)
 			return fallback;
@@ -79,7 +123,8 @@ class Reader {
 		return value;
 	}
 
-	integer(key: string, fallback: number, min: number, max: number, unit: string): number {
+	integer(key: KeyOf<IntegerField>): number {
+		const { default: fallback, min, max, unit } = CONFIG_FIELDS[key];
 		const value = this.raw[key];
 		if (value === undefined || value === null || value === "")
 			return fallback;
@@ -95,7 +140,7 @@ class Reader {
 		return number;
 	}
 
-	pinMap(key: string): Record<string, number> {
+	pinMap(key: KeyOf<PinsField>): Record<string, number> {
 		const value = this.raw[key];
 		const result: Record<string, number> = {};
 		if (value === undefined || value === null || value === "")
@@ -134,25 +179,25 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		ssid: read.string("ssid"),
 		password: read.string("password"),
 		mqttHost: read.string("mqttHost"),
-		mqttPort: read.integer("mqttPort", 8883, 1, 65535, "port"),
+		mqttPort: read.integer("mqttPort"),
 		mqttUser: read.string("mqttUser"),
 		mqttPassword: read.string("mqttPassword"),
 		deviceId: read.string("deviceId") || context.defaultDeviceId,
-		topicPrefix: read.string("topicPrefix", "devices"),
-		caCert: read.string("caCert", "ca.der"),
+		topicPrefix: read.string("topicPrefix"),
+		caCert: read.string("caCert"),
 		clientCert: read.string("clientCert"),
 		clientKey: read.string("clientKey"),
-		interval: read.integer("interval", 10_000, 1_000, 3_600_000, "ms"),
-		keepalive: read.integer("keepalive", 60, 5, 3_600, "s"),
-		connectTimeout: read.integer("connectTimeout", 30_000, 1_000, 120_000, "ms"),
+		interval: read.integer("interval"),
+		keepalive: read.integer("keepalive"),
+		connectTimeout: read.integer("connectTimeout"),
 		outputs: read.pinMap("outputs"),
 		inputs: read.pinMap("inputs"),
-		sensor: read.string("sensor", "simulated") as SensorKind,
-		adcPin: read.integer("adcPin", 34, 0, 48, "pin"),
-		sntp: read.string("sntp", "pool.ntp.org"),
-		backoffMin: read.integer("backoffMin", 1_000, 100, 3_600_000, "ms"),
-		backoffMax: read.integer("backoffMax", 60_000, 100, 3_600_000, "ms"),
-		queueSize: read.integer("queueSize", 100, 1, 1_000, "readings"),
+		sensor: read.string("sensor") as SensorKind,
+		adcPin: read.integer("adcPin"),
+		sntp: read.string("sntp"),
+		backoffMin: read.integer("backoffMin"),
+		backoffMax: read.integer("backoffMax"),
+		queueSize: read.integer("queueSize"),
 	};
 
 	if (context.wifiRequired && !config.ssid)

@@ -13,8 +13,8 @@
  * - `pins` and `system` are optional: without pins every gpio op is E_PIN and no state
  *   is published; without system, status has heap and rssi null and restart is
  *   E_UNAVAILABLE.
- * - The sampling period is the persisted Storage "interval" (set by the
- *   telemetry.interval command) when valid, else `config.interval`.
+ * - The sampling period is the one the telemetry.interval command persisted
+ *   (settings.ts) when valid, else `config.interval`.
  * - Over-the-air update (ota.ts): available with `fetcher`, `createHash`,
  *   `updateTarget` and `system` (else ota.start is E_UNAVAILABLE); its progress has its
  *   own outbox on the ota topic; stop() abandons a running download. `firmwareVersion`
@@ -27,7 +27,8 @@ import type { Config } from "./config";
 import { Backoff } from "./backoff";
 import { CommandChannel } from "./command-channel";
 import type { ResultFields } from "./command-result";
-import { Commands, INTERVAL_KEY, INTERVAL_MAX, INTERVAL_MIN } from "./commands";
+import { Commands } from "./commands";
+import { nextBoot, storedInterval } from "./settings";
 import { Connection, Reason } from "./connection";
 import { Gpio } from "./gpio";
 import { Ota } from "./ota";
@@ -77,8 +78,6 @@ export class Device {
 	readonly channel: CommandChannel;
 	readonly ota: Ota;
 	readonly firmwareVersion: string;
-	/** Extra work on each ready session, after birth, subscriptions and state. */
-	onOnline: ((session: Session) => void) | undefined;
 	#sampler: TimerHandle | undefined;
 	#interval: number;
 	readonly #startedAt: number;
@@ -215,7 +214,6 @@ export class Device {
 		this.ota.attach(session);
 		if (this.connection.session !== session)
 			return;
-		this.onOnline?.(session);
 		this.telemetry.attach(session);
 	}
 
@@ -253,19 +251,4 @@ export class Device {
 			boot: this.boot,
 		};
 	}
-}
-
-/** The sampling period persisted by telemetry.interval, if it is valid. */
-function storedInterval(storage: Storage): number | undefined {
-	const stored = storage.get(INTERVAL_KEY);
-	return typeof stored === "number" && Number.isInteger(stored) && stored >= INTERVAL_MIN && stored <= INTERVAL_MAX ? stored : undefined;
-}
-
-/** Increments and persists the boot counter; a damaged value restarts it at 1. */
-function nextBoot(storage: Storage): number {
-	const stored = storage.get("boot");
-	const previous = typeof stored === "number" && Number.isInteger(stored) && stored >= 0 ? stored : 0;
-	const boot = previous + 1;
-	storage.set("boot", boot);
-	return boot;
 }

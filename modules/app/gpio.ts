@@ -3,14 +3,17 @@
  *
  * - Outputs (`config.outputs`) and inputs (`config.inputs`) are opened once through the
  *   Pins port. A name that is not configured, that is an input where an output is
- *   needed, or whose pin failed to open is refused with E_PIN; there is no way to reach
- *   a pin by number. Without a Pins port nothing is available and every name is E_PIN.
+ *   needed, or whose pin failed to open is refused (PinError "unknown"); there is no
+ *   way to reach a pin by number. Without a Pins port every name is "unknown".
  * - Every value reported is read back from the pin (DigitalOutput.read()), never the
  *   value that was asked for; onChange() is called after every write and every
  *   debounced input change, and the caller publishes the state from snapshot().
  * - pulse(name, ms) inverts the output for `ms` and then restores the level it had.
- *   While a pulse runs, every write to that pin (set, toggle, pulse) is E_BUSY, so the
- *   restore can never overwrite a newer command. stop() ends running pulses at once.
+ *   While a pulse runs, every write to that pin (set, toggle, pulse) is refused
+ *   ("busy"), so the restore can never overwrite a newer command. stop() ends running
+ *   pulses at once.
+ * - Refusals and failed writes throw PinError with a PinFault; the command layer
+ *   decides what they are called on the wire.
  * - Inputs are sampled every POLL ms; a new level counts once it was read SAMPLES times
  *   in a row (debounce), and only then is it reported.
  * Limits: no pull-up/down or open-drain settings (the Pins adapter decides); levels
@@ -18,9 +21,21 @@
  */
 
 import type { DigitalInput, DigitalOutput, Log, Pins, TimerHandle, Timers } from "./ports";
-import { CommandError, ErrorCode, describe } from "./command-result";
+import { describe } from "./describe";
 
 export type Level = 0 | 1;
+
+export enum PinFault {
+	Unknown = "unknown",		// not configured, not an output, or failed to open
+	Busy = "busy",				// in the middle of a pulse
+	WriteFailed = "write-failed",	// the Pins adapter threw
+}
+
+export class PinError extends Error {
+	constructor(readonly fault: PinFault, message: string) {
+		super(message);
+	}
+}
 
 export interface GpioOptions {
 	/** Undefined where the platform has no pins adapter (yet). */
@@ -152,15 +167,15 @@ export class Gpio {
 		}
 	}
 
-	/** The named output if it is not pulsing; throws E_PIN or E_BUSY. */
+	/** The named output if it is not pulsing; throws PinError (unknown or busy). */
 	#idle(name: string): Output {
 		const output = this.#outputs.get(name);
 		if (!output)
 			throw this.#inputs.has(name)
-				? new CommandError(ErrorCode.Pin, `pin "${name}" is an input, not an output`)
+				? new PinError(PinFault.Unknown, `pin "${name}" is an input, not an output`)
 				: this.#unknown(name, "output");
 		if (output.pulse !== undefined)
-			throw new CommandError(ErrorCode.Busy, `pin "${name}" is busy with a pulse`);
+			throw new PinError(PinFault.Busy, `pin "${name}" is busy with a pulse`);
 		return output;
 	}
 
@@ -169,16 +184,16 @@ export class Gpio {
 			output.pin.write(level);
 		}
 		catch (error) {
-			throw new CommandError(ErrorCode.Internal, `pin "${name}": write failed: ${String(error).slice(0, 60)}`);
+			throw new PinError(PinFault.WriteFailed, `pin "${name}": write failed: ${String(error).slice(0, 60)}`);
 		}
 		const actual = output.pin.read();
 		this.#o.onChange();
 		return actual;
 	}
 
-	#unknown(name: string, kind: string): CommandError {
+	#unknown(name: string, kind: string): PinError {
 		const why = this.#unavailable.get(name);
-		return new CommandError(ErrorCode.Pin, why ? `pin "${name}" is unavailable: ${why}` : `pin ${describe(name)} is not a configured ${kind}`);
+		return new PinError(PinFault.Unknown, why ? `pin "${name}" is unavailable: ${why}` : `pin ${describe(name)} is not a configured ${kind}`);
 	}
 
 	#poll(): void {

@@ -3,8 +3,8 @@
  *
  * - Holds at most `capacity` entries; adding to a full queue drops the oldest entry
  *   and counts it in `dropped` (the newest data is the most useful after an outage).
- * - Entries are handed out in order with takeUnsent() (or peekUnsent() then markSent()
- *   for a caller that may manage to send only some); they stay in the queue until
+ * - Entries are handed out in order with peekUnsent() then markSent() (for as many as
+ *   the caller managed to send); they stay in the queue until
  *   confirm(key) says the broker has them, and rewind() makes sent-but-unconfirmed
  *   entries unsent again after a connection is lost (at-least-once delivery).
  * - Keys must increase in insertion order (the reading's seq).
@@ -47,13 +47,6 @@ export class OfflineQueue<T> {
 				this.#sent--;
 		}
 		this.#entries.push({ key, value });
-	}
-
-	/** Up to `count` of the oldest unsent entries, now marked sent. */
-	takeUnsent(count: number): T[] {
-		const taken = this.peekUnsent(count);
-		this.markSent(taken.length);
-		return taken;
 	}
 
 	/** Up to `count` of the oldest unsent entries, still unsent. */

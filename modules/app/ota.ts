@@ -2,10 +2,10 @@
  * Ota: the over-the-air update state machine, one update at a time.
  *
  * - start() is the ota.start command (its arguments already validated by the command
- *   table). It refuses with E_UNAVAILABLE without fetcher, hash, target and restart,
- *   with E_BUSY while an update runs or while free heap (where the platform tells) is
- *   below UPDATE_HEADROOM, and with E_VERSION for the running version unless `force`;
- *   otherwise it answers at once and the update goes on by itself:
+ *   table). It throws OtaRefused ("unavailable" without fetcher, hash, target and
+ *   restart, "busy" while an update runs or while free heap (where the platform tells)
+ *   is below UPDATE_HEADROOM, "version" for the running version unless `force`; the
+ *   command layer names them on the wire); otherwise it answers at once and the update goes on by itself:
  *   downloading -> verifying -> applying -> rebooting, or failed from the first three.
  * - downloading: GET through the Fetcher. The response must be 200 and carry a
  *   Content-Length of 1..target.capacity, checked before target.begin(), so nothing is
@@ -28,7 +28,6 @@
  */
 
 import type { Download, Fetcher, Hash, Log, Session, TimerHandle, Timers, UpdateTarget } from "./ports";
-import { CommandError, ErrorCode, type ResultFields } from "./command-result";
 import { Outbox } from "./outbox";
 import { OtaReason, type OtaRequest } from "./ota-request";
 
@@ -44,13 +43,28 @@ export enum OtaState {
 	Failed = "failed",
 }
 
+/** Why start() refused an update. */
+export enum OtaRefusal {
+	Unavailable = "unavailable",	// no fetcher, hash, target or restart on this platform
+	Busy = "busy",					// an update is under way
+	Version = "version",			// the version already running, without force
+}
+
+export class OtaRefused extends Error {
+	constructor(readonly refusal: OtaRefusal, message: string) {
+		super(message);
+	}
+}
+
+/** start()'s answer: the update is under way. */
+export type OtaStarted = { state: OtaState; version: string };
+
 export const STALL_TIMEOUT = 30_000;	// ms without any download event
 export const REBOOT_DELAY = 500;		// ms between rebooting and the restart
 export const REBOOT_WAIT = 5_000;		// ms the restart waits at most for progress still queued
 const WAITING = 6;						// state changes kept while the socket is full
 const MAX_MESSAGE = 120;				// characters of a failure message
-/** Free heap (bytes) an update needs beside a running MQTT session: measured, see bench/README.md. */
-export const UPDATE_HEADROOM = 27_648;
+export const UPDATE_HEADROOM = 27_648;	// bytes of free heap an update needs (measured: bench/README.md)
 
 export interface OtaOptions {
 	topic: string;
@@ -64,8 +78,7 @@ export interface OtaOptions {
 	log: Log;
 	onSendFailed(detail: string): void;
 	stallTimeout?: number;
-	/** Free heap in bytes, undefined where the platform cannot tell (no check then). */
-	freeHeap?: () => number | undefined;
+	freeHeap?: () => number | undefined;	// bytes; undefined where the platform cannot tell (no check)
 }
 
 export class Ota {
@@ -97,17 +110,17 @@ export class Ota {
 	attach(session: Session): void { this.outbox.attach(session); }
 	detach(): void { this.outbox.detach(); }
 
-	start(request: OtaRequest): ResultFields {
+	start(request: OtaRequest): OtaStarted {
 		const { fetcher, createHash, firmwareVersion, log } = this.#o;
 		if (!this.available || !fetcher || !createHash)
-			throw new CommandError(ErrorCode.Unavailable, "ota is not available on this platform");
+			throw new OtaRefused(OtaRefusal.Unavailable, "ota is not available on this platform");
 		if (this.#state !== OtaState.Idle && this.#state !== OtaState.Failed)
-			throw new CommandError(ErrorCode.Busy, `an update to ${this.#request?.version} is ${this.#state}`);
+			throw new OtaRefused(OtaRefusal.Busy, `an update to ${this.#request?.version} is ${this.#state}`);
 		const free = this.#o.freeHeap?.();
 		if (free !== undefined && free < UPDATE_HEADROOM)
-			throw new CommandError(ErrorCode.Busy, `free heap ${free} B is below the ${UPDATE_HEADROOM} B an update needs`);
+			throw new OtaRefused(OtaRefusal.Busy, `free heap ${free} B is below the ${UPDATE_HEADROOM} B an update needs`);
 		if (request.version === firmwareVersion && !request.force)
-			throw new CommandError(ErrorCode.Version, `version ${firmwareVersion} is already running (force:true installs it again)`);
+			throw new OtaRefused(OtaRefusal.Version, `version ${firmwareVersion} is already running (force:true installs it again)`);
 		this.#request = request;
 		this.#total = undefined;
 		this.#received = 0;

@@ -15,7 +15,7 @@
  */
 
 import Client from "mqtt";
-import { lingeringSecureSocket } from "tls-socket";
+import { TLS_1_2, lingeringSecureSocket } from "tls-socket";
 import Resource from "Resource";
 import type { Session, SessionEvents, SessionOptions, Transport } from "app/ports";
 
@@ -30,7 +30,6 @@ export interface TlsOptions {
 // securesocket refuses a write larger than the free send buffer less 128 bytes of
 // TLS overhead; about 900 bytes of plaintext is the most one write carries.
 const MAX_MESSAGE = 850;	// bytes, MQTT header included
-const TLS_1_2 = 0x0303;
 
 class TrackedClient extends Client {
 	failure = "";

@@ -12,17 +12,11 @@
  */
 
 import { Request } from "http";
-import { lingeringSecureSocket } from "tls-socket";
+import { TLS_1_2, lingeringSecureSocket } from "tls-socket";
 import Resource from "Resource";
 import { Digest } from "crypt";
 import type { Download, DownloadEvents, Fetcher, Hash } from "app/ports";
 
-// The legacy client's callback messages (see modules/network/http/http.js).
-const STATUS = 1;
-const HEADER = 2;
-const FRAGMENT = 4;
-const COMPLETE = 5;
-const TLS_1_2 = 0x0303;
 const URL_PATTERN = /^https:\/\/([A-Za-z0-9.-]+)(?::(\d{1,5}))?(\/[^\s#]*)?$/;
 
 export function createFetcher(caCert: string): Fetcher {
@@ -51,25 +45,25 @@ export function createFetcher(caCert: string): Fetcher {
 				secure: { certificate, protocolVersion: TLS_1_2 },
 			};
 			const request = new Request(options as never);
-			request.callback = (message: number, value?: unknown, etc?: unknown) => {
+			request.callback = (message, value, etc) => {
 				if (ended)
 					return;
-				if (message === STATUS)
+				if (message === Request.status)
 					status = Number(value);
-				else if (message === HEADER) {
+				else if (message === Request.header) {
 					if (String(value).toLowerCase() === "content-length")
 						length = Number(etc);
 				}
-				else if (message === 3)	// headers complete
+				else if (message === Request.headersComplete)
 					events.onResponse(status, Number.isFinite(length) ? length : undefined);
-				else if (message === FRAGMENT) {
+				else if (message === Request.responseFragment) {
 					const chunk = request.read(ArrayBuffer, Number(value));
 					if (chunk)
 						events.onData(chunk);
 				}
-				else if (message === COMPLETE)
+				else if (message === Request.responseComplete)
 					end(() => events.onDone());
-				else if (message < 0)
+				else if (message === Request.error)
 					end(() => events.onError(status ? `connection lost after status ${status}` : "connection or TLS handshake failed"));
 			};
 			return {

@@ -14,7 +14,7 @@ import Time from "time";
 import Preference from "preference";
 import type { Clock, Log, Storage, Timers, TimerHandle } from "app/ports";
 
-const CLOCK_VALID_AFTER = 1_704_067_200_000;	// ms: 2024-01-01T00:00:00Z
+const CLOCK_VALID_AFTER = 1_704_067_200_000;	// ms: 2024-01-01T00:00:00Z; earlier means never set
 const DOMAIN = "app";
 
 export const timers: Timers = {

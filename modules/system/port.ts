@@ -10,8 +10,7 @@
  */
 
 import type { Storage, System } from "app/ports";
-
-const REASON_KEY = "reason";
+import { storeRestartReason, takeRestartReason } from "app/settings";
 
 export interface SystemOptions {
 	storage: Storage;
@@ -26,17 +25,12 @@ export function createSystem(options: SystemOptions): System {
 		freeHeap: () => freeHeap?.(),
 		rssi: options.rssi,
 		restart(reason: string) {
-			options.storage.set(REASON_KEY, reason);
+			storeRestartReason(options.storage, reason);
 			options.restart();
 		},
 	};
 }
 
 export function bootReason(storage: Storage, platformReason: () => string): string {
-	const stored = storage.get(REASON_KEY);
-	if (typeof stored === "string" && stored) {
-		storage.set(REASON_KEY, "");
-		return stored;
-	}
-	return platformReason();
+	return takeRestartReason(storage) ?? platformReason();
 }

@@ -8,6 +8,7 @@
  *   collection ran in between, mcsim crashed (gdb: socketReadable ->
  *   fxGetHostDestructor -> longjmp(NULL)), seen after a few broker restarts. Holding
  *   the objects a little longer costs nothing on a board.
+ * - TLS_1_2 is the protocolVersion both clients ask for.
  * - lingeringSecureSocket() makes the class at run time: its list of closed sockets and
  *   its session cache must not live at module level, where preloading would freeze them.
  *   Each class has its own cache (MQTT's holds the broker's session, the fetcher's the
@@ -23,6 +24,9 @@ interface Dictionary { host: string; port: number; secure?: { certificate?: Arra
 interface WithSession { ssl: { cacheManager: CacheManager | false } }
 
 const LINGER = 1_000;	// ms a closed socket stays referenced
+
+/** securesocket's protocolVersion for TLS 1.2, the only version the SDK speaks. */
+export const TLS_1_2 = 0x0303;
 
 export function lingeringSecureSocket(): typeof SecureSocket {
 	const closed: object[] = [];

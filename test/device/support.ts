@@ -23,8 +23,9 @@ export class DeviceFixture extends Fixture {
 	readonly simulators: Simulator[] = [];
 
 	/** Builds the firmware trusting this fixture's CA; `port` is the broker it dials. */
-	build(port: number, deviceId: string, config: Record<string, string | number> = {}): Promise<string> {
+	build(port: number, deviceId: string, config: Record<string, string | number> = {}, platform = "lin"): Promise<string> {
 		return buildFirmwareAsync({
+			platform,
 			outDir: join(this.buildDir, deviceId.replace(/[^a-z0-9]/gi, "")),
 			caDer: join(this.pkiDir, "ca.der"),
 			config: { ...SIM_CONFIG, mqttPort: port, deviceId, ...config },

@@ -221,16 +221,6 @@ test("device: a birth refused by a full socket ends the session (publish-failed)
 	assert.deepEqual(transport.last.subscriptions, [COMMAND, SYNC], "subscribed before the birth");
 });
 
-test("device: onOnline runs on each ready session", () => {
-	const s = setup();
-	const seen: number[] = [];
-	s.device.onOnline = session => { seen.push((session as FakeSession).index); };
-	s.device.start();
-	s.transport.last.ready();
-	reconnect(s);
-	assert.deepEqual(seen, [0, 1]);
-});
-
 // --- offline queue through the device
 
 test("device: readings taken offline are flushed in order after reconnect, then the sync marker", () => {

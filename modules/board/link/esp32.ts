@@ -14,19 +14,14 @@ import Net from "net";
 import SNTP from "sntp";
 import Time from "time";
 import Timer from "timer";
-import type { Log, Network } from "app/ports";
+import { clock } from "runtime";
+import type { Network } from "app/ports";
+import type { LinkOptions } from "board/link";
 
-export interface LinkOptions {
-	ssid: string;
-	password: string;
-	sntp: string;
-	log: Log;
-}
 
 const RETRY_MIN = 1_000;		// ms
 const RETRY_MAX = 30_000;		// ms
 const SNTP_RETRY = 10_000;		// ms after SNTP gave up
-const CLOCK_VALID_AFTER = 1_704_067_200;	// s: 2024-01-01
 
 export const wifiRequired = true;
 
@@ -49,7 +44,7 @@ export function createLink(options: LinkOptions): Network {
 	const credentials = options.password ? { ssid: options.ssid, password: options.password } : { ssid: options.ssid };
 
 	const syncClock = () => {
-		if (!up || Date.now() / 1000 > CLOCK_VALID_AFTER)
+		if (!up || clock.wallTime() !== null)	// set already (the runtime clock owns the threshold)
 			return;
 		new SNTP({ host: options.sntp }, (message, value) => {
 			if (message === SNTP.time && value !== undefined) {

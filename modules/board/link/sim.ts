@@ -6,14 +6,9 @@
  *   mcconfig when running several simulators against one broker).
  */
 
-import type { Log, Network } from "app/ports";
+import type { Network } from "app/ports";
+import type { LinkOptions } from "board/link";
 
-export interface LinkOptions {
-	ssid: string;
-	password: string;
-	sntp: string;
-	log: Log;
-}
 
 export const wifiRequired = false;
 
