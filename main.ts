@@ -27,7 +27,7 @@ import { createLink, defaultDeviceId, rssi, wifiRequired } from "board/link";
 import { createSensor } from "board/sensors";
 import { createPins } from "board/pins";
 import { bootReason, createSystem } from "system/port";
-import { hardRestart, resetReason } from "board/platform";
+import { freeHeap, hardRestart, resetReason } from "board/platform";
 import { createFetcher, createHash } from "ota/transfer";
 import { createUpdateTarget } from "board/ota-target";
 import { ecdsa } from "ota/ecdsa";
@@ -91,7 +91,7 @@ function start(): void {
 			device = boot();
 		}, SOFT_RESTART_DELAY);
 	};
-	const system = createSystem({ storage, rssi, restart: hardRestart ?? softRestart });
+	const system = createSystem({ storage, rssi, restart: hardRestart ?? softRestart, freeHeap });
 
 	const boot = (): Device => {
 		const next = new Device({

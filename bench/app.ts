@@ -15,11 +15,21 @@ import { waitFor } from "../tools/harness/wait";
 // One app in the simulator: its trace, its probe samples and its instruments peaks.
 
 interface Sample { at: number; chunk: number; slot: number; stack: number; gc: number }
-interface Peaks { chunkUsed: number; slotUsed: number; chunkHeap: number; slotHeap: number; stack: number }
+export interface Peaks { chunkUsed: number; slotUsed: number; chunkHeap: number; slotHeap: number; stack: number }
+/** One connect as the app traces it: dial (connecting), TLS done (firmware only), MQTT ready. */
+export interface Handshake { start: number; tls?: number; tlsResult?: string; end: number }
+
+// Connect start and end in the firmware's ("mqtt: x -> connecting") and the baseline's trace.
+const CONNECTING = /^mqtt: \S+ -> connecting$|^baseline: connecting$/;
+const ONLINE = /^mqtt: connecting -> online$|^baseline: online$/;
+const TLS = /^tls: (resumed|full handshake) /;
 
 export class App {
 	readonly samples: Sample[] = [];
 	readonly peaks: Peaks = { chunkUsed: 0, slotUsed: 0, chunkHeap: 0, slotHeap: 0, stack: 0 };
+	readonly instruments: ({ at: number } & Peaks)[] = [];	// the 1/s instruments lines
+	readonly handshakes: Handshake[] = [];
+	#dialing: { start: number; tls?: number; tlsResult?: string } | undefined;
 	readonly transitions: { at: number; from: string; to: string }[] = [];
 	readonly publishes: number[] = [];	// receipt times at the subscriber
 	readonly lines: { at: number; text: string }[] = [];	// every trace line, with its arrival time
@@ -29,6 +39,9 @@ export class App {
 	ended: string | undefined;
 	stopping = false;
 	#columns: string[] = [];
+
+	/** host:port of the broker as the app dials it: "tls:" lines for other servers are not its connection's. */
+	broker = "";
 
 	constructor(readonly name: string, readonly library: string) {}
 
@@ -50,6 +63,15 @@ export class App {
 		const move = /mqtt: (\S+) -> (\S+)/.exec(line);
 		if (move)
 			this.transitions.push({ at, from: move[1], to: move[2] });
+		if (CONNECTING.test(line))
+			this.#dialing = { start: at };
+		const tls = TLS.exec(line);
+		if (tls && this.#dialing && this.#dialing.tls === undefined && line.endsWith(` ${this.broker}`))
+			Object.assign(this.#dialing, { tls: at, tlsResult: tls[1] });
+		if (ONLINE.test(line) && this.#dialing) {
+			this.handshakes.push({ ...this.#dialing, end: at });
+			this.#dialing = undefined;
+		}
 		if (process.env.SMN_BENCH_LOGS === "1")
 			console.log(`[${this.name}] ${line}`);
 	}
@@ -61,12 +83,23 @@ export class App {
 		}
 		const values = line.slice("instruments: ".length).split(",").map(Number);
 		const get = (name: string) => values[this.#columns.indexOf(name)] ?? 0;
-		const peaks = this.peaks;
-		peaks.chunkUsed = Math.max(peaks.chunkUsed, get("Chunk used"));
-		peaks.slotUsed = Math.max(peaks.slotUsed, get("Slot used"));
-		peaks.chunkHeap = Math.max(peaks.chunkHeap, get("Chunk available"));
-		peaks.slotHeap = Math.max(peaks.slotHeap, get("Slot available"));
-		peaks.stack = Math.max(peaks.stack, get("Stack used"));
+		const sample = { at: Date.now(), chunkUsed: get("Chunk used"), slotUsed: get("Slot used"), chunkHeap: get("Chunk available"), slotHeap: get("Slot available"), stack: get("Stack used") };
+		this.instruments.push(sample);
+		maxInto(this.peaks, sample);
+	}
+
+	/** The largest instruments figures sampled in [from, to]. */
+	peaksBetween(from: number, to: number): Peaks {
+		const peaks: Peaks = { chunkUsed: 0, slotUsed: 0, chunkHeap: 0, slotHeap: 0, stack: 0 };
+		for (const sample of this.instruments)
+			if (sample.at >= from && sample.at <= to)
+				maxInto(peaks, sample);
+		return peaks;
+	}
+
+	/** Connects that began in [from, to]. */
+	handshakesBetween(from: number, to: number): Handshake[] {
+		return this.handshakes.filter(handshake => handshake.start >= from && handshake.start <= to);
 	}
 
 	/** Median of the probe samples (taken right after a forced GC) from `since` on. */
@@ -82,6 +115,11 @@ export class App {
 	publishedAfter(time: number): number | undefined {
 		return this.publishes.find(at => at > time);
 	}
+}
+
+function maxInto(peaks: Peaks, sample: Peaks): void {
+	for (const key of ["chunkUsed", "slotUsed", "chunkHeap", "slotHeap", "stack"] as const)
+		peaks[key] = Math.max(peaks[key], sample[key]);
 }
 
 export function median(values: number[]): number {

@@ -1,28 +1,36 @@
 /*
- * OTA throughput, side by side: the firmware's ota.start (download + SHA-256 + write to
- * the simulator's file target, then verify) against a bare HTTPS download of the same
- * image (bench/rawfetch) from the same loopback server, one after the other in one
- * bench run. Both are timed on the host from the apps' own trace lines:
+ * OTA throughput and memory, side by side: the firmware's ota.start (download + SHA-256
+ * + write to the simulator's file target, then verify) against a bare HTTPS download of
+ * the same image (bench/rawfetch) from the same loopback server, one after the other in
+ * one bench run. Both are timed on the host from the apps' own trace lines:
  * firmware "ota: 1.0.0 -> ..." to "ota: applying"; rawfetch "start" to "done".
  * The lin simulator reads a socket at roughly 40 KB/s, so these are the simulator's
  * figures, not a board's; the ratio is what carries over.
+ * While the firmware downloads, its MQTT session stays busy: telemetry every second, a
+ * command every LOAD_EVERY ms (status and gpio.get in turn), and once, half-way, its
+ * broker connection is cut (`cutBroker`) so it reconnects during the download; the
+ * heap peaks of that window are the ones the board's heaps must hold.
  */
 
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { buildFirmware } from "../tools/sdk";
 import { startImageServer, type ImageServer } from "../tools/harness/image-server";
-import { waitFor } from "../tools/harness/wait";
-import { App } from "./app";
+import { delay, waitFor } from "../tools/harness/wait";
+import { App, type Peaks } from "./app";
 import { signedStart } from "../tools/ota-sign";
 
 const IMAGE_SIZE = 256 * 1024;	// bytes
 const PATH = "/bench-image.bin";
+const LOAD_EVERY = 250;			// ms between commands during the download
 
 export interface OtaFigures {
 	bytes: number;
 	otaMs: number | null;		// firmware: command accepted to applying (download + verify)
 	rawMs: number | null;		// bare app: request to last byte
+	window: { from: number; to: number };	// the firmware's download + verify
+	commands: number;			// sent during the window
+	rawPeaks: Peaks;			// the bare download's whole run
 }
 
 export async function startOtaServer(pkiDir: string): Promise<{ server: ImageServer; image: Buffer }> {
@@ -42,13 +50,32 @@ export function buildRawFetch(outDir: string, caDer: string, server: ImageServer
 
 /** Times the firmware's update of `image` (signed with `signingKey`), then the bare download of the same bytes. */
 export async function measureOta(firmware: App, rawfetch: App, server: ImageServer, image: Buffer, signingKey: Buffer,
-	sendCommand: (payload: string) => Promise<void>): Promise<OtaFigures> {
+	sendCommand: (payload: string) => Promise<void>, cutBroker: () => void): Promise<OtaFigures> {
+	const signed = signedStart(signingKey, image, server.url(PATH), "9.9.9");
 	const since = Date.now();
-	await sendCommand(JSON.stringify({ id: "bench-ota", ...signedStart(signingKey, image, server.url(PATH), "9.9.9") }));
 	const line = (app: App, pattern: RegExp) => app.lines.find(entry => entry.at >= since && pattern.test(entry.text));
-	const begun = await waitFor("the firmware's OTA start", () => line(firmware, /^ota: \S+ -> 9\.9\.9/), 30_000);
-	const applying = await waitFor("the firmware's OTA verify", () => line(firmware, /^ota: (applying|failed)/), 120_000);
+	// Sent again while unanswered: a command before the device's settle marker is refused as possibly retained.
+	let sent = 0;
+	const begun = await waitFor("the firmware's OTA start", () => {
+		if (Date.now() - since >= sent * 3_000)
+			sendCommand(JSON.stringify({ id: `bench-ota-${++sent}`, ...signed })).catch(() => undefined);
+		return line(firmware, /^ota: \S+ -> 9\.9\.9/);
+	}, 30_000);
+	let commands = 0;
+	let cut = false;
+	const load = setInterval(() => {
+		commands++;
+		const command = commands % 2 ? { op: "status" } : { op: "gpio.get", pin: "led" };
+		sendCommand(JSON.stringify({ id: `bench-load-${commands}`, ...command })).catch(() => undefined);
+		if (!cut && Date.now() - begun.at > IMAGE_SIZE / 40 / 2) {	// about half-way at ~40 KB/s
+			cut = true;
+			cutBroker();
+		}
+	}, LOAD_EVERY);
+	const applying = await waitFor("the firmware's OTA verify", () => line(firmware, /^ota: (applying|failed)/), 120_000)
+		.finally(() => clearInterval(load));
 	const otaMs = /applying/.test(applying.text) ? applying.at - begun.at : null;
+	await delay(1_500);	// the last instruments line of the window
 
 	rawfetch.launch(300);
 	const start = await waitFor("the raw download's start", () => line(rawfetch, /^rawfetch: start/), 30_000);
@@ -56,7 +83,10 @@ export async function measureOta(firmware: App, rawfetch: App, server: ImageServ
 	const received = Number(/(\d+) bytes/.exec(done.text)?.[1] ?? 0);
 	rawfetch.stopping = true;
 	await rawfetch.simulator.stop();
-	return { bytes: image.length, otaMs, rawMs: received === image.length ? done.at - start.at : null };
+	return {
+		bytes: image.length, otaMs, rawMs: received === image.length ? done.at - start.at : null,
+		window: { from: begun.at, to: applying.at }, commands, rawPeaks: { ...rawfetch.peaks },
+	};
 }
 
 export function throughput(bytes: number, ms: number | null): number | null {

@@ -5,11 +5,13 @@
  *   outputs record each write in `history`; tests and the emulator read levels by name
  *   and drive inputs with setInput(). Opening one GPIO twice, or one name on two GPIOs,
  *   throws, as a board's driver would refuse a pin already in use.
- * - NodeSystem: free heap from process.memoryUsage() (V8 heap total minus used), no
+ * - NodeSystem: free heap is what V8 can still allocate before its heap limit (the
+ *   heap grows on demand, so total minus used would say nothing about a limit), no
  *   RSSI (no WiFi here), and restart() handed to the caller's callback (the emulator
  *   re-creates the device; tests record it).
  */
 
+import { getHeapStatistics } from "node:v8";
 import type { DigitalInput, DigitalOutput, Pins, System } from "../modules/app/ports";
 
 export interface PinWrite {
@@ -80,8 +82,7 @@ export class NodeSystem implements System {
 	}
 
 	freeHeap(): number | undefined {
-		const { heapTotal, heapUsed } = process.memoryUsage();
-		return heapTotal - heapUsed;
+		return getHeapStatistics().total_available_size;
 	}
 
 	rssi(): number | undefined {

@@ -23,6 +23,10 @@
  * - close(true) sends DISCONNECT (the broker drops the will); close(false) destroys
  *   the socket, so the broker publishes the will. cut() does that to the current
  *   session from outside, like a pulled cable, and the core sees it as a lost session.
+ * - Resumes its TLS session on reconnect, as the device does (modules/tls-socket): the
+ *   transport keeps the last session node:tls handed out and offers it on the next
+ *   dial. One transport has one host, port, CA and client certificate, so one session
+ *   is all it needs; `resumed` counts the handshakes the broker accepted it on.
  */
 
 import { X509Certificate, createPrivateKey } from "node:crypto";
@@ -70,6 +74,11 @@ export function privateKeyPem(path: string): string {
 /** The client certificate and key cannot be used together: a config problem. */
 export class ClientIdentityError extends Error {}
 
+interface TlsSessions {
+	save(session: Buffer): void;
+	connected(resumed: boolean): void;
+}
+
 class NodeSession implements Session {
 	readonly #client: MqttClient;
 	readonly #events: SessionEvents;
@@ -78,7 +87,7 @@ class NodeSession implements Session {
 	#error: string | undefined;
 	#refusal = 0;	// the CONNACK return code when the broker refused
 
-	constructor(client: MqttClient, events: SessionEvents, reportRetain: boolean) {
+	constructor(client: MqttClient, events: SessionEvents, reportRetain: boolean, tls: TlsSessions) {
 		this.#client = client;
 		this.#events = events;
 		client.on("connect", () => {
@@ -108,7 +117,11 @@ class NodeSession implements Session {
 			}
 			catch (error) {
 				this.#finish(`cannot connect: ${describeError(error as Error)}`);
+				return;
 			}
+			const socket = client.stream as TLSSocket;
+			socket.on("session", session => tls.save(session));
+			socket.once("secureConnect", () => tls.connected(socket.isSessionReused()));
 		});
 	}
 
@@ -176,6 +189,9 @@ export class NodeTransport implements Transport {
 	readonly #cert: string | undefined;
 	readonly #key: string | undefined;
 	#current: NodeSession | undefined;
+	#tlsSession: Buffer | undefined;
+	/** Handshakes that resumed the previous TLS session. */
+	resumed = 0;
 
 	constructor(options: NodeTransportOptions) {
 		this.#options = options;
@@ -195,7 +211,7 @@ export class NodeTransport implements Transport {
 	open(options: SessionOptions, events: SessionEvents): Session {
 		const { host, port } = this.#options;
 		// The TLS settings are passed through to tls.connect; IClientOptions does not list them all.
-		const connectOptions: IClientOptions & typeof deviceTls = {
+		const connectOptions: IClientOptions & typeof deviceTls & { session?: Buffer } = {
 			protocol: "mqtts",
 			host,
 			port,
@@ -217,9 +233,13 @@ export class NodeTransport implements Transport {
 			resubscribe: false,
 			queueQoSZero: false,
 			manualConnect: true,
+			session: this.#tlsSession,	// passed through to tls.connect
 		};
 		const client = mqtt.connect(connectOptions);
-		const session = new NodeSession(client, events, this.#options.reportRetain ?? true);
+		const session = new NodeSession(client, events, this.#options.reportRetain ?? true, {
+			save: tlsSession => { this.#tlsSession = tlsSession; },
+			connected: resumed => { if (resumed) this.resumed++; },
+		});
 		this.#current = session;
 		return session;
 	}

@@ -10,6 +10,7 @@ const secure = { protocolVersion: 0x0303, certificate: new Resource(config.caCer
 let client, ready = false, seq = 0;
 
 function connect() {
+	trace("baseline: connecting\n");
 	client = new Client({ host: config.mqttHost, port: Number(config.mqttPort), id: config.deviceId, timeout: 60_000, Socket: SecureSocket, secure });
 	client.onReady = () => {
 		ready = true;

@@ -60,8 +60,10 @@ type Args = Record<string, ArgValue>;
 
 interface Op {
 	args: Record<string, ArgSpec>;
-	run(args: Args): ResultFields;
+	run(commands: Commands, args: Args): ResultFields;
 }
+
+const PIN: ArgSpec = { type: "string" };
 
 export const PULSE_MIN = 1;
 export const PULSE_MAX = 60_000;
@@ -93,38 +95,32 @@ function commandError(error: unknown): CommandError | undefined {
 }
 
 export class Commands {
-	readonly #ops = new Map<string, Op>();
-	#restarting = false;
-	#restartTimer: TimerHandle | undefined;
-	readonly #o: CommandsOptions;
-
-	constructor(options: CommandsOptions) {
-		this.#o = options;
-		const { gpio } = options;
-		const pin = { type: "string" } as const;
-		this.#ops.set("gpio.set", {
-			args: { pin, value: { type: "level" } },
-			run: a => ({ pin: a.pin as string, value: gpio.set(a.pin as string, a.value as Level) }),
-		});
-		this.#ops.set("gpio.toggle", {
-			args: { pin },
-			run: a => ({ pin: a.pin as string, value: gpio.toggle(a.pin as string) }),
-		});
-		this.#ops.set("gpio.pulse", {
-			args: { pin, ms: { type: "integer", min: PULSE_MIN, max: PULSE_MAX } },
-			run: a => ({ pin: a.pin as string, value: gpio.pulse(a.pin as string, a.ms as number), ms: a.ms as number }),
-		});
-		this.#ops.set("gpio.get", {
+	// The table is static: built once when the module loads (preloaded: in flash on a
+	// board), so a Commands instance keeps only its options, not ~180 slots of table.
+	static readonly #ops: Readonly<Record<string, Op>> = {
+		"gpio.set": {
+			args: { pin: PIN, value: { type: "level" } },
+			run: (c, a) => ({ pin: a.pin as string, value: c.#o.gpio.set(a.pin as string, a.value as Level) }),
+		},
+		"gpio.toggle": {
+			args: { pin: PIN },
+			run: (c, a) => ({ pin: a.pin as string, value: c.#o.gpio.toggle(a.pin as string) }),
+		},
+		"gpio.pulse": {
+			args: { pin: PIN, ms: { type: "integer", min: PULSE_MIN, max: PULSE_MAX } },
+			run: (c, a) => ({ pin: a.pin as string, value: c.#o.gpio.pulse(a.pin as string, a.ms as number), ms: a.ms as number }),
+		},
+		"gpio.get": {
 			args: { pin: { type: "string", optional: true } },
-			run: (a): ResultFields => a.pin === undefined ? { gpio: gpio.snapshot() } : { pin: a.pin, value: gpio.get(a.pin as string) },
-		});
-		this.#ops.set("telemetry.interval", {
+			run: (c, a): ResultFields => a.pin === undefined ? { gpio: c.#o.gpio.snapshot() } : { pin: a.pin, value: c.#o.gpio.get(a.pin as string) },
+		},
+		"telemetry.interval": {
 			args: { ms: { type: "integer", min: INTERVAL_MIN, max: INTERVAL_MAX } },
-			run: a => this.#interval(a.ms as number),
-		});
-		this.#ops.set("status", { args: {}, run: () => options.status() });
-		this.#ops.set("restart", { args: {}, run: () => this.#restart() });
-		this.#ops.set("ota.start", {
+			run: (c, a) => c.#interval(a.ms as number),
+		},
+		"status": { args: {}, run: c => c.#o.status() },
+		"restart": { args: {}, run: c => c.#restart() },
+		"ota.start": {
 			args: {
 				url: { type: "string", max: URL_MAX, pattern: HTTPS_URL, format: `an https: URL of at most ${URL_MAX} characters` },
 				sha256: { type: "string", pattern: SHA256_HEX, format: "64 hex digits" },
@@ -133,7 +129,7 @@ export class Commands {
 				signature: { type: "string", optional: true },
 				force: { type: "boolean", optional: true },
 			},
-			run: a => options.startOta({
+			run: (c, a) => c.#o.startOta({
 				url: a.url as string,
 				sha256: (a.sha256 as string).toLowerCase(),
 				version: a.version as string,
@@ -141,8 +137,15 @@ export class Commands {
 				signature: a.signature as string | undefined,
 				force: a.force === true,
 			}),
-		});
-		this.#ops.set("ota.cancel", { args: {}, run: () => options.cancelOta() });
+		},
+		"ota.cancel": { args: {}, run: c => c.#o.cancelOta() },
+	};
+	#restarting = false;
+	#restartTimer: TimerHandle | undefined;
+	readonly #o: CommandsOptions;
+
+	constructor(options: CommandsOptions) {
+		this.#o = options;
 	}
 
 	/** The device stops: a restart that was answered but has not happened yet is dropped. */
@@ -154,10 +157,10 @@ export class Commands {
 	/** Validates and runs one parsed command; returns its result payload. */
 	execute(id: CommandId, op: string, command: CommandObject): string {
 		try {
-			const entry = this.#ops.get(op);
+			const entry = Object.hasOwn(Commands.#ops, op) ? Commands.#ops[op] : undefined;
 			if (!entry)
 				throw new CommandError(ErrorCode.Op, `unknown op ${describe(op)}`);
-			return okResult(id, entry.run(validate(entry.args, command)));
+			return okResult(id, entry.run(this, validate(entry.args, command)));
 		}
 		catch (error) {
 			const refused = commandError(error);

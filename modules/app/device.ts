@@ -167,6 +167,7 @@ export class Device {
 			topic: this.topics.ota, firmwareVersion: this.firmwareVersion, timers, log, restart,
 			fetcher: options.fetcher, createHash: options.createHash, target: options.updateTarget,
 			signature: this.#signature, trial: this.trial,
+			freeHeap: system && (() => system.freeHeap()),
 			onSendFailed: detail => this.connection.fail(detail),
 			limits: options.otaLimits,
 		});

@@ -4,7 +4,8 @@
  * - start() is the ota.start command (arguments validated by the command table). It
  *   throws OtaRefused (the command layer names them on the wire): "unavailable"
  *   without fetcher, hash, target, restart or a usable signing key (saying why),
- *   "busy" while an update runs or the running image is on trial (ota-trial.ts),
+ *   "busy" while an update runs, the running image is on trial (ota-trial.ts) or free
+ *   heap (where the platform tells) is below UPDATE_HEADROOM,
  *   "signature" unless the signature verifies (before anything is fetched), "version"
  *   for a version not above the running one unless `force`; otherwise it answers at
  *   once and the update goes on: downloading -> verifying -> applying -> rebooting, or
@@ -62,6 +63,7 @@ export const REBOOT_DELAY = 500;		// ms between rebooting and the restart
 export const REBOOT_WAIT = 5_000;		// ms the restart waits at most for progress still queued
 const WAITING = 6;						// state changes kept while the socket is full
 const MAX_MESSAGE = 120;				// characters of a failure message
+export const UPDATE_HEADROOM = 27_648;	// bytes of free heap an update needs (measured: bench/README.md)
 
 export interface OtaOptions {
 	topic: string;
@@ -80,6 +82,7 @@ export interface OtaOptions {
 	onSendFailed(detail: string): void;
 	/** Shorter limits for tests (download-watchdog.ts has the defaults). */
 	limits?: Partial<OtaLimits>;
+	freeHeap?: () => number | undefined;	// bytes; undefined where the platform cannot tell (no check)
 }
 
 export class Ota {
@@ -127,6 +130,9 @@ export class Ota {
 			throw new OtaRefused(OtaRefusal.Busy, `an update to ${this.#request?.version} is ${this.#state}`);
 		if (this.#o.trial.pending)
 			throw new OtaRefused(OtaRefusal.Busy, `the running ${firmwareVersion} is on trial until confirmed`);
+		const free = this.#o.freeHeap?.();
+		if (free !== undefined && free < UPDATE_HEADROOM)
+			throw new OtaRefused(OtaRefusal.Busy, `free heap ${free} B is below the ${UPDATE_HEADROOM} B an update needs`);
 		signature.check(request, request.signature);
 		if (compareVersions(request.version, firmwareVersion) <= 0 && !request.force)
 			throw new OtaRefused(OtaRefusal.Version, `version ${request.version} is not above the running ${firmwareVersion} (force:true installs it anyway)`);

@@ -1,6 +1,7 @@
 /*
  * tls-socket: the SecureSocket class every TLS client of the firmware uses (MQTT and
- * OTA downloads), with one difference: a closed socket stays referenced for LINGER ms.
+ * OTA downloads), with two differences: it resumes TLS sessions from its own cache,
+ * one per server (see session-cache), and a closed socket stays referenced for LINGER ms.
  *
  * - Why: the simulator's socket (modules/network/socket/lin) still reads its JS object
  *   after securesocket closed it inside the disconnect callback; if a garbage
@@ -8,8 +9,10 @@
  *   fxGetHostDestructor -> longjmp(NULL)), seen after a few broker restarts. Holding
  *   the objects a little longer costs nothing on a board.
  * - TLS_1_2 is the protocolVersion both clients ask for.
- * - lingeringSecureSocket() makes the class at run time: its list of closed sockets must
- *   not live at module level, where preloading would freeze it.
+ * - lingeringSecureSocket() makes the class at run time: its list of closed sockets and
+ *   its session cache must not live at module level, where preloading would freeze them.
+ *   Each class has its own cache (MQTT's holds the broker's session, the fetcher's the
+ *   update server's), replacing the SDK's single-entry `ssl/cache` on every connection.
  * - `roots` (optional) are the CAs every socket of the class trusts, several during a CA
  *   rotation: securesocket's `secure.certificate` takes one, so the first goes there
  *   and the others are registered with the session's certificate manager (the SDK's
@@ -18,25 +21,42 @@
 
 import SecureSocket from "securesocket";
 import Timer from "timer";
+import { createSessionCache, sessionKey, type CacheManager } from "tls-socket/session-cache";
+
+// The parts of securesocket's constructor dictionary and instance this class reads.
+type Certificate = ArrayBuffer | HostBuffer;
+interface Dictionary {
+	host: string;
+	port: number;
+	secure?: { certificate?: Certificate; clientCertificates?: Certificate[]; [setting: string]: unknown };
+	[key: string]: unknown;
+}
+interface WithSession {
+	ssl: {
+		cacheManager: CacheManager | false;
+		certificateManager: { register(certificate: Certificate): void };
+	};
+}
 
 const LINGER = 1_000;	// ms a closed socket stays referenced
 
 /** securesocket's protocolVersion for TLS 1.2, the only version the SDK speaks. */
 export const TLS_1_2 = 0x0303;
 
-interface SessionWithRoots {
-	certificateManager: { register(certificate: ArrayBuffer | HostBuffer): void };
-}
-
-export function lingeringSecureSocket(roots: readonly (ArrayBuffer | HostBuffer)[] = []): typeof SecureSocket {
+export function lingeringSecureSocket(roots: readonly Certificate[] = []): typeof SecureSocket {
 	const closed: object[] = [];
 	let sweeper: Timer | undefined;
+	const sessions = createSessionCache();
 	return class LingeringSecureSocket extends SecureSocket {
-		constructor(dictionary: { secure?: Record<string, unknown>; [key: string]: unknown }) {
-			super(roots.length ? { ...dictionary, secure: { ...dictionary.secure, certificate: roots[0] } } : dictionary);
-			const session = (this as unknown as { ssl?: SessionWithRoots }).ssl;
+		constructor(dictionary: Dictionary) {
+			const dict = roots.length ? { ...dictionary, secure: { ...dictionary.secure, certificate: roots[0] } } : dictionary;
+			super(dict);
+			// securesocket made its SSLSession above; the handshake starts on connect.
+			const session = (this as unknown as WithSession).ssl;
 			for (let i = 1; i < roots.length; i++)
-				session?.certificateManager.register(roots[i]);
+				session.certificateManager.register(roots[i]);
+			const { certificate, clientCertificates } = dict.secure ?? {};
+			session.cacheManager = sessions.manager(sessionKey(dict.host, dict.port, certificate as ArrayBuffer | undefined, clientCertificates?.[0] as ArrayBuffer | undefined));
 		}
 
 		close(): void {

@@ -64,5 +64,6 @@ describe("last will", () => {
 		const index = live.on(STATUS).indexOf(will);
 		await waitFor("a new birth after the will", () => live.on(STATUS).slice(index + 1).some(message => isBirth(parse(message.payload))), 20_000);
 		assert.equal(node.device.connection.reconnects, 1);
+		assert.equal(node.transport.resumed, 1, "the reconnect resumed the broker's TLS session");
 	});
 });

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OTA, assertError, ready, signedOta } from "./support/command-device";
 import { FakeTarget, image } from "./support/ota-fakes";
-import { OtaState, REBOOT_DELAY, REBOOT_WAIT } from "../../modules/app/ota";
+import { OtaState, REBOOT_DELAY, REBOOT_WAIT, UPDATE_HEADROOM } from "../../modules/app/ota";
 import { RETRY } from "../../modules/app/outbox";
 import { FIRMWARE_VERSION } from "../../modules/app/version";
 
@@ -92,6 +92,16 @@ test("ota: a second ota.start while one runs is E_BUSY; after a failure a new on
 	s.fetcher!.last.data(IMAGE);
 	s.fetcher!.last.done();
 	assertError(startOta(s, { version: "1.3.0" }), "u", "E_BUSY", "rebooting");
+});
+
+test("ota: too little free heap is E_BUSY with the figures, nothing is fetched; enough starts it", () => {
+	const s = ready();
+	s.system!.heap = UPDATE_HEADROOM - 1;
+	assertError(startOta(s), "u", "E_BUSY", `${UPDATE_HEADROOM - 1} B`);
+	assert.equal(s.fetcher!.downloads.length, 0);
+	assert.equal(s.device.ota.state, OtaState.Idle);
+	s.system!.heap = UPDATE_HEADROOM;
+	assert.equal(startOta(s).ok, true);
 });
 
 test("ota: the running version or a lower one is E_VERSION unless force:true", () => {

@@ -130,7 +130,7 @@ async function startMosquitto(executable: string, options: BrokerOptions): Promi
 
 	const logTail = () => existsSync(logFile) ? readFileSync(logFile, "utf8").split("\n").slice(-15).join("\n") : "(no log)";
 
-	async function launch(): Promise<void> {
+	async function launch(ready = 10_000): Promise<void> {
 		// Its own process group: a Ctrl-C in the terminal reaches only this process, which stops it in order.
 		const current = spawn(executable, ["-c", configFile], { stdio: ["ignore", "ignore", "pipe"], detached: true });
 		let stderr = "";
@@ -144,7 +144,7 @@ async function startMosquitto(executable: string, options: BrokerOptions): Promi
 		children.add(current);
 		child = current;
 		try {
-			await waitForTls(port, 10_000, () => exited);
+			await waitForTls(port, ready, () => exited);
 		}
 		catch (error) {
 			await kill(current);
@@ -162,7 +162,7 @@ async function startMosquitto(executable: string, options: BrokerOptions): Promi
 		port,
 		get pid() { return child?.pid; },
 		logFile,
-		async restart(downtime = 0) {
+		async restart(downtime = 0, ready?: number) {
 			if (stopped)
 				throw new Error("broker already stopped");
 			const old = child;
@@ -170,7 +170,7 @@ async function startMosquitto(executable: string, options: BrokerOptions): Promi
 			if (old)
 				await kill(old);
 			await new Promise(resolve => setTimeout(resolve, downtime));
-			await launch();
+			await launch(ready);
 		},
 		async stop() {
 			if (stopped)

@@ -43,6 +43,7 @@ export interface Broker {
 	pid: number | undefined;
 	logFile: string | undefined;
 	/** Stops the broker, stays down `downtime` ms (default 0), starts it on the same port. */
-	restart(downtime?: number): Promise<void>;
+	/** `ready`: ms to wait for the new process to serve TLS (a busy fleet needs longer than 10 s). */
+	restart(downtime?: number, ready?: number): Promise<void>;
 	stop(): Promise<void>;
 }
