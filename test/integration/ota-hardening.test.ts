@@ -7,7 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { NodeDevice } from "../../node/device";
 import { MemoryStorage } from "../../node/ports";
@@ -17,16 +18,17 @@ import { Fixture } from "../../tools/harness/fixture";
 import { startImageServer, type ImageServer } from "../../tools/harness/image-server";
 import { delay, waitFor } from "../../tools/harness/wait";
 import { parse, type Watcher } from "../../tools/harness/watcher";
+import { signedStart } from "../../tools/ota-sign";
 
 interface Progress { state: string; received: number; total: number | null; error?: { code: string; message: string } }
 interface Result { id: unknown; ok: boolean; error?: { code: string }; [field: string]: unknown }
 
 const LIMITS = { stallTimeout: 3_000, deadlineBase: 3_000, minRate: 4_096 };	// a 2 KB body in 3.5 s
 const image = (size: number) => Buffer.from(Array.from({ length: size }, (_, i) => (i * 7 + 3) & 0xff));
-const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
 
 describe("ota hardening", { timeout: 60_000 }, () => {
 	const fixture = new Fixture();
+	const signingKey = () => readFileSync(join(fixture.pkiDir, "ota-signing.key"));
 	const ID = "it-ota-hard";
 	const CMD = `devices/${ID}/cmd`;
 	const RESULT = `devices/${ID}/cmd/result`;
@@ -74,7 +76,7 @@ describe("ota hardening", { timeout: 60_000 }, () => {
 
 	async function failure(path: string, body: Buffer): Promise<Progress> {
 		const from = operator.on(OTA).length;
-		assert.equal((await command({ op: "ota.start", url: server.url(path), sha256: sha256(body), version: "1.1.0" })).ok, true);
+		assert.equal((await command({ ...signedStart(signingKey(), body, server.url(path), "1.1.0") })).ok, true);
 		const failed = await waitFor("failed", () => progress(from).find(p => p.state === "failed"), 15_000);
 		assert.equal(target.open, false, "no update left open");
 		assert.equal(target.bootImage, undefined, "nothing would boot");
@@ -94,7 +96,7 @@ describe("ota hardening", { timeout: 60_000 }, () => {
 
 	it("ota.cancel ends a slow download (E_CANCELLED) and is E_IDLE afterwards", async () => {
 		const from = operator.on(OTA).length;
-		assert.equal((await command({ op: "ota.start", url: server.url("/slow.bin"), sha256: sha256(SMALL), version: "1.1.0" })).ok, true);
+		assert.equal((await command({ ...signedStart(signingKey(), SMALL, server.url("/slow.bin"), "1.1.0") })).ok, true);
 		await waitFor("some bytes", () => progress(from).some(p => p.received > 0), 10_000);
 		const answer = await command({ op: "ota.cancel" });
 		assert.equal(answer.ok, true, JSON.stringify(answer));
@@ -106,7 +108,7 @@ describe("ota hardening", { timeout: 60_000 }, () => {
 	it("a restart command during the update's reboot window boots once", async () => {
 		const from = operator.on(OTA).length;
 		const first = node;
-		assert.equal((await command({ op: "ota.start", url: server.url("/small.bin"), sha256: sha256(SMALL), version: "1.1.0" })).ok, true);
+		assert.equal((await command({ ...signedStart(signingKey(), SMALL, server.url("/small.bin"), "1.1.0") })).ok, true);
 		await waitFor("rebooting", () => progress(from).some(p => p.state === "rebooting"), 10_000);
 		assert.equal(node, first, "still the updating device");
 		const answer = await command({ op: "restart" });

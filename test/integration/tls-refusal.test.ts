@@ -12,7 +12,8 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { issueDeviceCert, makeEcKeyServer, makeExpiredServer, makeNoSanServer, makeRogueServer, makeWrongNameServer } from "../../tools/pki";
 import type { BrokerOptions } from "../../tools/broker/broker";
 import { Gate } from "../../modules/app/command-channel";
@@ -21,6 +22,7 @@ import { Fixture } from "../../tools/harness/fixture";
 import { startImageServer } from "../../tools/harness/image-server";
 import { waitFor } from "../../tools/harness/wait";
 import { parse } from "../../tools/harness/watcher";
+import { signedStart } from "../../tools/ota-sign";
 
 const failedAttempts = (lines: string[]) => lines.filter(line => line.includes(`connecting -> backing-off (${Reason.ConnectFailed}`)).length;
 
@@ -94,7 +96,6 @@ describe("TLS refusal", () => {
 	it("refuses an update server the board would refuse: no SAN, an EC key, TLS 1.3 only", async () => {
 		const broker = await fixture.broker();
 		const image = Buffer.alloc(1_024, 7);
-		const sha256 = createHash("sha256").update(image).digest("hex");
 		const servers = await Promise.all([
 			startImageServer(fixture.pkiDir, "no-san-server"),
 			startImageServer(fixture.pkiDir, "ec-server"),
@@ -111,7 +112,7 @@ describe("TLS refusal", () => {
 		await waitFor("the command gate to open", () => node.device.channel.gate === Gate.Open);
 		for (const server of servers) {
 			const from = operator.on(`devices/${id}/ota`).length;
-			await operator.publish(`devices/${id}/cmd`, JSON.stringify({ id: `u${server.port}`, op: "ota.start", url: server.url("/fw.bin"), sha256, version: "1.1.0" }));
+			await operator.publish(`devices/${id}/cmd`, JSON.stringify({ id: `u${server.port}`, ...signedStart(readFileSync(join(fixture.pkiDir, "ota-signing.key")), image, server.url("/fw.bin"), "1.1.0") }));
 			const failed = await waitFor("failed", () => operator.on(`devices/${id}/ota`).slice(from).map(m => parse(m.payload) as { state: string; error?: { code: string; message: string } }).find(p => p.state === "failed"), 10_000);
 			assert.equal(failed.error?.code, "E_NETWORK", JSON.stringify(failed));
 			assert.equal(server.requests.size, 0, "no request was served");
