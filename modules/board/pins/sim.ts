@@ -1,7 +1,10 @@
 /*
  * board/pins (device simulators, -p sim/<device>): the output named "led" is the
- * simulated board's LED (Host.LED), read back from the simulator's screen; every
- * other pin is virtual, as in the plain Linux simulator.
+ * simulated board's LED (Host.LED); every other pin is virtual, as in the plain
+ * Linux simulator.
+ * - The LED reads back the level last written to it: Host.LED.read() asks the
+ *   simulator's screen, which changes only after its UI has handled the write, so a
+ *   read right after a write returned the old level (gpio.set answered the old value).
  */
 
 import type { DigitalOutput, Log, Pins } from "app/ports";
@@ -12,17 +15,19 @@ interface HostLed {
 	read(): number;
 }
 
-
 class LedOutput implements DigitalOutput {
 	readonly #led: HostLed;
+	#level: 0 | 1;
 	constructor(Led: new () => HostLed) {
 		this.#led = new Led();
+		this.#level = this.#led.read() ? 1 : 0;
 	}
 	write(value: 0 | 1): void {
 		this.#led.write(value);
+		this.#level = value;
 	}
 	read(): 0 | 1 {
-		return this.#led.read() ? 1 : 0;
+		return this.#level;
 	}
 }
 
