@@ -8,12 +8,14 @@
  */
 
 import assert from "node:assert/strict";
-import { createHash, randomBytes } from "node:crypto";
-import { existsSync, rmSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startImageServer, type ImageServer } from "../../tools/harness/image-server";
 import { delay, waitFor } from "../../tools/harness/wait";
 import { parse, type Received, type Watcher } from "../../tools/harness/watcher";
+import { signedStart } from "../../tools/ota-sign";
 import { DeviceFixture, sdkSkip } from "./support";
 
 const ID = "sim-hardening";
@@ -33,7 +35,7 @@ describe("simulator: hardening", () => {
 	let brokerPort = 0;
 	const small = randomBytes(8 * 1024);
 	const slow = randomBytes(64 * 1024);
-	const sha = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+	const signingKey = () => readFileSync(join(fixture.pkiDir, "ota-signing.key"));
 
 	before(async () => {
 		if (sdkSkip)
@@ -91,7 +93,7 @@ describe("simulator: hardening", () => {
 	it("ota.cancel ends a download from a slow server and leaves nothing behind", { skip: sdkSkip }, async () => {
 		assert.equal((await command({ op: "ota.cancel" })).error?.code, "E_IDLE");
 		const start = progress().length;
-		assert.equal((await command({ op: "ota.start", url: images.url("/slow.bin"), sha256: sha(slow), version: "1.1.0" })).ok, true);
+		assert.equal((await command({ ...signedStart(signingKey(), slow, images.url("/slow.bin"), "1.1.0") })).ok, true);
 		await waitFor("some bytes", () => progress().slice(start).some(p => p.state === "downloading" && (p.received ?? 0) > 0), 30_000);
 		const answer = await command({ op: "ota.cancel" });
 		assert.equal(answer.ok, true, JSON.stringify(answer));
@@ -105,7 +107,7 @@ describe("simulator: hardening", () => {
 
 	it("more bytes than Content-Length fail as E_LENGTH", { skip: sdkSkip }, async () => {
 		const start = progress().length;
-		assert.equal((await command({ op: "ota.start", url: images.url("/overlong.bin"), sha256: sha(small), version: "1.1.0" })).ok, true);
+		assert.equal((await command({ ...signedStart(signingKey(), small, images.url("/overlong.bin"), "1.1.0") })).ok, true);
 		const failed = await waitFor("failed", () => progress().slice(start).find(p => p.state === "failed"), 30_000);
 		assert.equal(failed.error?.code, "E_LENGTH", JSON.stringify(failed));
 		assert.ok(!existsSync(RECORDED), "nothing would boot");
@@ -114,7 +116,7 @@ describe("simulator: hardening", () => {
 	it("a restart command during the update's reboot window boots once", { skip: sdkSkip }, async () => {
 		const start = progress().length;
 		const from = watcher.received.length;
-		assert.equal((await command({ op: "ota.start", url: images.url("/small.bin"), sha256: sha(small), version: "1.1.0" })).ok, true);
+		assert.equal((await command({ ...signedStart(signingKey(), small, images.url("/small.bin"), "1.1.0") })).ok, true);
 		await waitFor("rebooting", () => progress().slice(start).some(p => p.state === "rebooting"), 60_000);
 		await send({ id: "race-restart", op: "restart" });
 		await waitFor("the birth after the update", () => births(from).length >= 1, 30_000);
