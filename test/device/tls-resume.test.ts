@@ -10,6 +10,8 @@
 
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Broker } from "../../tools/broker/types";
 import type { Simulator } from "../../tools/sdk";
@@ -17,6 +19,7 @@ import { startImageServer, type ImageServer } from "../../tools/harness/image-se
 import { startProxy, type TcpProxy } from "../../tools/harness/tcp-proxy";
 import { waitFor } from "../../tools/harness/wait";
 import type { Watcher } from "../../tools/harness/watcher";
+import { signUpdate } from "../../tools/ota-sign";
 import { DeviceFixture, sdkSkip } from "./support";
 
 const ID = "sim-tls-resume";
@@ -60,12 +63,14 @@ describe("simulator: TLS session resumption", () => {
 	};
 
 	/** An update of `image` (wrong hash: it fails after the download, nothing is installed). */
+	const signingKey = () => readFileSync(join(fixture.pkiDir, "ota-signing.key"));
 	const startUpdate = async () => {
 		await online();
 		const sha256 = createHash("sha256").update(image).digest("hex").replace(/^./, digit => digit === "0" ? "1" : "0");
 		for (let attempt = 1; attempt <= 5; attempt++) {
 			const id = `resume-ota-${attempt}`;
-			await watcher.publish(`devices/${ID}/cmd`, JSON.stringify({ id, op: "ota.start", url: images.url("/fw.bin"), sha256, version: "9.9.9" }));
+			const fields = { version: "9.9.9", size: image.length, sha256 };	// signed as is: the hash is what fails
+			await watcher.publish(`devices/${ID}/cmd`, JSON.stringify({ id, op: "ota.start", url: images.url("/fw.bin"), ...fields, signature: signUpdate(signingKey(), fields) }));
 			const answer = await watcher.waitFor(`devices/${ID}/cmd/result`, payload => (payload as { id?: string }).id === id, 15_000);
 			if (!answer.payload.toString().includes("E_RETAINED"))
 				return;	// not settled yet: commands before the settle marker are refused
