@@ -74,9 +74,10 @@ export interface ConfigContext {
 const QUOTE = 40;	// characters of an offending value quoted in a config problem
 const describe = (value: unknown) => quote(value, QUOTE);
 
-const DER_NAME_PATTERN = /^[A-Za-z0-9_.-]+\.der$/;
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const PIN_NAME_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
+// The patterns are made on each use: a preloaded RegExp crashes XS (README, notes on changing the firmware).
+const DER_NAME_PATTERN = () => /^[A-Za-z0-9_.-]+\.der$/;
+const ID_PATTERN = () => /^[A-Za-z0-9_-]{1,64}$/;
+const PIN_NAME_PATTERN = () => /^[a-z][a-z0-9_]{0,15}$/;
 const SENSORS: readonly SensorKind[] = ["simulated", "adc"];
 export const MAX_PINS = 16;
 export const HA_PREFIX_MAX = 64;	// characters
@@ -196,7 +197,7 @@ class Reader {
 		}
 		for (const [name, pin] of entries) {
 			const number = typeof pin === "number" ? pin : typeof pin === "string" && /^\d+$/.test(pin) ? Number(pin) : NaN;
-			if (!PIN_NAME_PATTERN.test(name))
+			if (!PIN_NAME_PATTERN().test(name))
 				this.errors.push(`${key}: pin name ${describe(name)} must be lower-case letters, digits or _ (at most 16)`);
 			else if (!Number.isInteger(number) || number < 0 || number > 48)
 				this.errors.push(`${key}: pin ${describe(pin)} for "${name}" is not a GPIO number 0..48`);
@@ -255,7 +256,7 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 	const idProblem = levelProblem(config.deviceId);
 	if (idProblem)
 		errors.push(`deviceId: ${describe(config.deviceId)} ${idProblem}`);
-	else if (!ID_PATTERN.test(config.deviceId))
+	else if (!ID_PATTERN().test(config.deviceId))
 		errors.push(`deviceId: ${describe(config.deviceId)} must be 1..64 of A-Z a-z 0-9 _ -`);
 	const prefixProblem = levelProblem(config.topicPrefix) ??
 		(config.topicPrefix.startsWith("/") || config.topicPrefix.endsWith("/") ? "starts or ends with /" : undefined);
@@ -268,12 +269,12 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		errors.push(`haPrefix: ${describe(config.haPrefix)} ${haPrefixProblem}`);
 	const roots = rootNames(config.caCert);
 	for (const name of roots)
-		if (!DER_NAME_PATTERN.test(name))
+		if (!DER_NAME_PATTERN().test(name))
 			errors.push(`caCert: ${describe(name)} must name a bundled DER certificate (*.der; several separated by commas)`);
 	if (new Set(roots).size < roots.length)
 		errors.push(`caCert: ${describe(roots.join(","))} names a certificate twice`);
 	for (const key of ["clientCert", "clientKey"] as const)
-		if (config[key] && !DER_NAME_PATTERN.test(config[key]))
+		if (config[key] && !DER_NAME_PATTERN().test(config[key]))
 			errors.push(`${key}: ${describe(config[key])} must name a bundled DER file (*.der)`);
 	if (!config.otaKey.endsWith(".der"))
 		errors.push(`otaKey: ${describe(config.otaKey)} must name a bundled DER public key (*.der)`);

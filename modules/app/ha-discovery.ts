@@ -28,7 +28,7 @@ import type { SensorValue } from "./ports";
 import { outputSetTopic, type Topics } from "./topics";
 
 export const ORIGIN = "secure-mqtt-node";	// the firmware's name, also the device model
-const SENSOR_NAME = /^[a-z][a-z0-9_]{0,31}$/;
+const SENSOR_NAME = () => /^[a-z][a-z0-9_]{0,31}$/;	// made on each use: a preloaded RegExp crashes XS (README, notes on changing the firmware)
 const ONLINE = "{{'online' if value_json.online else 'offline'}}";
 
 export interface DiscoveryInput {
@@ -74,7 +74,7 @@ export function buildDiscovery(haPrefix: string, input: DiscoveryInput): Discove
 		add(`gpio_${name}`, "binary_sensor", name, { val_tpl: pinTemplate(name), pl_on: "1", pl_off: "0" });
 	for (const value of input.values) {
 		const { name } = value;
-		if (!SENSOR_NAME.test(name) || name === "restart" || name.startsWith("gpio_") || Object.hasOwn(components, name)) {
+		if (!SENSOR_NAME().test(name) || name === "restart" || name.startsWith("gpio_") || Object.hasOwn(components, name)) {
 			skipped.push(`sensor value ${JSON.stringify(name.slice(0, 40))}: not a plain name or already used`);
 			continue;
 		}
