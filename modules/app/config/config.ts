@@ -75,6 +75,11 @@ const DER_NAME_PATTERN = () => /^[A-Za-z0-9_.-]+\.der$/;
 const ID_PATTERN = () => /^[A-Za-z0-9_-]{1,64}$/;
 const SENSORS: readonly SensorKind[] = ["simulated", "adc"];
 export const MAX_PINS = 16;
+// An offline queue may take at most the heap an update takes (updates/ota.ts
+// UPDATE_HEADROOM, 27,648 B), so the device fits one envelope either way. A queued
+// reading costs 136 B of chunks and 3 slots of 16 B on ESP32 (bench/README.md).
+export const QUEUE_ENTRY_BYTES = 136 + 3 * 16;
+export const QUEUE_MAX = Math.floor(27_648 / QUEUE_ENTRY_BYTES);	// 150 readings
 export const HA_PREFIX_MAX = 64;	// characters
 
 
@@ -105,7 +110,7 @@ export const CONFIG_FIELDS = {
 	sntp: text("pool.ntp.org"),
 	backoffMin: integer(1_000, 100, 3_600_000, "ms"),
 	backoffMax: integer(60_000, 100, 3_600_000, "ms"),
-	queueSize: integer(100, 1, 1_000, "readings"),
+	queueSize: integer(100, 1, QUEUE_MAX, "readings"),
 	haDiscovery: boolean(false),
 	haPrefix: text("homeassistant"),
 	otaKey: text("ota-key.der"),
