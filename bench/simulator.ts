@@ -2,7 +2,8 @@
  * npm run bench (with MODDABLE): the firmware against a bare baseline app, side by
  * side, in the Linux simulator (instrumented builds), against one loopback TLS
  * mosquitto. Phases, in order: builds, launch + steady state, 1,000 publishes, 20
- * broker restarts, 10 socket cuts, the update under load, the memory budget.
+ * broker restarts, 10 socket cuts, the update under load; the memory budget app runs
+ * beside the publish phase.
  *
  * - Fails, never retries silently: when one side crashes or stops publishing where it
  *   must, the run ends with an error naming that side and its last trace lines (the
@@ -10,8 +11,9 @@
  *   recorded, reported and the other side goes on).
  * - Refuses a firmware whose traced sampling interval is not FW_CONFIG.interval, or
  *   whose boot is not the first (its state was not clean).
- * - Only waiting was cut: the budget app and the bare downloader build during the
- *   publish phase (heap figures only, nothing timed), before the timed phases start.
+ * - Only waiting was cut: during the publish phase (heap figures only, nothing timed)
+ *   the budget app and the bare downloader build, and the budget app runs (its own
+ *   heap figures); both are done before the timed phases start.
  * See bench/README.md.
  */
 
@@ -82,6 +84,7 @@ export async function runSimulatorBench(root: string, log: (text: string) => voi
 	const pkiDir = join(work, "pki");
 	const builds = lockBuilds(root);
 	const apps: App[] = [];
+	const helpers: App[] = [];	// budget app, bare downloader
 	let broker: Broker | undefined;
 	let subscriber: MqttClient | undefined;
 	let otaServer: ImageServer | undefined;
@@ -141,9 +144,16 @@ export async function runSimulatorBench(root: string, log: (text: string) => voi
 
 		// 1,000 publishes each; the other two apps build meanwhile (nothing here is timed).
 		phase("publishes");
-		step(`waiting for ${PUBLISHES} publishes from each (about ${Math.round(PUBLISHES / 2)} s); building the budget app and the bare HTTPS downloader meanwhile ...`);
+		step(`waiting for ${PUBLISHES} publishes from each (about ${Math.round(PUBLISHES / 2)} s); meanwhile building the budget app and the bare HTTPS downloader, then running the budget app ...`);
 		const budgetBuild = startBuild(builds.dir, work, "budget", { caDer, config: { ...FW_CONFIG, deviceId: "bench-budget", mqttPort: broker.port } }, join(root, "bench/budget/manifest.json"));
 		const rawBuild = startBuild(builds.dir, work, "rawfetch", { caDer, app: join(root, "bench/rawfetch/manifest.json"), config: { imageHost: "localhost", imagePort: ota.server.port, imagePath: IMAGE_PATH } });
+		const budgetRun = budgetBuild.library.then(library => {
+			const budgetApp = new App("budget", library);
+			helpers.push(budgetApp);
+			step("memory budget: the budget app builds the parts one by one ...");
+			return measureBudget(budgetApp);
+		});
+		budgetRun.catch(() => undefined);	// awaited below
 		let lastReport = Date.now();
 		for (const app of apps)
 			await app.waitFor(`${PUBLISHES} publishes`, () => {
@@ -157,8 +167,10 @@ export async function runSimulatorBench(root: string, log: (text: string) => voi
 		const afterPublishes = await Promise.all(apps.map(app => app.heapAfterGc()));
 		const publishPeaks = apps.map(app => ({ ...app.peaks }));
 		step(`after ${PUBLISHES} publishes: firmware chunk ${afterPublishes[0].chunk} slot ${afterPublishes[0].slot}; baseline chunk ${afterPublishes[1].chunk} slot ${afterPublishes[1].slot}`);
-		const [budgetApp, rawfetch] = [new App("budget", await budgetBuild.library), new App("rawfetch", await rawBuild.library)];
-		step("the budget app and the bare downloader are built");
+		const budget = await budgetRun;
+		const rawfetch = new App("rawfetch", await rawBuild.library);
+		helpers.push(rawfetch);
+		step(`memory budget measured (${budget.length} parts); the bare downloader is built`);
 
 		// 20 broker restarts: surviving them is a figure, so a crash is recorded and reported.
 		phase("broker restarts");
@@ -196,9 +208,6 @@ export async function runSimulatorBench(root: string, log: (text: string) => voi
 				app.stopping = true;
 				await app.simulator.stop();
 			}
-		phase("memory budget");
-		step("memory budget: building the parts one by one ...");
-		const budget = await measureBudget(budgetApp);
 		phase("end");
 
 		const measured: Measurements = {
@@ -221,13 +230,13 @@ export async function runSimulatorBench(root: string, log: (text: string) => voi
 		return { measured, budget, raw, phases: phases.filter(p => p.phase !== "end"), load };
 	}
 	catch (error) {
-		for (const app of apps)
+		for (const app of [...apps, ...helpers])
 			if (app.simulator)
 				log(`--- ${app.name}'s last trace lines${app.ended ? ` (ended: ${app.ended})` : ""}\n${app.lastLines(30)}`);
 		throw error;
 	}
 	finally {
-		for (const app of apps)
+		for (const app of [...apps, ...helpers])
 			await app.simulator?.stop().catch(() => undefined);
 		await subscriber?.endAsync(true).catch(() => undefined);
 		await otaServer?.close().catch(() => undefined);
