@@ -5,7 +5,9 @@
  * - Builds go to build/bench/<app>/ and are kept between runs: mcconfig's make rebuilds
  *   only what changed (sources, config, the run's freshly generated CA), so a second run
  *   of the same commit skips most of the ~40 per-module tsc calls. SMN_BENCH_CLEAN=1
- *   starts from empty build folders. A lock file keeps two runs out of one folder.
+ *   starts from empty build folders. A lock file keeps two runs out of one folder; a
+ *   build that did not finish (the run was stopped) leaves a marker, and its folder is
+ *   emptied before the next build, so no half-written output is ever taken as current.
  * - State: the lin Preference file is `config.file.root + "modpreferences.json"`, and
  *   the simulator's update target keeps its slots under the same root; mcconfig's lin
  *   default is /tmp/, shared by every simulator on the machine (a telemetry.interval
@@ -57,7 +59,12 @@ export function startBuild(buildDir: string, work: string, name: string, options
 		include: extra ? [extra] : [],
 		config: { file: { root: stateDir + "/" } },
 	}, null, "\t"));
-	const library = buildFirmwareAsync({ ...options, outDir: join(buildDir, name), manifest })
+	const outDir = join(buildDir, name), unfinished = `${outDir}.unfinished`;
+	if (existsSync(unfinished))
+		rmSync(outDir, { recursive: true, force: true });
+	writeFileSync(unfinished, "");
+	const library = buildFirmwareAsync({ ...options, outDir, manifest })
+		.then(path => { rmSync(unfinished, { force: true }); return path; })
 		.catch(error => { throw new Error(`bench: building the ${name} failed: ${error instanceof Error ? error.message : error}`); });
 	library.catch(() => undefined);	// awaited later; an early failure must not be an unhandled rejection
 	return { name, stateDir, library };
