@@ -37,7 +37,7 @@ export class App {
 	/** When the subscriber got its first telemetry reading. */
 	firstReading: number | undefined;
 	simulator!: Simulator;
-	/** Set when mcsim ended by itself (a crash): the trace's last line says how. */
+	/** Set when mcsim ended by itself or its VM aborted (a crash): what the trace said last. */
 	ended: string | undefined;
 	stopping = false;
 	#columns: string[] = [];
@@ -59,6 +59,8 @@ export class App {
 	#line(line: string): void {
 		const at = Date.now();
 		this.lines.push({ at, text: line });
+		if (line.startsWith("XS abort"))	// the VM is gone, though mcsim may stay up
+			this.ended ??= line;
 		const probe = /^bench: t=(\d+) chunk=(\d+) slot=(\d+) stack=(\d+) gc=(\d+)/.exec(line);
 		if (probe)
 			this.samples.push({ at, chunk: +probe[2], slot: +probe[3], stack: +probe[4], gc: +probe[5] });

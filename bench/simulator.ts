@@ -145,7 +145,7 @@ export async function runSimulatorBench(root: string, log: (text: string) => voi
 		// 1,000 publishes each; the other two apps build meanwhile (nothing here is timed).
 		phase("publishes");
 		step(`waiting for ${PUBLISHES} publishes from each (about ${Math.round(PUBLISHES / 2)} s); meanwhile building the budget app and the bare HTTPS downloader, then running the budget app ...`);
-		const budgetBuild = startBuild(builds.dir, work, "budget", { caDer, config: { ...FW_CONFIG, deviceId: "bench-budget", mqttPort: broker.port } }, join(root, "bench/budget/manifest.json"));
+		const budgetBuild = startBuild(builds.dir, work, "budget", { caDer, otaKeyDer: pki.otaKeyDer, config: { ...FW_CONFIG, deviceId: "bench-budget", mqttPort: broker.port } }, join(root, "bench/budget/manifest.json"));
 		const rawBuild = startBuild(builds.dir, work, "rawfetch", { caDer, app: join(root, "bench/rawfetch/manifest.json"), config: { imageHost: "localhost", imagePort: ota.server.port, imagePath: IMAGE_PATH } });
 		const budgetRun = budgetBuild.library.then(library => {
 			const budgetApp = new App("budget", library);
