@@ -134,7 +134,7 @@ export class App {
 	/** waitFor() that ends at once, naming this side, when its simulator ends, and names it on a timeout. */
 	async waitFor<T>(what: string, condition: () => T | undefined | null | false, timeout: number): Promise<T> {
 		const value = await waitFor(what, () => condition() || (this.ended ? ENDED : undefined), timeout)
-			.catch(() => { throw this.failure(`timed out after ${timeout} ms waiting for ${what}`); });
+			.catch(error => { throw error instanceof Error && error.message.startsWith("timed out") ? this.failure(`timed out after ${timeout} ms waiting for ${what}`) : error; });
 		if (value === ENDED)
 			throw this.failure(`waiting for ${what}`);
 		return value as T;

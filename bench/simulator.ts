@@ -153,10 +153,13 @@ export async function runSimulatorBench(root: string, log: (text: string) => voi
 			step("memory budget: the budget app builds the parts one by one ...");
 			return measureBudget(budgetApp);
 		});
-		budgetRun.catch(() => undefined);	// awaited below
+		let budgetFailure: unknown;
+		budgetRun.catch(error => { budgetFailure = error; });	// ends the publish wait at once; awaited below
 		let lastReport = Date.now();
 		for (const app of apps)
 			await app.waitFor(`${PUBLISHES} publishes`, () => {
+				if (budgetFailure)
+					throw budgetFailure;
 				if (Date.now() - lastReport > 60_000) {
 					lastReport = Date.now();
 					step(`publishes so far: firmware ${fw.publishes.length}, baseline ${base.publishes.length}`);
