@@ -8,19 +8,17 @@ import Debug from "debug";
 import Instrumentation from "instrumentation";
 import Timer from "timer";
 import Resource from "Resource";
-import { loadConfig, rootNames } from "app/config";
-import { Backoff } from "app/backoff";
-import { Telemetry } from "app/telemetry";
-import { Connection } from "app/connection";
-import { Gpio } from "app/gpio";
-import { Ota } from "app/ota";
-import { OtaTrial } from "app/ota-trial";
-import { UpdateSignature } from "app/ota-signature";
+import { loadConfig, rootNames } from "app/config/config";
+import { Backoff } from "app/connection/backoff";
+import { Telemetry } from "app/connection/telemetry";
+import { Connection } from "app/connection/connection";
+import { Gpio } from "app/commands/gpio";
+import { Updates } from "app/updates/updates";
+import { Commands } from "app/commands/table";
+import { CommandChannel } from "app/commands/channel";
+import { makeTopics } from "app/connection/topics";
 import { loadCredentials } from "credentials";
 import { ecdsa } from "ota/ecdsa";
-import { Commands } from "app/commands";
-import { CommandChannel } from "app/command-channel";
-import { makeTopics } from "app/topics";
 import { createTransport } from "mqtt-tls";
 import { createLink } from "board/link";
 import { createSensor } from "board/sensors";
@@ -90,18 +88,20 @@ function online() {
 	keep.push(target);
 	measure("ota target");
 	const otaKey = Resource.exists(settings.otaKey) ? new Uint8Array(new Resource(settings.otaKey).slice(0)) : undefined;
-	const signature = UpdateSignature.load(otaKey, ecdsa, settings.otaKey);
-	const trial = new OtaTrial({ slots: target, storage, timers, log: quiet, restart: quiet, runningVersion: target.version() ?? "1.0.0", confirmTimeout: settings.otaConfirmTimeout, publish: quiet });
-	const ota = new Ota({ topic: topics.ota, firmwareVersion: target.version() ?? "1.0.0", timers, log: quiet, restart: quiet, onSendFailed: quiet, fetcher, createHash, target, signature, trial });
-	keep.push(ota, trial, signature);
+	const updates = new Updates({
+		ports: { fetcher, createHash, updateTarget: target, bootSlots: target, otaKey, ecdsa }, topic: topics.ota,
+		firmwareVersion: target.version() ?? "1.0.0", keyName: settings.otaKey, confirmTimeout: settings.otaConfirmTimeout,
+		storage, timers, log: quiet, restart: quiet, freeHeap: undefined, onSendFailed: quiet,
+	});
+	keep.push(updates);
 	measure("ota state machine, trial, signature key + outbox (idle)");
 	const commands = new Commands({
 		gpio, storage, timers, log: quiet, status: () => ({}), setInterval: quiet, restart: undefined,
-		startOta: request => ota.start(request), cancelOta: () => ota.cancel(),
+		startOta: request => updates.begin(request), cancelOta: () => updates.cancel(),
 	});
 	keep.push(commands);
 	measure("command table");
-	keep.push(new CommandChannel({ topics, boot: 1, commands, gpio, timers, log: quiet, capacity: 8, onSendFailed: quiet, onSettled: quiet }));
+	keep.push(new CommandChannel({ topics, boot: 1, commands, gpio, timers, log: quiet, capacity: 8, onSendFailed: quiet, onSettled: () => updates.settled() }));
 	measure("command channel");
 	trace("budget: done\n");
 }
