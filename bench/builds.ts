@@ -2,9 +2,9 @@
  * The bench's four simulator builds (firmware, baseline, memory budget app, bare HTTPS
  * downloader), each with its own clean state.
  *
- * - Builds go to build/bench/<app>/ and are kept between runs: mcconfig's make rebuilds
- *   only what changed (sources, config, the run's freshly generated CA), so a second run
- *   of the same commit skips most of the ~40 per-module tsc calls. SMN_BENCH_CLEAN=1
+ * - Builds go to build/bench/<app>/ and are kept between runs: mcconfig's make redoes
+ *   only what it finds out of date (sources, config, the run's freshly generated CA),
+ *   so a second run of the same commit skips the ~45 per-module tsc calls. SMN_BENCH_CLEAN=1
  *   starts from empty build folders. A lock file keeps two runs out of one folder; a
  *   build that did not finish (the run was stopped) leaves a marker, and its folder is
  *   emptied before the next build, so no half-written output is ever taken as current.
