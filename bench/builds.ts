@@ -8,19 +8,19 @@
  *   starts from empty build folders. A lock file keeps two runs out of one folder; a
  *   build that did not finish (the run was stopped) leaves a marker, and its folder is
  *   emptied before the next build, so no half-written output is ever taken as current.
- * - State: the lin Preference file is `config.file.root + "modpreferences.json"`, and
- *   the simulator's update target keeps its slots under the same root; mcconfig's lin
- *   default is /tmp/, shared by every simulator on the machine (a telemetry.interval
- *   another simulator stored there once slowed a bench run fivefold). Each build gets
+ * - State: the firmware keeps its state beside its library (board/storage: state/ next
+ *   to mc.so, kept while the library is not linked again), so a kept build would start
+ *   a run with the last run's boot counter and settings: that folder is emptied once the
+ *   build is done, and every simulator starts as a fresh device. Apps that use the
+ *   SDK's Preference (the baseline) keep it at `config.file.root + "modpreferences.json"`,
+ *   /tmp/ on lin and shared by every simulator on the machine: each build gets
  *   `file.root` = a new, empty folder of this run (an extra manifest included last, so
- *   its config wins), so every simulator starts as a fresh device.
- * Limits: this is the bench's own isolation; tools/sdk.ts's builds (device tests,
- * npm start) still use /tmp/ until that is fixed there (issue 18).
+ *   its config wins).
  */
 
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildFirmwareAsync, type BuildOptions } from "../tools/sdk";
+import { buildFirmwareAsync, simulatorStateDir, type BuildOptions } from "../tools/sdk";
 
 export interface BenchBuild {
 	name: string;
@@ -64,7 +64,11 @@ export function startBuild(buildDir: string, work: string, name: string, options
 		rmSync(outDir, { recursive: true, force: true });
 	writeFileSync(unfinished, "");
 	const library = buildFirmwareAsync({ ...options, outDir, manifest })
-		.then(path => { rmSync(unfinished, { force: true }); return path; })
+		.then(path => {
+			rmSync(unfinished, { force: true });
+			rmSync(simulatorStateDir(path), { recursive: true, force: true });	// a fresh device each run
+			return path;
+		})
 		.catch(error => { throw new Error(`bench: building the ${name} failed: ${error instanceof Error ? error.message : error}`); });
 	library.catch(() => undefined);	// awaited later; an early failure must not be an unhandled rejection
 	return { name, stateDir, library };
