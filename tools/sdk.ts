@@ -76,9 +76,14 @@ function prepareBuild(options: BuildOptions): Build {
 		defaults.otaKey = "sim-ota-key.der";
 	}
 	const config = { ...defaults, ...options.config };
+	// The build's own state folder (Preference file, setup's stored settings): the lin
+	// file module's root is /tmp/ for every simulator otherwise.
+	const state = stateFolder(options.outDir);
+	mkdirSync(state, { recursive: true });
 	const wrapper = {
 		include: [options.app ?? join(ROOT, "manifest.json"), ...(options.manifest ? [options.manifest] : [])],
 		resources: { "*": [...resources, ...(options.bundle ?? [])] },
+		config: { file: { root: state } },
 	};
 	const manifest = join(options.outDir, "manifest.json");
 	writeFileSync(manifest, JSON.stringify(wrapper, null, "\t"));
@@ -93,6 +98,11 @@ function prepareBuild(options: BuildOptions): Build {
 		// mcconfig names the app after the directory holding the (wrapper) manifest.
 		library: join(options.outDir, "bin/lin", device, "instrument", basename(options.outDir), "mc.so"),
 	};
+}
+
+/** Where a build's simulator keeps its state (with the trailing / the file module's root needs). */
+export function stateFolder(outDir: string): string {
+	return join(outDir, "state") + "/";
 }
 
 function checkBuild(build: Build, status: number | null, output: string): string {
