@@ -23,7 +23,6 @@
 import config from "mc/config";
 import Timer from "timer";
 import Resource from "Resource";
-import RNG from "rng";
 import { loadConfig, rootNames, type Config, type ConfigContext, type RawConfig } from "app/config";
 import { Device } from "app/device";
 import { mixedRandom } from "app/random";
@@ -34,7 +33,7 @@ import { overlay, needsSetup, type Identity } from "app/setup/overlay";
 import { SettingsStore, type BlobStorage } from "app/setup/settings-store";
 import { CODE_NAME, setupCode } from "app/setup/setup-code";
 import { SetupHandler } from "app/setup/setup-handler";
-import { createBlobs, localRequest, loopbackOnly, openAccess } from "board/setup-access";
+import { createBlobs, localRequest, openAccess, randomBytes } from "board/setup-access";
 import { startSetupServer } from "setup-server";
 import { createTransport } from "mqtt-tls";
 import { createLink, defaultDeviceId, rssi, wifiRequired } from "board/link";
@@ -68,14 +67,6 @@ interface Parts {
 
 const context: ConfigContext = { defaultDeviceId: defaultDeviceId(), wifiRequired };
 
-/** The platform's random bytes (mixed with Math.random: the simulators' C rand() is weak). */
-function randomBytes(count: number): Uint8Array {
-	const bytes = new Uint8Array(RNG.get(count));
-	for (let i = 0; i < count; i++)
-		bytes[i] ^= Math.floor(Math.random() * 256);
-	return bytes;
-}
-
 /** Setup mode: the setup server (and on a board its access point) until settings are stored. */
 function openSetup(raw: RawConfig, store: SettingsStore, blobs: BlobStorage): void {
 	const { config: settings } = loadConfig(raw, context);	// its port, timeout and id; problems are setup's to fix
@@ -83,7 +74,7 @@ function openSetup(raw: RawConfig, store: SettingsStore, blobs: BlobStorage): vo
 	const access = openAccess({ code, deviceId: settings.deviceId, log });
 	const handler = new SetupHandler({ code, store, image: config as RawConfig, context, identity: { check: checkIdentity }, clock, log });
 	startSetupServer({
-		port: settings.setupPort, handler, timeout: settings.setupTimeout, loopbackOnly, timers, log,
+		port: settings.setupPort, handler, timeout: settings.setupTimeout, timers, log,
 		onIdle: () => access.close(),
 		onSaved: () => {
 			access.close();

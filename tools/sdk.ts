@@ -202,12 +202,15 @@ export interface SimulatorRun {
 	otaKeyDer?: string;
 	log: (line: string) => void;
 	/** The device's identity (npm start --mtls/--password): more config, files to bundle. */
-	config?: Record<string, string>;
+	config?: Record<string, string | number>;
 	bundle?: string[];
 }
 
+/** Where `npm start` builds and runs its simulator (its state folder inside). */
+export const SIM_OUT_DIR = join(ROOT, ".dev", "sim");
+
 export async function runSimulator(options: SimulatorRun): Promise<Simulator> {
-	const outDir = join(ROOT, ".dev", "sim");
+	const outDir = SIM_OUT_DIR;
 	options.log(`building the firmware for the Linux simulator in ${outDir} ...`);
 	const library = await buildFirmwareAsync({
 		outDir,

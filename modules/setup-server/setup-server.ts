@@ -7,7 +7,6 @@
  * - A client that has not sent a whole request CLIENT_TIMEOUT ms after connecting is
  *   closed; at most MAX_CONNECTIONS at once (more are closed at once): a slow or huge
  *   request never stops the server answering others.
- * - `loopbackOnly` (the simulators): a peer that is not 127.x is closed unanswered.
  * - Idle: `timeout` ms without a request closes the server; onIdle() tells the device.
  * - After a 200 to POST /settings the server closes and onSaved() restarts the device.
  * Why not the SDK's `http` Server: it keeps a header line that never ends in memory
@@ -25,7 +24,6 @@ export interface SetupServerOptions {
 	handler: SetupHandler;
 	/** ms without a request before the server closes. */
 	timeout: number;
-	loopbackOnly: boolean;
 	timers: Timers;
 	log: Log;
 	onSaved(): void;
@@ -133,8 +131,7 @@ export function startSetupServer(options: SetupServerOptions): { close(): void }
 		if (!listener)
 			return;
 		const socket = new Socket({ listener });
-		const peer = String((socket as unknown as { get(name: string): unknown }).get("REMOTE_IP") ?? "");
-		if (connections.size >= MAX_CONNECTIONS || (options.loopbackOnly && !peer.startsWith("127."))) {
+		if (connections.size >= MAX_CONNECTIONS) {
 			socket.close();
 			return;
 		}

@@ -1,8 +1,7 @@
 /*
  * board/setup-access: what setup mode needs from the platform. esp32: Preference (NVS)
  * for the stored settings, the setup button, a WPA2 access point with captive DNS;
- * simulators: files in the state folder (the file module's root), owner request files,
- * loopback only. Every variant in modules/board/setup-access/ is type-checked against
+ * simulators: files in the state folder (the file module's root), owner request files. Every variant in modules/board/setup-access/ is type-checked against
  * this declaration (test/contracts/board.ts).
  */
 declare module "board/setup-access" {
@@ -11,6 +10,9 @@ declare module "board/setup-access" {
 
 	/** Stored settings and the setup code: each blob at most 4,000 bytes, each write atomic. */
 	export function createBlobs(log: Log): BlobStorage;
+
+	/** Random bytes for the setup code (a board's hardware generator). */
+	export function randomBytes(count: number): Uint8Array;
 
 	export interface LocalRequestOptions {
 		/** The configured setupButton ("" none) and the inputs that may name it. */
@@ -30,7 +32,4 @@ declare module "board/setup-access" {
 
 	/** Opens the way to the setup server (a board's own access point and captive DNS); close() ends it. */
 	export function openAccess(options: AccessOptions): { close(): void };
-
-	/** True where only loopback peers may use the setup server (the simulators). */
-	export const loopbackOnly: boolean;
 }

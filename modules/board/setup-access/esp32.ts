@@ -4,6 +4,8 @@
  *
  * - Blobs are Preference values in the "setup" domain (NVS: names within 15 bytes,
  *   strings up to 4,000 bytes; one set() is atomic).
+ * - Random bytes: the SDK's rng, seeded from c_rand(), which on ESP32 is esp_random(),
+ *   the hardware generator.
  * - The setup button is the configured input named by `setupButton` (pull-up: pressed
  *   reads 0). Held at boot for HOLD_SETUP ms it opens setup mode; held HOLD_RESET ms it
  *   is a factory reset. The wait blocks the boot (nothing else runs yet).
@@ -20,6 +22,7 @@ import Timer from "timer";
 import WiFi from "wifi";
 import Net from "net";
 import DNSServer from "dns/server";
+import RNG from "rng";
 import type { Log } from "app/ports";
 import type { BlobStorage } from "app/setup/settings-store";
 import type { AccessOptions, LocalRequestOptions } from "board/setup-access";
@@ -29,7 +32,9 @@ const HOLD_SETUP = 3_000;	// ms
 const HOLD_RESET = 10_000;	// ms
 const AP_ADDRESS = "192.168.4.1";	// ESP-IDF's default for its access point
 
-export const loopbackOnly = false;
+export function randomBytes(count: number): Uint8Array {
+	return new Uint8Array(RNG.get(count));
+}
 
 export function createBlobs(log: Log): BlobStorage {
 	return {

@@ -7,12 +7,20 @@
  * - The owner asks locally by creating a file in the state folder before the device
  *   starts: `setup-open` opens setup mode, `setup-reset` is a factory reset (stored
  *   settings and setup code forgotten). The file is removed as it is honoured.
- * - No access point: the setup server is reached on loopback, and only loopback peers
- *   are answered (the SDK's lin listener binds every interface).
+ * - Random bytes: the SDK's rng draws from the C library's rand(), which the simulator
+ *   never seeds (every first boot would get the same code), so the wall clock and the
+ *   tick counter are mixed in. A simulator's code is guessable by someone who knows
+ *   when it booted; a board's comes from its hardware generator.
+ * - No access point: the setup server is reached on the host, at 127.0.0.1.
+ * Limits: the SDK's lin Listener binds every interface, and its socket's REMOTE_IP is
+ * not the peer's address on lin (inet_ntop is handed the whole sockaddr), so the
+ * server cannot turn away other hosts: the setup code is what protects it.
  */
 
 import { File } from "file";
 import config from "mc/config";
+import RNG from "rng";
+import Time from "time";
 import type { Log } from "app/ports";
 import type { BlobStorage } from "app/setup/settings-store";
 import type { AccessOptions, LocalRequestOptions } from "board/setup-access";
@@ -20,7 +28,18 @@ import type { AccessOptions, LocalRequestOptions } from "board/setup-access";
 const root = (): string => (config as unknown as { file: { root: string } }).file.root;
 const path = (name: string) => `${root()}setup-${name}`;
 
-export const loopbackOnly = true;
+export function randomBytes(count: number): Uint8Array {
+	const bytes = new Uint8Array(RNG.get(count));
+	let state = (Date.now() ^ Math.imul(Time.ticks, 0x9e3779b1)) >>> 0 || 1;
+	for (let i = 0; i < count; i++) {
+		state ^= state << 13;
+		state ^= state >>> 17;
+		state ^= state << 5;
+		state >>>= 0;
+		bytes[i] ^= (state >>> 24) ^ Math.floor(Math.random() * 256);
+	}
+	return bytes;
+}
 
 export function createBlobs(log: Log): BlobStorage {
 	return {
@@ -73,6 +92,6 @@ export function localRequest(options: LocalRequestOptions): "none" | "setup" | "
 }
 
 export function openAccess(options: AccessOptions): { close(): void } {
-	options.log("setup: simulator: the setup server answers loopback peers only");
+	options.log("setup: simulator: reach the setup server at http://127.0.0.1 on the setup port");
 	return { close() {} };
 }
