@@ -9,6 +9,10 @@
  *   request never stops the server answering others.
  * - Idle: `timeout` ms without a request closes the server; onIdle() tells the device.
  * - After a 200 to POST /settings the server closes and onSaved() restarts the device.
+ * - A closed socket stays referenced for LINGER ms: the simulator's socket reads its JS
+ *   object after it was closed inside its callback, and a garbage collection in
+ *   between crashes mcsim (the same bug tls-socket works around; seen here as a
+ *   segfault after a large POST).
  * Why not the SDK's `http` Server: it keeps a header line that never ends in memory
  * whole (a 1 MB header line would exhaust a board's heap) and reads a body it will
  * refuse to the end before answering.
@@ -32,6 +36,7 @@ export interface SetupServerOptions {
 
 export const CLIENT_TIMEOUT = 10_000;	// ms to send one whole request
 const MAX_CONNECTIONS = 4;
+const LINGER = 5_000;	// ms a closed socket stays referenced
 const REASONS: Record<number, string> = Object.freeze({ 200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 405: "Method Not Allowed", 413: "Payload Too Large", 429: "Too Many Requests", 500: "Internal Server Error" });
 
 interface Connection {
@@ -62,10 +67,16 @@ export function startSetupServer(options: SetupServerOptions): { close(): void }
 	let idle: TimerHandle = timers.set(() => closeServer("idle"), options.timeout);
 
 	let saved = false;
+	const lingering = new Set<Socket>();
+	const close = (socket: Socket) => {
+		lingering.add(socket);
+		timers.set(() => lingering.delete(socket), LINGER);
+		try { socket.close(); } catch { /* already closed */ }
+	};
 	const drop = (connection: Connection) => {
 		timers.clear(connection.timer);
 		connections.delete(connection);
-		try { connection.socket.close(); } catch { /* already closed */ }
+		close(connection.socket);
 		// The 200 is out (or its client left): restart into normal mode.
 		if (connection.restart && !saved) {
 			saved = true;
@@ -132,7 +143,7 @@ export function startSetupServer(options: SetupServerOptions): { close(): void }
 			return;
 		const socket = new Socket({ listener });
 		if (connections.size >= MAX_CONNECTIONS) {
-			socket.close();
+			close(socket);
 			return;
 		}
 		const connection: Connection = { socket, reader: new RequestReader(), timer: undefined, pending: undefined, answered: false, restart: false };
