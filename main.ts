@@ -23,12 +23,12 @@
 import config from "mc/config";
 import Timer from "timer";
 import Resource from "Resource";
-import { loadConfig, rootNames, type Config, type ConfigContext, type RawConfig } from "app/config";
+import { loadConfig, rootNames, type Config, type ConfigContext, type RawConfig } from "app/config/config";
 import { Device } from "app/device";
 import { mixedRandom } from "app/random";
 import type { Network, Sensor } from "app/ports";
 import { checkIdentity, loadCredentials, type Credentials } from "credentials";
-import { storeRestartReason } from "app/settings";
+import { storeRestartReason } from "app/config/settings";
 import { overlay, needsSetup, type Identity } from "app/setup/overlay";
 import { SettingsStore, type BlobStorage } from "app/setup/settings-store";
 import { CODE_NAME, setupCode } from "app/setup/setup-code";

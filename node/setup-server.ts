@@ -17,7 +17,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
-import type { RawConfig } from "../modules/app/config";
+import type { RawConfig } from "../modules/app/config/config";
 import type { Log } from "../modules/app/ports";
 import { MAX_REQUEST } from "../modules/app/setup/http-request";
 import { SettingsStore, type BlobStorage } from "../modules/app/setup/settings-store";

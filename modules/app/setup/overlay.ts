@@ -12,7 +12,7 @@
  *   mode instead of refusing to start.
  */
 
-import type { RawConfig } from "../config";
+import type { RawConfig } from "../config/config";
 import { decodeBase64 } from "./base64";
 import { SETTING_KEYS, type StoredSettings } from "./settings-store";
 

@@ -15,7 +15,7 @@
  * - No message quotes a secret (password, mqttPassword, clientKey).
  */
 
-import { loadConfig, type ConfigContext, type RawConfig } from "../config";
+import { loadConfig, type ConfigContext, type RawConfig } from "../config/config";
 import { describe } from "../describe";
 import { decodeBase64, encodeBase64 } from "./base64";
 import { overlay } from "./overlay";

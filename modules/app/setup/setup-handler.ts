@@ -13,7 +13,7 @@
  * - Each request leaves one trace line (method, path, status), never a value.
  */
 
-import type { ConfigContext, RawConfig } from "../config";
+import type { ConfigContext, RawConfig } from "../config/config";
 import type { Clock, Log } from "../ports";
 import { CodeLimiter } from "./code-limiter";
 import { overlay } from "./overlay";

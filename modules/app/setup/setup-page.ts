@@ -10,7 +10,7 @@
  * - Every value put in the page is HTML-escaped.
  */
 
-import type { RawConfig } from "../config";
+import type { RawConfig } from "../config/config";
 
 interface Field { key: string; label: string; kind: "text" | "password" | "number" | "area" | "bool" }
 
