@@ -99,12 +99,13 @@ describe("simulator: setup mode", () => {
 		assert.ok(simulator.lines.some(line => line.includes("factory reset")), simulator.lines.join("\n"));
 		const { chromium } = await import("playwright-core");
 		const profile = mkdtempSync(join(tmpdir(), "smn-chromium-"));
-		const browser = await chromium.launch({
-			executablePath: CHROMIUM, headless: true,
-			args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", `--user-data-dir=${profile}`],
+		// A fresh profile (--user-data-dir, which playwright passes for a persistent context).
+		const browser = await chromium.launchPersistentContext(profile, {
+			executablePath: CHROMIUM, headless: true, viewport: { width: 390, height: 844 },	// a phone's
+			args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
 		});
 		try {
-			const page = await browser.newPage({ viewport: { width: 390, height: 844 } });	// a phone's
+			const page = await browser.newPage();
 			await page.goto(`http://127.0.0.1:${port}/`);
 			await page.fill("#code", code);
 			await page.fill("#mqttHost", "localhost");
