@@ -24,6 +24,7 @@ import { SettingsStore, type BlobStorage } from "../modules/app/setup/settings-s
 import { setupCode } from "../modules/app/setup/setup-code";
 import { SetupHandler, type SetupAnswer } from "../modules/app/setup/setup-handler";
 import { checkIdentityDer } from "./credentials";
+import { defaultNodeDeviceId } from "./device";
 import { nodeClock } from "./ports";
 
 export const CLIENT_TIMEOUT = 10_000;	// ms
@@ -70,7 +71,7 @@ export async function startNodeSetup(options: NodeSetupOptions): Promise<NodeSet
 	const code = setupCode(options.blobs, count => new Uint8Array(randomBytes(count)));
 	const handler = new SetupHandler({
 		code, store, image: options.image, clock: nodeClock, log,
-		context: { defaultDeviceId: "dev-node", wifiRequired: false },
+		context: { defaultDeviceId: defaultNodeDeviceId(), wifiRequired: false },
 		identity: { check: checkIdentityDer },
 	});
 	const send = (response: import("node:http").ServerResponse, answer: SetupAnswer) => {
