@@ -12,16 +12,29 @@
  *   the version of the update target's boot slot (the simulators' file slots).
  * - The update-signing key is the resource named by `otaKey`; a build without it runs,
  *   but refuses every ota.start (E_UNAVAILABLE, and the trace says why).
+ * - Settings stored by setup mode (app/setup) are laid over the image's config. When
+ *   the result lacks a broker host (or on a board a WiFi network), or the owner asked
+ *   on the device itself (board/setup-access: the setup button, a file in the
+ *   simulator's state folder), the device opens setup mode instead: no MQTT at all.
+ *   After a 200 it restarts into normal mode (a board reboots; a simulator starts over
+ *   in place, reading the stored settings again).
  */
 
 import config from "mc/config";
 import Timer from "timer";
 import Resource from "Resource";
-import { loadConfig, rootNames, type Config } from "app/config/config";
+import { loadConfig, rootNames, type Config, type ConfigContext, type RawConfig } from "app/config/config";
 import { Device } from "app/device";
 import { mixedRandom } from "app/random";
 import type { Network, Sensor } from "app/ports";
-import { loadCredentials, type Credentials } from "credentials";
+import { checkIdentity, loadCredentials, type Credentials } from "credentials";
+import { storeRestartReason } from "app/config/settings";
+import { overlay, needsSetup, type Identity } from "app/setup/overlay";
+import { SettingsStore, type BlobStorage } from "app/setup/settings-store";
+import { CODE_NAME, setupCode } from "app/setup/setup-code";
+import { SetupHandler } from "app/setup/setup-handler";
+import { createBlobs, localRequest, openAccess, randomBytes } from "board/setup-access";
+import { startSetupServer } from "setup-server";
 import { createTransport } from "mqtt-tls";
 import { createLink, defaultDeviceId, rssi, wifiRequired } from "board/link";
 import { createSensor } from "board/sensors";
@@ -52,10 +65,31 @@ interface Parts {
 	sensor: Sensor;
 }
 
+const context: ConfigContext = { defaultDeviceId: defaultDeviceId(), wifiRequired };
+
+/** Setup mode: the setup server (and on a board its access point) until settings are stored. */
+function openSetup(raw: RawConfig, store: SettingsStore, blobs: BlobStorage): void {
+	const { config: settings } = loadConfig(raw, context);	// its port, timeout and id; problems are setup's to fix
+	const code = setupCode(blobs, randomBytes);
+	const access = openAccess({ code, deviceId: settings.deviceId, log });
+	const handler = new SetupHandler({ code, store, image: config as RawConfig, context, identity: { check: checkIdentity }, clock, log });
+	startSetupServer({
+		port: settings.setupPort, handler, timeout: settings.setupTimeout, timers, log,
+		onIdle: () => access.close(),
+		onSaved: () => {
+			access.close();
+			storeRestartReason(storage, "setup");
+			log("setup: settings stored, restarting into normal mode");
+			Timer.set(() => hardRestart ? hardRestart() : start(), SOFT_RESTART_DELAY);
+		},
+	});
+	log(`setup: open on port ${settings.setupPort}, code ${code}`);
+}
+
 /** Validates everything up front; returns the parts, or undefined after refusing. */
-function prepare(): Parts | undefined {
-	const { config: settings, errors } = loadConfig(config, { defaultDeviceId: defaultDeviceId(), wifiRequired });
-	const { credentials, problems } = loadCredentials({ ...settings, caCerts: rootNames(settings.caCert) });
+function prepare(raw: RawConfig, identity: Identity | undefined): Parts | undefined {
+	const { config: settings, errors } = loadConfig(raw, context);
+	const { credentials, problems } = loadCredentials({ ...settings, caCerts: rootNames(settings.caCert) }, identity);
 	errors.push(...problems);
 	let sensor: Sensor | undefined;
 	try {
@@ -72,7 +106,24 @@ function prepare(): Parts | undefined {
 }
 
 function start(): void {
-	const parts = prepare();
+	const blobs = createBlobs(log);
+	const store = new SettingsStore(blobs);
+	const image = loadConfig(config, context).config;
+	const asked = localRequest({ button: image.setupButton, inputs: image.inputs, log });
+	if (asked === "reset") {
+		store.clear();
+		blobs.remove(CODE_NAME);
+		log("setup: factory reset: stored settings and setup code forgotten");
+	}
+	const stored = store.load();
+	if (store.problem)
+		log(`setup: ${store.problem}`);
+	const { raw, identity } = overlay(config as RawConfig, stored);
+	if (asked !== "none" || needsSetup(raw, wifiRequired)) {
+		openSetup(raw, store, blobs);
+		return;
+	}
+	const parts = prepare(raw, identity);
 	if (!parts)
 		return;
 	const { settings, credentials, sensor } = parts;

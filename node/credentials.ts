@@ -31,6 +31,35 @@ function certificate(key: string, name: string, path: string, problems: string[]
 	}
 }
 
+/** The IdentityCheck of app/setup on Node: a certificate and key given to setup mode (DER). */
+export function checkIdentityDer(certificate: Uint8Array, key: Uint8Array): string[] {
+	const problems: string[] = [];
+	let cert: X509Certificate | undefined;
+	try {
+		cert = new X509Certificate(Buffer.from(certificate));
+		if (cert.publicKey.asymmetricKeyType !== "rsa") {
+			problems.push("clientCert: does not hold an RSA key (XS's TLS signs as a client with RSA only)");
+			cert = undefined;
+		}
+	}
+	catch {
+		problems.push("clientCert: is not a DER X.509 certificate");
+	}
+	let privateKey;
+	try {
+		privateKey = createPrivateKey({ key: Buffer.from(key), format: "der", type: "pkcs8" });
+		if (privateKey.asymmetricKeyType !== "rsa")
+			throw new Error("not RSA");
+	}
+	catch {
+		privateKey = undefined;
+		problems.push("clientKey: is not an unencrypted PKCS#8 DER RSA key (convert with: openssl pkcs8 -topk8 -nocrypt -outform der)");
+	}
+	if (cert && privateKey && !cert.checkPrivateKey(privateKey))
+		problems.push("clientKey: is not the key of the certificate");
+	return problems;
+}
+
 /** Checks the files; `problems` is empty when the device may start with `files`. */
 export function findCredentials(config: Pick<Config, "caCert" | "clientCert" | "clientKey">, certsDir: string): { files: CredentialFiles; problems: string[] } {
 	const problems: string[] = [];

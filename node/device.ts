@@ -9,6 +9,8 @@
  * - caCert (one or more roots)/clientCert/clientKey are file names resolved in
  *   `certsDir` (default the repository's certs/, where the firmware's bundled CA lives)
  *   and checked as the firmware checks them (node/credentials.ts).
+ * - `stored`: settings stored by setup mode (app/setup), laid over `config` as main.ts
+ *   lays them over the image's; a stored client certificate and key replace the files.
  * - Returns the Device (not started) and the handles tests drive: the network switch,
  *   the storage, the in-memory pin bank, the collected log lines, and cut() to kill the
  *   socket abruptly.
@@ -38,7 +40,9 @@ import type { Storage } from "../modules/app/ports";
 import { SimulatedSensor } from "../modules/app/simulated-sensor";
 import { NodePins, NodeSystem } from "./pins";
 import { LineLog, MemoryStorage, SwitchableNetwork, nodeClock, nodeTimers, type LineLogOptions } from "./ports";
-import { findCredentials } from "./credentials";
+import { checkIdentityDer, findCredentials } from "./credentials";
+import { overlay } from "../modules/app/setup/overlay";
+import type { StoredSettings } from "../modules/app/setup/settings-store";
 import { ClientIdentityError, NodeTransport } from "./transport";
 import { NodeFetcher, createNodeHash } from "./fetcher";
 import { NodeUpdateTarget } from "./update-target";
@@ -48,6 +52,8 @@ export const DEFAULT_CERTS_DIR = fileURLToPath(new URL("../certs/", import.meta.
 
 export interface NodeDeviceOptions {
 	config: RawConfig;
+	/** Settings stored by setup mode, over `config`. */
+	stored?: StoredSettings;
 	/** Directory holding the files named by caCert, clientCert, clientKey. */
 	certsDir?: string;
 	/** Defaults to a fresh MemoryStorage (boot counter starts at 1). */
@@ -100,16 +106,19 @@ export function defaultNodeDeviceId(): string {
 }
 
 export function createNodeDevice(options: NodeDeviceOptions): NodeDevice {
-	const { config, errors } = loadConfig(options.config, { defaultDeviceId: defaultNodeDeviceId(), wifiRequired: false });
+	const { raw, identity } = overlay(options.config, options.stored ?? {});
+	const { config, errors } = loadConfig(raw, { defaultDeviceId: defaultNodeDeviceId(), wifiRequired: false });
 	const certsDir = options.certsDir ?? DEFAULT_CERTS_DIR;
 	// Files are looked at only when their names are valid.
 	const named = !errors.some(error => /^(caCert|clientCert|clientKey)/.test(error));
 	const { files, problems } = named ? findCredentials(config, certsDir) : { files: { caFiles: [] }, problems: [] };
 	errors.push(...problems);
+	if (identity)
+		errors.push(...checkIdentityDer(identity.certificate, identity.key));
 	let transport: NodeTransport | undefined;
 	if (!errors.length)
 		try {
-			transport = new NodeTransport({ host: config.mqttHost, port: config.mqttPort, ...files, reportRetain: options.reportRetain });
+			transport = new NodeTransport({ host: config.mqttHost, port: config.mqttPort, ...files, clientIdentity: identity, reportRetain: options.reportRetain });
 		}
 		catch (error) {
 			if (!(error instanceof ClientIdentityError))

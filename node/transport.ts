@@ -48,6 +48,8 @@ export interface NodeTransportOptions {
 	/** Paths of a client certificate and its key for mutual TLS (DER or PEM). */
 	clientCertFile?: string;
 	clientKeyFile?: string;
+	/** A client certificate and PKCS#8 key stored by setup mode (DER); replaces the files. */
+	clientIdentity?: { certificate: Uint8Array; key: Uint8Array };
 	/** Report each message's RETAIN flag (default true); false behaves like the XS client, which cannot. */
 	reportRetain?: boolean;
 }
@@ -196,8 +198,11 @@ export class NodeTransport implements Transport {
 	constructor(options: NodeTransportOptions) {
 		this.#options = options;
 		this.#ca = options.caFiles.map(certificatePem);
-		this.#cert = options.clientCertFile ? certificatePem(options.clientCertFile) : undefined;
-		this.#key = options.clientKeyFile ? privateKeyPem(options.clientKeyFile) : undefined;
+		const stored = options.clientIdentity;
+		this.#cert = stored ? new X509Certificate(Buffer.from(stored.certificate)).toString()
+			: options.clientCertFile ? certificatePem(options.clientCertFile) : undefined;
+		this.#key = stored ? createPrivateKey({ key: Buffer.from(stored.key), format: "der", type: "pkcs8" }).export({ format: "pem", type: "pkcs8" }).toString()
+			: options.clientKeyFile ? privateKeyPem(options.clientKeyFile) : undefined;
 		if (this.#cert || this.#key) {
 			try {
 				createSecureContext({ cert: this.#cert, key: this.#key });

@@ -85,16 +85,26 @@ function prepareBuild(options: BuildOptions): Build {
 	const manifest = join(options.outDir, "manifest.json");
 	writeFileSync(manifest, JSON.stringify(wrapper, null, "\t"));
 	const platform = options.platform ?? "lin";
-	// mcconfig puts a device simulator's build under its device's name.
-	const device = platform.startsWith("sim/") ? platform.slice("sim/".length) : "mc";
 	return {
 		command: join(home, "build/bin/lin/release/mcconfig"),
 		args: ["-i", "-m", "-p", platform, "-t", "build", "-o", options.outDir, manifest,
 			...Object.entries(config).map(([key, value]) => `${key}=${value}`)],
 		env: sdkEnv(home),
-		// mcconfig names the app after the directory holding the (wrapper) manifest.
-		library: join(options.outDir, "bin/lin", device, "instrument", basename(options.outDir), "mc.so"),
+		library: libraryPath(options.outDir, platform),
 	};
+}
+
+/** The simulator library (mc.so) that building into `outDir` for `platform` makes. */
+export function libraryPath(outDir: string, platform = "lin"): string {
+	// mcconfig puts a device simulator's build under its device's name, and names the app
+	// after the directory holding the (wrapper) manifest.
+	const device = platform.startsWith("sim/") ? platform.slice("sim/".length) : "mc";
+	return join(outDir, "bin/lin", device, "instrument", basename(outDir), "mc.so");
+}
+
+/** The state folder of the simulator built into `outDir` (see simulatorStateDir). */
+export function stateFolder(outDir: string, platform = "lin"): string {
+	return simulatorStateDir(libraryPath(outDir, platform));
 }
 
 function checkBuild(build: Build, status: number | null, output: string): string {
@@ -199,12 +209,15 @@ export interface SimulatorRun {
 	otaKeyDer?: string;
 	log: (line: string) => void;
 	/** The device's identity (npm start --mtls/--password): more config, files to bundle. */
-	config?: Record<string, string>;
+	config?: Record<string, string | number>;
 	bundle?: string[];
 }
 
+/** Where `npm start` builds and runs its simulator (its state folder inside). */
+export const SIM_OUT_DIR = join(ROOT, ".dev", "sim");
+
 export async function runSimulator(options: SimulatorRun): Promise<Simulator> {
-	const outDir = join(ROOT, ".dev", "sim");
+	const outDir = SIM_OUT_DIR;
 	options.log(`building the firmware for the Linux simulator in ${outDir} ...`);
 	const library = await buildFirmwareAsync({
 		outDir,

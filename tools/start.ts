@@ -16,6 +16,11 @@
  *   until confirmed, else rolled back). The boot slots are kept in .dev/node-ota.bin
  *   (.pending, .previous, .slots.json): a new `npm start` boots what was installed
  *   (delete them to run FIRMWARE_VERSION again).
+ * - The device is set up through setup mode on every start (tools/start-setup.ts): it
+ *   starts fresh from the fleet image's config (no broker, no id), and the same POST
+ *   /settings an owner's phone sends gives it the broker, its id and identity; the
+ *   live view shows the setup line, the request, the restart and the birth.
+ *   `-- --setup` leaves it in setup mode for a person to try the page.
  * - One per checkout: the second refuses (dev-state.ts claimCheckout), naming the first.
  *   Needs the openssl CLI (the dev PKI); without it, says so and exits 1.
  * - Writes the broker's port to .dev/broker.json (removed at a clean stop), where
@@ -41,18 +46,27 @@ import { createNodeDevice } from "../node/device";
 import { MemoryStorage } from "../node/ports";
 import { NodeUpdateTarget } from "../node/update-target";
 import { generatePki } from "./pki";
-import { runSimulator } from "./sdk";
+import { SIM_OUT_DIR, runSimulator, stateFolder } from "./sdk";
+import { freePort } from "./net";
+import { mtlsIdentity } from "./provision";
+import { factoryReset, onSetupLine, provisionDevice, setupFlag } from "./start-setup";
+import { FileBlobs, startNodeSetup, type NodeSetup } from "../node/setup-server";
+import { SettingsStore } from "../modules/app/setup/settings-store";
 
 const CERTS_DIR = join(ROOT, "certs");
 // The Node emulator's config (the README's "The emulator" describes it).
 const EMULATOR = { deviceId: "dev-node", interval: 2_000, backoffMin: 500, backoffMax: 10_000, outputs: "led:2,relay:4", inputs: "button:5" };
+// The emulator's image: no broker and no id of its own, as a fleet image (setup gives them).
+const { deviceId: _setUp, ...EMULATOR_IMAGE } = EMULATOR;
+const NODE_SETUP_DIR = join(ROOT, ".dev", "node-setup");
 
 const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 23)} ${line}`);
 // The device's trace, minus its command lines: the live view prints each command with its result.
 const sayDevice = (line: string) => { if (!/^\[dev-(node|sim)\] cmd: /.test(line)) say(line); };
 
 async function main(): Promise<void> {
-	const mode = startMode(process.argv.slice(2));
+	const { argv, leaveOpen } = setupFlag(process.argv.slice(2));
+	const mode = startMode(argv);
 	const release = claimCheckout();
 	process.on("exit", release);
 	const pki = generatePki(PKI_DIR);
@@ -91,9 +105,19 @@ async function main(): Promise<void> {
 	const monitor = startMonitor({ port, caPem: pki.caPem, say, login: operatorOptions(identity.operator, readFileSync) });
 
 	let stopDevice: () => unknown = () => undefined;
+	// What setup mode is given: the broker, the id, and the identity (mtls: the certificate itself).
+	const setupPlan = {
+		settings: { mqttHost: "localhost", mqttPort: port, deviceId: id, ...(mode === "mtls" ? mtlsIdentity(id, PKI_DIR) : identity.deviceConfig) },
+		leaveOpen, say,
+	};
 	if (process.env.MODDABLE) {
 		say(`MODDABLE is set: running the firmware in the simulator (tools/sdk.ts)`);
-		const simulator = await runSimulator({ port, caDer: bundledCa, otaKeyDer: bundledOtaKey, log: sayDevice, config: identity.deviceConfig, bundle: identity.bundle });
+		factoryReset(stateFolder(SIM_OUT_DIR));
+		const watchSetup = onSetupLine(setupPlan);
+		const simulator = await runSimulator({
+			port, caDer: bundledCa, otaKeyDer: bundledOtaKey, log: line => { sayDevice(line); watchSetup(line); },
+			config: { mqttHost: "", deviceId: "", setupPort: await freePort() },
+		});
 		stopDevice = () => simulator.stop();
 	}
 	else {
@@ -101,9 +125,11 @@ async function main(): Promise<void> {
 		const storage = new MemoryStorage(NODE_DEVICE_STATE);
 		// The "flash" survives the device's restarts, as a board's OTA partition does.
 		const updateTarget = new NodeUpdateTarget({ path: NODE_OTA_IMAGE });
+		const blobs = new FileBlobs(NODE_SETUP_DIR);
 		const boot = (bootReason?: string, firmwareVersion?: string) => {
 			const node = createNodeDevice({
-				config: { ...EMULATOR, mqttHost: "localhost", mqttPort: port, ...identity.deviceConfig },
+				config: EMULATOR_IMAGE,
+				stored: new SettingsStore(blobs).load(),
 				// A client certificate is in the dev PKI, next to the CA the broker uses.
 				certsDir: mode === "mtls" ? PKI_DIR : CERTS_DIR,
 				storage,
@@ -117,7 +143,13 @@ async function main(): Promise<void> {
 			node.device.start();
 			stopDevice = () => node.device.stop();
 		};
-		boot();
+		new SettingsStore(blobs).clear();	// fresh each start: the broker's port changes from run to run
+		const setup: NodeSetup = await startNodeSetup({
+			image: EMULATOR_IMAGE, blobs, port: 0, log: line => sayDevice(`[dev-node] ${line}`),
+			onSaved: () => { void setup.close(); say("[dev-node] setup: settings stored, restarting into normal mode"); boot("setup"); },
+		});
+		stopDevice = () => setup.close();
+		await provisionDevice(setup.port, setup.code, setupPlan);
 	}
 
 	shutdownSteps = async () => {

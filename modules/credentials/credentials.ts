@@ -12,6 +12,9 @@
  *   key (what XS's TLS parses) and its modulus must be the certificate's.
  * - loadCredentials() never throws: every problem is returned, naming the config key and
  *   the resource. The returned buffers are the resources themselves (flash, not heap).
+ * - A client certificate and key stored by setup mode (`stored`, DER bytes) replace the
+ *   bundled ones and pass the same checks; checkIdentity() is that check alone, the
+ *   IdentityCheck port of app/setup (a POST /settings is judged before it is stored).
  */
 
 import Resource from "Resource";
@@ -42,6 +45,9 @@ function bundled(key: string, name: string, problems: string[]): Der | undefined
 	return undefined;
 }
 
+/** `"name" ` for a bundled resource, "" for bytes stored by setup. */
+const label = (name: string) => name ? `"${name}" ` : "";
+
 /** The certificate's public key, or a problem (not DER X.509). */
 function decodeCertificate(key: string, name: string, data: Der, problems: string[]): X509PublicKey | undefined {
 	try {
@@ -50,7 +56,7 @@ function decodeCertificate(key: string, name: string, data: Der, problems: strin
 		return certificate.spki;
 	}
 	catch {
-		problems.push(`${key}: "${name}" is not a DER X.509 certificate (convert PEM with: openssl x509 -outform der)`);
+		problems.push(`${key}: ${label(name)}is not a DER X.509 certificate (convert PEM with: openssl x509 -outform der)`);
 		return undefined;
 	}
 }
@@ -69,12 +75,29 @@ function decodeKey(name: string, data: Der, problems: string[]): bigint | undefi
 		return PKCS8.parse(new Uint8Array(data)).modulus;
 	}
 	catch {
-		problems.push(`clientKey: "${name}" is not an unencrypted PKCS#8 DER RSA key (convert with: openssl pkcs8 -topk8 -nocrypt -outform der)`);
+		problems.push(`clientKey: ${label(name)}is not an unencrypted PKCS#8 DER RSA key (convert with: openssl pkcs8 -topk8 -nocrypt -outform der)`);
 		return undefined;
 	}
 }
 
-export function loadCredentials(names: CredentialNames): { credentials: Credentials; problems: string[] } {
+/** Problems of a client certificate and key pair; empty when XS's TLS can use them. */
+function checkPair(certificate: Der, key: Der, names: { clientCert: string; clientKey: string }, problems: string[]): void {
+	const publicKey = decodeCertificate("clientCert", names.clientCert, certificate, problems);
+	if (publicKey && publicKey.modulus === undefined)
+		problems.push(`clientCert: ${label(names.clientCert)}does not hold an RSA key (XS's TLS signs as a client with RSA only)`);
+	const modulus = decodeKey(names.clientKey, key, problems);
+	if (publicKey?.modulus !== undefined && modulus !== undefined && publicKey.modulus !== modulus)
+		problems.push(`clientKey: ${label(names.clientKey)}is not the key of ${names.clientCert ? `clientCert "${names.clientCert}"` : "the certificate"}`);
+}
+
+/** The IdentityCheck of app/setup: the same checks on DER bytes given to setup mode. */
+export function checkIdentity(certificate: Uint8Array, key: Uint8Array): string[] {
+	const problems: string[] = [];
+	checkPair(certificate.slice().buffer, key.slice().buffer, { clientCert: "", clientKey: "" }, problems);
+	return problems;
+}
+
+export function loadCredentials(names: CredentialNames, stored?: { certificate: Uint8Array; key: Uint8Array }): { credentials: Credentials; problems: string[] } {
 	const problems: string[] = [];
 	const roots: Der[] = [];
 	for (const name of names.caCerts) {
@@ -83,16 +106,19 @@ export function loadCredentials(names: CredentialNames): { credentials: Credenti
 			roots.push(data);
 	}
 	const credentials: Credentials = { roots };
+	if (stored) {
+		const certificate = stored.certificate.slice().buffer, key = stored.key.slice().buffer;
+		checkPair(certificate, key, { clientCert: "", clientKey: "" }, problems);
+		if (!problems.length)
+			credentials.client = { certificate, key };
+		return { credentials, problems };
+	}
 	if (!names.clientCert || !names.clientKey)
 		return { credentials, problems };
 	const certificate = bundled("clientCert", names.clientCert, problems);
 	const key = bundled("clientKey", names.clientKey, problems);
-	const publicKey = certificate && decodeCertificate("clientCert", names.clientCert, certificate, problems);
-	if (publicKey && publicKey.modulus === undefined)
-		problems.push(`clientCert: "${names.clientCert}" does not hold an RSA key (XS's TLS signs as a client with RSA only)`);
-	const modulus = key && decodeKey(names.clientKey, key, problems);
-	if (publicKey?.modulus !== undefined && modulus !== undefined && publicKey.modulus !== modulus)
-		problems.push(`clientKey: "${names.clientKey}" is not the key of clientCert "${names.clientCert}"`);
+	if (certificate && key)
+		checkPair(certificate, key, names, problems);
 	if (certificate && key && !problems.length)
 		credentials.client = { certificate, key };
 	return { credentials, problems };

@@ -28,6 +28,7 @@ const LAYERS: Record<string, string[]> = {
 	"updates": ["", "connection", "config"],
 	"commands": ["", "connection", "config", "updates"],
 	"home-assistant": ["", "connection", "config"],
+	"setup": ["", "config"],
 };
 
 const PUBLIC: Record<string, string[]> = {
@@ -37,6 +38,7 @@ const PUBLIC: Record<string, string[]> = {
 	"commands": ["table", "channel", "result", "gpio"],
 	"updates": ["updates", "ota", "request", "signature", "trial"],
 	"home-assistant": ["home-assistant"],
+	"setup": ["settings-store", "overlay", "setup-code", "setup-handler", "http-request", "settings-request"],
 };
 
 function files(dir: string, extension = ".ts"): string[] {

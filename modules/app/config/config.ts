@@ -54,6 +54,9 @@ export interface Config {
 	haPrefix: string;		// Home Assistant's discovery prefix
 	otaKey: string;			// bundled update-signing public key (SubjectPublicKeyInfo DER)
 	otaConfirmTimeout: number;	// ms an updated image has to confirm itself
+	setupPort: number;		// TCP port of the setup server (setup/)
+	setupTimeout: number;	// ms of setup mode without a request before it closes
+	setupButton: string;	// the input held at boot to open setup mode ("" none)
 }
 
 export type { RawConfig } from "./fields";
@@ -115,6 +118,9 @@ export const CONFIG_FIELDS = {
 	haPrefix: text("homeassistant"),
 	otaKey: text("ota-key.der"),
 	otaConfirmTimeout: integer(300_000, 1_000, 86_400_000, "ms"),
+	setupPort: integer(80, 1, 65535, "port"),
+	setupTimeout: integer(600_000, 10_000, 86_400_000, "ms"),
+	setupButton: text(""),
 } satisfies Record<keyof Config, Field>;
 
 /** The trusted roots' resource names in `caCert` ("ca.der, ca-next.der"): several during a CA rotation. */
@@ -152,8 +158,17 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		haPrefix: read.string("haPrefix"),
 		otaKey: read.string("otaKey"),
 		otaConfirmTimeout: read.integer("otaConfirmTimeout"),
+		setupPort: read.integer("setupPort"),
+		setupTimeout: read.integer("setupTimeout"),
+		setupButton: read.string("setupButton"),
 	};
 
+	if (config.ssid.length > 32)
+		errors.push(`ssid: ${describe(config.ssid)} is longer than WiFi's 32`);
+	if (config.password && (config.password.length < 8 || config.password.length > 63))
+		errors.push("password: a WPA2 passphrase is 8..63 characters (or empty for an open network)");
+	if (config.setupButton && !Object.hasOwn(config.inputs, config.setupButton))
+		errors.push(`setupButton: ${describe(config.setupButton)} is not one of the configured inputs`);
 	if (context.wifiRequired && !config.ssid)
 		errors.push("ssid: required on this platform (pass ssid=\"...\" to mcconfig)");
 	if (!config.mqttHost)
