@@ -12,6 +12,9 @@
  *   the version of the update target's boot slot (the simulators' file slots).
  * - The update-signing key is the resource named by `otaKey`; a build without it runs,
  *   but refuses every ota.start (E_UNAVAILABLE, and the trace says why).
+ * - MQTT and the update fetcher share one TLS socket class (tls-socket: its roots and
+ *   session cache); the fetcher and the update target are built by the ota.start that
+ *   needs them (the target also once per boot, to read its boot slots).
  */
 
 import config from "mc/config";
@@ -23,6 +26,7 @@ import { mixedRandom } from "app/random";
 import type { Network, Sensor } from "app/ports";
 import { loadCredentials, type Credentials } from "credentials";
 import { createTransport } from "mqtt-tls";
+import { lingeringSecureSocket } from "tls-socket";
 import { createLink, defaultDeviceId, rssi, wifiRequired } from "board/link";
 import { createSensor } from "board/sensors";
 import { createPins } from "board/pins";
@@ -76,11 +80,11 @@ function start(): void {
 	if (!parts)
 		return;
 	const { settings, credentials, sensor } = parts;
-	const transport = createTransport({ host: settings.mqttHost, port: settings.mqttPort, credentials });
+	const Socket = lingeringSecureSocket(credentials.roots);	// one TLS client class: MQTT and updates
+	const transport = createTransport({ host: settings.mqttHost, port: settings.mqttPort, credentials, Socket });
 	const network: Network = createLink({ ssid: settings.ssid, password: settings.password, sntp: settings.sntp, log });
 	const pins = createPins(log);
-	const fetcher = createFetcher(credentials.roots);	// updates trust the same bundled roots
-	const updateTarget = createUpdateTarget(settings.deviceId, log, storage);
+	const openUpdateTarget = () => createUpdateTarget(settings.deviceId, log, storage);
 	const otaKey = Resource.exists(settings.otaKey) ? new Uint8Array(new Resource(settings.otaKey).slice(0)) : undefined;
 	const random = mixedRandom(settings.deviceId, Date.now() + clock.ticks());
 	let device: Device;
@@ -96,8 +100,8 @@ function start(): void {
 	const boot = (): Device => {
 		const next = new Device({
 			config: settings, transport, network, clock, timers, log, storage, sensor, random, pins, system,
-			fetcher, createHash, updateTarget, bootSlots: updateTarget, ecdsa, otaKey,
-			firmwareVersion: updateTarget.version(),
+			createFetcher: () => createFetcher(Socket), createHash, openUpdateTarget, ecdsa, otaKey,
+			firmwareVersion: openUpdateTarget().version(),
 			bootReason: bootReason(storage, resetReason),
 		});
 		next.start();

@@ -70,7 +70,7 @@ const REFUSED_OVERHEAD = 16;			// per kept id, for the list slot (an XS slot is 
 const BUSY_MESSAGE = "too many results waiting for the socket; not executed, send it again";
 const MARKER = /^cmd:(\d+):(\d+)$/;
 const RETAINED_MESSAGE = "retained command not executed; publish it again without retain";
-const PLAIN_LEVELS: Record<string, 0 | 1> = { ON: 1, OFF: 0, "1": 1, "0": 0 };
+const PLAIN_LEVELS: Readonly<Record<string, 0 | 1>> = Object.freeze({ ON: 1, OFF: 0, "1": 1, "0": 0 });
 
 export class CommandChannel {
 	#gate: Gate = Gate.Offline;

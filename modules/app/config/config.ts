@@ -72,7 +72,7 @@ export interface ConfigContext {
 
 const DER_NAME_PATTERN = /^[A-Za-z0-9_.-]+\.der$/;
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const SENSORS: readonly SensorKind[] = ["simulated", "adc"];
+const SENSORS: readonly SensorKind[] = Object.freeze(["simulated", "adc"]);
 export const MAX_PINS = 16;
 export const HA_PREFIX_MAX = 64;	// characters
 
@@ -82,7 +82,7 @@ export const HA_PREFIX_MAX = 64;	// characters
  * manifest.json's `config` and the README's table are checked against it
  * (test/unit/config-defaults.test.ts). An empty deviceId means the link's default id.
  */
-export const CONFIG_FIELDS = {
+export const CONFIG_FIELDS = Object.freeze({
 	ssid: text(""),
 	password: text(""),
 	mqttHost: text(""),
@@ -109,7 +109,7 @@ export const CONFIG_FIELDS = {
 	haPrefix: text("homeassistant"),
 	otaKey: text("ota-key.der"),
 	otaConfirmTimeout: integer(300_000, 1_000, 86_400_000, "ms"),
-} satisfies Record<keyof Config, Field>;
+} satisfies Record<keyof Config, Field>);
 
 /** The trusted roots' resource names in `caCert` ("ca.der, ca-next.der"): several during a CA rotation. */
 export function rootNames(caCert: string): string[] {

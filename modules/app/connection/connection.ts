@@ -64,13 +64,13 @@ export interface ConnectionOptions {
 }
 
 // MQTT 3.1.1 CONNACK return codes (section 3.2.2.3), for the trace and `status`.
-const REFUSALS: Record<number, string> = {
+const REFUSALS: Readonly<Record<number, string>> = Object.freeze({
 	1: "unacceptable protocol version",
 	2: "identifier rejected",
 	3: "server unavailable",
 	4: "bad user name or password",
 	5: "not authorised",
-};
+});
 
 /** "code 5, not authorised": the detail of a refusal. */
 export function describeRefusal(code: number): string {
