@@ -2,21 +2,27 @@
 // with the same adapters and options as main.ts and the Device, keeps each referenced,
 // and after each forces a GC and traces what the XS heaps grew by:
 //   budget: <part> chunk=<bytes> slot=<bytes>
+// Updates are built on first use: the fetcher, update target and Ota exist only from
+// the first ota.start, so the idle row is what an update-less device keeps.
 // Modules are preloaded (code in flash), so the figures are each part's live state.
 import config from "mc/config";
 import Debug from "debug";
 import Instrumentation from "instrumentation";
 import Timer from "timer";
-import { loadConfig } from "app/config/config";
+import Resource from "Resource";
+import { loadConfig, rootNames } from "app/config/config";
 import { Backoff } from "app/connection/backoff";
 import { Telemetry } from "app/connection/telemetry";
 import { Connection } from "app/connection/connection";
 import { Gpio } from "app/commands/gpio";
-import { Ota } from "app/updates/ota";
+import { Updates } from "app/updates/updates";
 import { Commands } from "app/commands/table";
 import { CommandChannel } from "app/commands/channel";
 import { makeTopics } from "app/connection/topics";
 import { createTransport } from "mqtt-tls";
+import { lingeringSecureSocket } from "tls-socket";
+import { loadCredentials } from "credentials";
+import { ecdsa } from "ota/ecdsa";
 import { createLink } from "board/link";
 import { createSensor } from "board/sensors";
 import { createPins } from "board/pins";
@@ -54,9 +60,13 @@ for (let i = 0; i < QUEUED; i++)
 	telemetry.sample();
 measure("telemetry queue, per entry", QUEUED);
 
-const transport = createTransport({ host: settings.mqttHost, port: settings.mqttPort, caCert: settings.caCert });
+const { credentials } = loadCredentials({ ...settings, caCerts: rootNames(settings.caCert) });
+const Socket = lingeringSecureSocket(credentials.roots);
+keep.push(credentials, Socket);
+measure("TLS client class, shared (CA, socket class, session cache)");
+const transport = createTransport({ host: settings.mqttHost, port: settings.mqttPort, credentials, Socket });
 keep.push(transport);
-measure("mqtt-tls transport (CA, socket class, session cache)");
+measure("mqtt-tls transport");
 const network = createLink({ ssid: settings.ssid, password: settings.password, sntp: settings.sntp, log: quiet });
 keep.push(network);
 measure("link");
@@ -77,18 +87,17 @@ function online() {
 	gpio.start();
 	keep.push(gpio);
 	measure("gpio");
-	const fetcher = createFetcher(settings.caCert);
-	keep.push(fetcher);
-	measure("ota fetcher (CA, socket class, session cache)");
-	const target = createUpdateTarget("budget", quiet);
-	keep.push(target);
-	measure("ota target");
-	const ota = new Ota({ topic: topics.ota, firmwareVersion: "0", timers, log: quiet, restart: quiet, onSendFailed: quiet, fetcher, createHash, target });
-	keep.push(ota);
-	measure("ota state machine + outbox (idle)");
+	const otaKey = Resource.exists(settings.otaKey) ? new Uint8Array(new Resource(settings.otaKey).slice(0)) : undefined;
+	const updates = new Updates({
+		ports: { createFetcher: () => createFetcher(Socket), createHash, openUpdateTarget: () => createUpdateTarget("budget", quiet, storage), ecdsa, otaKey },
+		topic: topics.ota, firmwareVersion: "0", keyName: settings.otaKey, confirmTimeout: settings.otaConfirmTimeout,
+		storage, timers, log: quiet, restart: quiet, freeHeap: undefined, onSendFailed: quiet,
+	});
+	keep.push(updates);
+	measure("updates (idle: boot slots read, trial; the rest is built by ota.start)");
 	const commands = new Commands({
 		gpio, storage, timers, log: quiet, status: () => ({}), setInterval: quiet, restart: undefined,
-		startOta: request => ota.start(request),
+		startOta: request => updates.begin(request), cancelOta: () => updates.cancel(),
 	});
 	keep.push(commands);
 	measure("command table");
