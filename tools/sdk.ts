@@ -13,12 +13,14 @@
  * - startSimulator() runs `mcsim` under xvfb-run with a `timeout` inside (so nothing
  *   is left behind), collects its trace lines and stops it with SIGINT.
  * - runSimulator() is what `npm start` calls: build, then run until stopped.
+ * - simulatorStateDir(library) is where that build keeps its state when it runs
+ *   (modules/board/storage/sim.ts): storage.json and the update target's files.
  */
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -101,6 +103,11 @@ function checkBuild(build: Build, status: number | null, output: string): string
 		throw new Error(`mcconfig failed (exit ${status}):\n${tail}`);
 	}
 	return build.library;
+}
+
+/** The directory where the simulator build `library` (mc.so) keeps its state (board/storage). */
+export function simulatorStateDir(library: string): string {
+	return join(dirname(library), "state");
 }
 
 /** Builds the firmware and returns the path of the simulator library (mc.so). */

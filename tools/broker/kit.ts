@@ -90,6 +90,9 @@ export function aclText(prefix: string, operator = OPERATOR): string {
 	].join("\n");
 }
 
+/** Bytes of payload the kit's broker accepts in one message: above MAX_MESSAGE (7,168), far below a board's heap. */
+export const MESSAGE_SIZE_LIMIT = 8_192;
+
 /** A complete mosquitto.conf for a production-like broker on `port`. */
 export function kitConfig(options: KitOptions, port = 8883): string {
 	return [
@@ -100,6 +103,10 @@ export function kitConfig(options: KitOptions, port = 8883): string {
 		"per_listener_settings false",
 		"persistence true",
 		"persistence_location /var/lib/mosquitto/",
+		"# The largest payload anyone may publish (bytes): a device takes commands of at most 1 KB and",
+		"# sends at most 7 KB (Home Assistant discovery); the SDK's MQTT client allocates what a",
+		"# message declares before the firmware can refuse it, so a huge one could exhaust a board.",
+		`message_size_limit ${MESSAGE_SIZE_LIMIT}`,
 		"# No plain-text listener: TLS only.",
 		`listener ${port}`,
 		securitySettings(options),
