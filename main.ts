@@ -18,6 +18,9 @@
  *   simulator's state folder), the device opens setup mode instead: no MQTT at all.
  *   After a 200 it restarts into normal mode (a board reboots; a simulator starts over
  *   in place, reading the stored settings again).
+ * - MQTT and the update fetcher share one TLS socket class (tls-socket: its roots and
+ *   session cache); the fetcher and the update target are built by the ota.start that
+ *   needs them (the target also once per boot, to read its boot slots).
  */
 
 import config from "mc/config";
@@ -36,6 +39,7 @@ import { SetupHandler } from "app/setup/setup-handler";
 import { createBlobs, localRequest, openAccess, randomBytes } from "board/setup-access";
 import { startSetupServer } from "setup-server";
 import { createTransport } from "mqtt-tls";
+import { lingeringSecureSocket } from "tls-socket";
 import { createLink, defaultDeviceId, rssi, wifiRequired } from "board/link";
 import { createSensor } from "board/sensors";
 import { createPins } from "board/pins";
@@ -127,11 +131,11 @@ function start(): void {
 	if (!parts)
 		return;
 	const { settings, credentials, sensor } = parts;
-	const transport = createTransport({ host: settings.mqttHost, port: settings.mqttPort, credentials });
+	const Socket = lingeringSecureSocket(credentials.roots);	// one TLS client class: MQTT and updates
+	const transport = createTransport({ host: settings.mqttHost, port: settings.mqttPort, credentials, Socket });
 	const network: Network = createLink({ ssid: settings.ssid, password: settings.password, sntp: settings.sntp, log });
 	const pins = createPins(log);
-	const fetcher = createFetcher(credentials.roots);	// updates trust the same bundled roots
-	const updateTarget = createUpdateTarget(settings.deviceId, log, storage);
+	const openUpdateTarget = () => createUpdateTarget(settings.deviceId, log, storage);
 	const otaKey = Resource.exists(settings.otaKey) ? new Uint8Array(new Resource(settings.otaKey).slice(0)) : undefined;
 	const random = mixedRandom(settings.deviceId, Date.now() + clock.ticks());
 	let device: Device;
@@ -147,8 +151,8 @@ function start(): void {
 	const boot = (): Device => {
 		const next = new Device({
 			config: settings, transport, network, clock, timers, log, storage, sensor, random, pins, system,
-			fetcher, createHash, updateTarget, bootSlots: updateTarget, ecdsa, otaKey,
-			firmwareVersion: updateTarget.version(),
+			createFetcher: () => createFetcher(Socket), createHash, openUpdateTarget, ecdsa, otaKey,
+			firmwareVersion: openUpdateTarget().version(),
 			bootReason: bootReason(storage, resetReason),
 		});
 		next.start();

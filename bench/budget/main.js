@@ -2,6 +2,8 @@
 // with the same adapters and options as main.ts and the Device, keeps each referenced,
 // and after each forces a GC and traces what the XS heaps grew by:
 //   budget: <part> chunk=<bytes> slot=<bytes>
+// Updates are built on first use: the fetcher, update target and Ota exist only from
+// the first ota.start, so the idle row is what an update-less device keeps.
 // Modules are preloaded (code in flash), so the figures are each part's live state.
 import config from "mc/config";
 import Debug from "debug";
@@ -17,9 +19,10 @@ import { Updates } from "app/updates/updates";
 import { Commands } from "app/commands/table";
 import { CommandChannel } from "app/commands/channel";
 import { makeTopics } from "app/connection/topics";
+import { createTransport } from "mqtt-tls";
+import { lingeringSecureSocket } from "tls-socket";
 import { loadCredentials } from "credentials";
 import { ecdsa } from "ota/ecdsa";
-import { createTransport } from "mqtt-tls";
 import { createLink } from "board/link";
 import { createSensor } from "board/sensors";
 import { createPins } from "board/pins";
@@ -43,9 +46,8 @@ function measure(part, per = 1) {
 const quiet = () => {};
 measure("start (runtime, probe)");
 const { config: settings } = loadConfig(config, { defaultDeviceId: "budget", wifiRequired: false });
-const { credentials } = loadCredentials({ ...settings, caCerts: rootNames(settings.caCert) });
 const topics = makeTopics(settings.topicPrefix, settings.deviceId);
-keep.push(settings, credentials, topics);
+keep.push(settings, topics);
 measure("config");
 
 const telemetry = new Telemetry({
@@ -58,9 +60,13 @@ for (let i = 0; i < QUEUED; i++)
 	telemetry.sample();
 measure("telemetry queue, per entry", QUEUED);
 
-const transport = createTransport({ host: settings.mqttHost, port: settings.mqttPort, credentials });
+const { credentials } = loadCredentials({ ...settings, caCerts: rootNames(settings.caCert) });
+const Socket = lingeringSecureSocket(credentials.roots);
+keep.push(credentials, Socket);
+measure("TLS client class, shared (CA, socket class, session cache)");
+const transport = createTransport({ host: settings.mqttHost, port: settings.mqttPort, credentials, Socket });
 keep.push(transport);
-measure("mqtt-tls transport (CA, socket class, session cache)");
+measure("mqtt-tls transport");
 const network = createLink({ ssid: settings.ssid, password: settings.password, sntp: settings.sntp, log: quiet });
 keep.push(network);
 measure("link");
@@ -81,27 +87,21 @@ function online() {
 	gpio.start();
 	keep.push(gpio);
 	measure("gpio");
-	const fetcher = createFetcher(credentials.roots);
-	keep.push(fetcher);
-	measure("ota fetcher (CA, socket class, session cache)");
-	const target = createUpdateTarget("budget", quiet, storage);
-	keep.push(target);
-	measure("ota target");
 	const otaKey = Resource.exists(settings.otaKey) ? new Uint8Array(new Resource(settings.otaKey).slice(0)) : undefined;
 	const updates = new Updates({
-		ports: { fetcher, createHash, updateTarget: target, bootSlots: target, otaKey, ecdsa }, topic: topics.ota,
-		firmwareVersion: target.version() ?? "1.0.0", keyName: settings.otaKey, confirmTimeout: settings.otaConfirmTimeout,
+		ports: { createFetcher: () => createFetcher(Socket), createHash, openUpdateTarget: () => createUpdateTarget("budget", quiet, storage), ecdsa, otaKey },
+		topic: topics.ota, firmwareVersion: "0", keyName: settings.otaKey, confirmTimeout: settings.otaConfirmTimeout,
 		storage, timers, log: quiet, restart: quiet, freeHeap: undefined, onSendFailed: quiet,
 	});
 	keep.push(updates);
-	measure("ota state machine, trial, signature key + outbox (idle)");
+	measure("updates (idle: boot slots read, trial; the rest is built by ota.start)");
 	const commands = new Commands({
 		gpio, storage, timers, log: quiet, status: () => ({}), setInterval: quiet, restart: undefined,
 		startOta: request => updates.begin(request), cancelOta: () => updates.cancel(),
 	});
 	keep.push(commands);
 	measure("command table");
-	keep.push(new CommandChannel({ topics, boot: 1, commands, gpio, timers, log: quiet, capacity: 8, onSendFailed: quiet, onSettled: () => updates.settled() }));
+	keep.push(new CommandChannel({ topics, boot: 1, commands, gpio, timers, log: quiet, capacity: 8, onSendFailed: quiet }));
 	measure("command channel");
 	trace("budget: done\n");
 }

@@ -20,8 +20,9 @@
  *   E_UNAVAILABLE.
  * - The sampling period is the one the telemetry.interval command persisted
  *   (config/settings.ts) when valid, else `config.interval`.
- * - Over-the-air update (updates/updates.ts, over the UpdatePorts and `system`): its
- *   progress has its own outbox on the ota topic; stop() abandons a running download.
+ * - Over-the-air update (updates/updates.ts, over the UpdatePorts and `system`), built
+ *   on the first ota.start; its progress has its own outbox on the ota topic; stop()
+ *   abandons a running download.
  *   `firmwareVersion` (default FIRMWARE_VERSION) goes into birth and status; an update
  *   must be above it. Boot confirmation over `bootSlots`: confirmed by the gate opening
  *   (onSettled), else rolled back; ota.start is E_BUSY while the image is on trial.
@@ -167,8 +168,8 @@ export class Device {
 	}
 
 	get interval(): number { return this.#interval; }
-	/** The update state machine and the boot confirmation (for tests and tools). */
-	get ota(): Ota { return this.updates.ota; }
+	/** The update state machine (once the first ota.start built it) and the boot confirmation. */
+	get ota(): Ota | undefined { return this.updates.ota; }
 	get trial(): OtaTrial { return this.updates.trial; }
 
 	start(): void {

@@ -18,7 +18,8 @@
  *   the session ends. Messages over MAX_MESSAGE are refused (thrown).
  * - onClose gets the client's own failure text ("socket error -2", "read time out")
  *   when it gave one.
- * - Sockets come from tls-socket (closed ones linger: a simulator socket bug).
+ * - Sockets are of the class given (`Socket`, tls-socket's: closed ones linger, a
+ *   simulator socket bug), which the update fetcher shares.
  * Limits: QoS 0 only; received messages carry no retain flag. A message in pieces
  * needs the simulator's socket, which sends each write at once, or on ESP32 room for
  * the whole message in lwIP's send buffer (8 KB; the discovery message, at most
@@ -28,7 +29,8 @@
  */
 
 import Client from "mqtt";
-import { TLS_1_2, lingeringSecureSocket } from "tls-socket";
+import type SecureSocket from "securesocket";
+import { TLS_1_2 } from "tls-socket";
 import type { Credentials } from "credentials";
 import { NOT_UTF8, type Session, type SessionEvents, type SessionOptions, type Transport } from "app/ports";
 import { MAX_MESSAGE, MAX_WRITE, PUBLISH_OVERHEAD } from "app/limits";
@@ -37,6 +39,8 @@ export interface TlsOptions {
 	host: string;
 	port: number;
 	credentials: Credentials;
+	/** The firmware's one TLS socket class (tls-socket lingeringSecureSocket, with the roots). */
+	Socket: typeof SecureSocket;
 }
 
 const PUBLISH = 0x30;		// MQTT PUBLISH, QoS 0
@@ -58,13 +62,13 @@ class TrackedClient extends Client {
 }
 
 export function createTransport(options: TlsOptions): Transport {
-	const { roots, client } = options.credentials;
+	const { client } = options.credentials;
 	const secure: Record<string, unknown> = { protocolVersion: TLS_1_2 };
 	if (client) {
 		secure.clientCertificates = [client.certificate];
 		secure.clientKey = client.key;
 	}
-	const Socket = lingeringSecureSocket(roots);
+	const { Socket } = options;
 	return {
 		open(session: SessionOptions, events: SessionEvents): Session {
 			let open = true;

@@ -19,11 +19,11 @@ function toBigInt(bytes: Uint8Array): bigint {
 	return value;
 }
 
-export const ecdsa: Ecdsa = {
+export const ecdsa: Ecdsa = Object.freeze({
 	verify(point: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
 		const digest = new Digest("SHA256");
 		digest.write(message.slice().buffer as ArrayBuffer);
 		const key = new ECPoint(toBigInt(point.subarray(0, FIELD)), toBigInt(point.subarray(FIELD)));
 		return new ECDSA(key, new Curve("secp256r1"), false).verify(digest.close(), signature.slice().buffer as ArrayBuffer);
 	},
-};
+});

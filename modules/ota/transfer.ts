@@ -1,8 +1,9 @@
 /*
  * ota/transfer: the core's Fetcher and Hash on XS.
  *
- * - get() streams an https: URL with the SDK's HTTP client over securesocket, trusting
- *   only the bundled roots (the same resources as MQTT) and checking the server name;
+ * - get() streams an https: URL with the SDK's HTTP client over the firmware's one TLS
+ *   socket class (`Socket`: MQTT's, trusting only the bundled roots, its session cache
+ *   shared) and checking the server name;
  *   TLS 1.2 minimum. Chunks are handed on as they arrive, never collected.
  * - A connection that ends before Content-Length bytes is an error (the SDK client
  *   reports it as one); bytes waiting after Content-Length are handed on (the core
@@ -15,15 +16,14 @@
  */
 
 import { Request } from "http";
-import { TLS_1_2, lingeringSecureSocket } from "tls-socket";
-import type { Der } from "credentials";
+import type SecureSocket from "securesocket";
+import { TLS_1_2 } from "tls-socket";
 import { Digest } from "crypt";
 import type { Download, DownloadEvents, Fetcher, Hash } from "app/ports";
 
 const URL_PATTERN = () => /^https:\/\/([A-Za-z0-9.-]+)(?::(\d{1,5}))?(\/[^\s#]*)?$/;	// made on each use: a preloaded RegExp crashes XS (README, notes on changing the firmware)
 
-export function createFetcher(roots: Der[]): Fetcher {
-	const Socket = lingeringSecureSocket(roots);	// the same socket class as MQTT (see tls-socket)
+export function createFetcher(Socket: typeof SecureSocket): Fetcher {
 	return {
 		get(url: string, events: DownloadEvents): Download {
 			const parts = URL_PATTERN().exec(url);

@@ -15,23 +15,23 @@ import type { Clock, Log, Storage, Timers, TimerHandle } from "app/ports";
 
 const CLOCK_VALID_AFTER = 1_704_067_200_000;	// ms: 2024-01-01T00:00:00Z; earlier means never set
 
-export const timers: Timers = {
+export const timers: Timers = Object.freeze({
 	set: (callback, ms) => Timer.set(callback, ms),
 	repeat: (callback, ms) => Timer.repeat(callback, ms),
 	clear(handle: TimerHandle | undefined) {
 		if (handle !== undefined)
 			Timer.clear(handle as Timer);
 	},
-};
+});
 
-export const clock: Clock = {
+export const clock: Clock = Object.freeze({
 	wallTime() {
 		const now = Date.now();
 		return now > CLOCK_VALID_AFTER ? now : null;
 	},
 	ticks: () => Time.ticks,
-};
+});
 
-export const storage: Storage = createStorage();
+export const storage: Storage = Object.freeze(createStorage());
 
 export const log: Log = line => trace(line + "\n");

@@ -11,8 +11,11 @@
  * - TLS_1_2 is the protocolVersion both clients ask for.
  * - lingeringSecureSocket() makes the class at run time: its list of closed sockets and
  *   its session cache must not live at module level, where preloading would freeze them.
- *   Each class has its own cache (MQTT's holds the broker's session, the fetcher's the
- *   update server's), replacing the SDK's single-entry `ssl/cache` on every connection.
+ *   main.ts makes one for the firmware: MQTT and the update fetcher share the class, its
+ *   roots and its cache (about 1.6 KB of chunks a class), which replaces the SDK's
+ *   single-entry `ssl/cache` on every connection; the cache keeps the broker's session
+ *   and the update server's apart (session-cache: keyed by server, CA and client
+ *   certificate).
  * - `roots` (optional) are the CAs every socket of the class trusts, several during a CA
  *   rotation: securesocket's `secure.certificate` takes one, so the first goes there
  *   and the others are registered with the session's certificate manager (the SDK's

@@ -5,13 +5,10 @@
  */
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { waitFor } from "../../tools/harness/wait";
-import { parse, type Watcher } from "../../tools/harness/watcher";
-import { DeviceFixture, sdkSkip } from "./support";
-
-const ID = "sim-commands";
-const TOPIC = (leaf: string) => `devices/${ID}/${leaf}`;
+import { parse } from "../../tools/harness/watcher";
+import { sdkSkip, simulatedDevice } from "./support";
 
 interface Result {
 	id: string | null;
@@ -21,25 +18,11 @@ interface Result {
 }
 
 describe("simulator: commands", () => {
-	let fixture: DeviceFixture;
-	let watcher: Watcher;
-
-	before(async () => {
-		if (sdkSkip)
-			return;
-		fixture = new DeviceFixture();
-		const broker = await fixture.broker();
-		const library = await fixture.build(broker.port, ID, { outputs: "led:2,relay:4" });
-		watcher = await fixture.watcher({ port: broker.port, topics: [`devices/${ID}/#`] });
-		fixture.simulate(library);
-		await watcher.waitFor(TOPIC("status"), payload => (payload as { online?: boolean }).online === true, 60_000);
-	});
-	after(() => fixture?.cleanup());
-
-	const results = () => watcher.on(TOPIC("cmd/result")).map(message => parse(message.payload) as Result);
-	const states = () => watcher.on(TOPIC("state")).map(message => ({ ...(parse(message.payload) as { gpio: Record<string, number> }), retain: message.retain }));
-	const seq = () => Math.max(0, ...watcher.on(TOPIC("telemetry")).map(message => (parse(message.payload) as { seq: number }).seq));
-	const send = (payload: string) => watcher.publish(TOPIC("cmd"), payload);
+	const sim = simulatedDevice("sim-commands", { config: { outputs: "led:2,relay:4" } });
+	const results = () => sim.messages<Result>("cmd/result");
+	const states = () => sim.watcher.on(sim.topic("state")).map(message => ({ ...(parse(message.payload) as { gpio: Record<string, number> }), retain: message.retain }));
+	const seq = () => Math.max(0, ...sim.messages<{ seq: number }>("telemetry").map(reading => reading.seq));
+	const send = (payload: string) => sim.watcher.publish(sim.topic("cmd"), payload);
 
 	it("gpio.set on led changes the retained state", { skip: sdkSkip }, async () => {
 		await waitFor("the state on connect", () => states().length >= 1, 15_000);
@@ -50,8 +33,8 @@ describe("simulator: commands", () => {
 		await waitFor("the new state", () => states().some(state => state.gpio.led === 1), 15_000);
 
 		// A late subscriber gets the retained state.
-		const late = await fixture.watcher({ port: fixture.brokers[0].port, topics: [TOPIC("state")] });
-		const retained = await late.waitFor(TOPIC("state"), () => true, 15_000);
+		const late = await sim.fixture.watcher({ port: sim.broker.port, topics: [sim.topic("state")] });
+		const retained = await late.waitFor(sim.topic("state"), () => true, 15_000);
 		assert.equal(retained.retain, true);
 		assert.deepEqual((parse(retained.payload) as { gpio: Record<string, number> }).gpio, { led: 1, relay: 0 });
 	});

@@ -5,13 +5,25 @@
  * - `sdkSkip` is the reason these tests cannot run here (no SDK), or false: node:test
  *   then reports them as skipped, never as passed.
  * - Builds take about a minute in the simulator's toolchain; build once, run many.
+ * - simulatedDevice(id, options) is the usual setup in one call: it registers the
+ *   suite's before() (broker, optional relay and image server, build, watcher on
+ *   devices/<id>/#, simulator, the birth) and after() (everything stopped), and gives
+ *   the tests the topics, the parsed messages and command() (re-sent while the device
+ *   still takes commands for retained ones). DeviceFixture stays for setups of their own.
  */
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { buildFirmwareAsync, moddableHome, startSimulator, type Simulator } from "../../tools/sdk";
 import { Fixture } from "../../tools/harness/fixture";
+import { startImageServer, type ImageServer } from "../../tools/harness/image-server";
+import { startProxy, type TcpProxy } from "../../tools/harness/tcp-proxy";
+import { delay } from "../../tools/harness/wait";
+import { parse, type Watcher } from "../../tools/harness/watcher";
+import type { Broker } from "../../tools/broker/types";
+import { OTA_SIGNING_KEY } from "../../tools/ota-sign";
 
 export const sdkSkip: string | false = moddableHome().reason ?? false;
 
@@ -53,4 +65,100 @@ export class DeviceFixture extends Fixture {
 		await super.cleanup();
 		rmSync(this.buildDir, { recursive: true, force: true });
 	}
+}
+
+export interface SimulatedDeviceOptions {
+	/** Build-time config on top of SIM_CONFIG. */
+	config?: Record<string, string | number>;
+	/** "lin" (default) or "sim/<device>". */
+	platform?: string;
+	/** The device dials the broker through a TCP relay (cut() it like a cable). */
+	relay?: boolean;
+	/** An HTTPS image server with these routes (see tools/harness/image-server). */
+	images?: Parameters<ImageServer["route"]>[] | true;
+	/** Seconds the simulator may run (default 120). */
+	seconds?: number;
+	/** Runs before the build (files a previous run left, say). */
+	prepare?: () => void;
+}
+
+export interface CommandResult {
+	id: string | number | null;
+	ok: boolean;
+	error?: { code: string; message: string };
+	[field: string]: unknown;
+}
+
+/** A firmware build running in the simulator against its own broker, for one suite. */
+export class SimulatedDevice {
+	fixture!: DeviceFixture;
+	broker!: Broker;
+	watcher!: Watcher;
+	simulator!: Simulator;
+	relay: TcpProxy | undefined;
+	images: ImageServer | undefined;
+	library = "";
+
+	constructor(readonly id: string, readonly options: SimulatedDeviceOptions = {}) {}
+
+	/** `devices/<id>/<leaf>` */
+	topic(leaf: string): string { return `devices/${this.id}/${leaf}`; }
+
+	/** The parsed payloads on `devices/<id>/<leaf>` so far (from message `from` on). */
+	messages<T = unknown>(leaf: string, from = 0): T[] {
+		return this.watcher.on(this.topic(leaf)).slice(from).map(message => parse(message.payload) as T);
+	}
+
+	/** The update-signing private key the build's otaKey belongs to. */
+	signingKey(): Buffer { return readFileSync(join(this.fixture.pkiDir, OTA_SIGNING_KEY)); }
+
+	async start(): Promise<void> {
+		const { options } = this;
+		options.prepare?.();
+		this.fixture = new DeviceFixture();
+		this.broker = await this.fixture.broker();
+		if (options.relay) {
+			const relay = this.relay = await startProxy(this.broker.port);
+			this.fixture.onCleanup(() => relay.close());
+		}
+		if (options.images) {
+			const images = this.images = await startImageServer(this.fixture.pkiDir);
+			this.fixture.onCleanup(() => images.close());
+			if (options.images !== true)
+				for (const route of options.images)
+					images.route(...route);
+		}
+		this.library = await this.fixture.build(this.relay?.port ?? this.broker.port, this.id, options.config, options.platform);
+		this.watcher = await this.fixture.watcher({ port: this.broker.port, topics: [this.topic("#")] });
+		this.simulator = this.fixture.simulate(this.library, options.seconds);
+		await this.watcher.waitFor(this.topic("status"), payload => (payload as { online?: boolean }).online === true, 60_000);
+	}
+
+	/**
+	 * Sends a command and returns its answer. A device that has not seen its settle
+	 * marker come back yet takes every command for a retained one (E_RETAINED): re-sent
+	 * up to five times, half a second apart.
+	 */
+	async command(fields: Record<string, unknown>): Promise<CommandResult> {
+		for (let attempt = 1; ; attempt++) {
+			const id = `${fields.op}-${attempt}-${Date.now()}`;
+			await this.watcher.publish(this.topic("cmd"), JSON.stringify({ id, ...fields }));
+			const answer = await this.watcher.waitFor(this.topic("cmd/result"), payload => (payload as CommandResult).id === id, 15_000);
+			const result = parse(answer.payload) as CommandResult;
+			if (result.error?.code !== "E_RETAINED" || attempt >= 5)
+				return result;
+			await delay(500);
+		}
+	}
+}
+
+/** Registers the suite's setup and teardown for a SimulatedDevice (nothing runs without the SDK). */
+export function simulatedDevice(id: string, options: SimulatedDeviceOptions = {}): SimulatedDevice {
+	const device = new SimulatedDevice(id, options);
+	before(async () => {
+		if (!sdkSkip)
+			await device.start();
+	});
+	after(() => device.fixture?.cleanup());
+	return device;
 }

@@ -208,7 +208,7 @@ describe("ota", { timeout: 45_000 }, () => {
 		assert.equal(answer.ok, true);
 
 		// While it downloads: readings keep coming, commands are answered, a second update is refused.
-		await waitFor("a reading during the download", () => lastSeq() > seqBefore && node.device.ota.state === "downloading", 5_000);
+		await waitFor("a reading during the download", () => lastSeq() > seqBefore && node.device.ota?.state === "downloading", 5_000);
 		assert.equal((await command({ op: "status" })).ok, true);
 		assert.equal((await command({ op: "ota.start", url: server.url("/good.bin"), ...signed({ sha256: sha256(GOOD), version: "1.2.0", size: GOOD.length }) })).error?.code, "E_BUSY");
 

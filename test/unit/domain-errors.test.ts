@@ -7,10 +7,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Gpio, PinError, PinFault } from "../../modules/app/commands/gpio";
-import { UpdateSignature } from "../../modules/app/updates/signature";
-import { Ota, OtaRefusal, OtaRefused } from "../../modules/app/updates/ota";
+import { OtaRefusal, OtaRefused } from "../../modules/app/updates/request";
+import { Updates } from "../../modules/app/updates/updates";
 import { CommandError } from "../../modules/app/commands/result";
-import { FakePins, FakeTime } from "./support/fakes";
+import { FakePins, FakeTime, MemoryStorage } from "./support/fakes";
 
 function gpio(pins = new FakePins()): Gpio {
 	return new Gpio({ pins, outputs: { led: 2 }, inputs: { button: 5 }, timers: new FakeTime(), log: () => {}, onChange() {} });
@@ -40,12 +40,13 @@ test("gpio: an unknown pin, an input written, a pulsing pin and a failed write a
 	assert.equal(refusal(() => gpio(pins).set("led", 1), PinError).fault, PinFault.WriteFailed);
 });
 
-test("ota: start() without the update ports is refused as unavailable, not as a command error", () => {
-	const ota = new Ota({
-		topic: "t/ota", firmwareVersion: "1.0.0", fetcher: undefined, createHash: undefined, target: undefined,
-		restart: undefined, timers: new FakeTime(), log: () => {}, onSendFailed() {},
-		signature: UpdateSignature.load(undefined, undefined, "ota-key.der"), trial: { pending: false, installed() {} },
+test("ota: start() and cancel() without the update ports are refused as unavailable, not as command errors", () => {
+	const updates = new Updates({
+		ports: {}, topic: "t/ota", firmwareVersion: "1.0.0", keyName: "ota-key.der", confirmTimeout: 1_000,
+		storage: new MemoryStorage(), timers: new FakeTime(), log: () => {}, restart: undefined, freeHeap: undefined, onSendFailed() {},
 	});
-	const error = refusal(() => ota.start({ url: "https://h/x.bin", sha256: "0".repeat(64), version: "2.0.0", size: 1, signature: undefined, force: false }), OtaRefused);
+	const error = refusal(() => updates.begin({ url: "https://h/x.bin", sha256: "0".repeat(64), version: "2.0.0", size: 1, signature: undefined, force: false }), OtaRefused);
 	assert.equal(error.refusal, OtaRefusal.Unavailable);
+	assert.equal(refusal(() => updates.cancel(), OtaRefused).refusal, OtaRefusal.Unavailable);
+	assert.equal(updates.ota, undefined, "nothing built for a refused start");
 });

@@ -32,7 +32,7 @@ const LAYERS: Record<string, string[]> = {
 };
 
 const PUBLIC: Record<string, string[]> = {
-	"": ["ports", "limits", "describe", "random", "version", "simulated-sensor", "device"],
+	"": ["ports", "limits", "describe", "frozen", "random", "version", "simulated-sensor", "device"],
 	"connection": ["connection", "backoff", "telemetry", "topics", "outbox"],
 	"config": ["config", "settings"],
 	"commands": ["table", "channel", "result", "gpio"],

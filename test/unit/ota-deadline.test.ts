@@ -25,14 +25,14 @@ test("ota: a server dripping one byte every 2 s fails at the deadline with E_DEA
 	start(s);
 	s.fetcher!.last.respond(200, IMAGE.length);
 	let at = 0;
-	for (let elapsed = 0; elapsed < DEADLINE - 2_000 && s.device.ota.state === OtaState.Downloading; elapsed += 2_000) {
+	for (let elapsed = 0; elapsed < DEADLINE - 2_000 && s.device.ota?.state === OtaState.Downloading; elapsed += 2_000) {
 		s.time.advance(2_000);
 		s.fetcher!.last.data(IMAGE.subarray(at, ++at));
 	}
-	assert.equal(s.device.ota.state, OtaState.Downloading, "each byte came inside the stall timeout");
+	assert.equal(s.device.ota?.state, OtaState.Downloading, "each byte came inside the stall timeout");
 	assert.ok(2_000 < STALL_TIMEOUT);
 	s.time.advance(2_000);
-	assert.equal(s.device.ota.state, OtaState.Failed);
+	assert.equal(s.device.ota?.state, OtaState.Failed);
 	const last = progress(s).at(-1)!;
 	assert.equal(last.error?.code, "E_DEADLINE", JSON.stringify(last));
 	assert.match(last.error!.message, new RegExp(`${MIN_RATE} bytes/s`));
@@ -50,7 +50,7 @@ test("ota: a download at the minimum rate finishes before the deadline", () => {
 		s.fetcher!.last.data(IMAGE.subarray(at, at + MIN_RATE));
 	}
 	s.fetcher!.last.done();
-	assert.equal(s.device.ota.state, OtaState.Rebooting);
+	assert.equal(s.device.ota?.state, OtaState.Rebooting);
 	s.time.advance(REBOOT_DELAY);
 	assert.deepEqual(s.system!.restarts, ["ota"]);
 });

@@ -85,7 +85,7 @@ for (const c of CASES)
 		const download = s.fetcher!.last;
 		c.drive(s);
 
-		assert.equal(s.device.ota.state, OtaState.Failed);
+		assert.equal(s.device.ota?.state, OtaState.Failed);
 		const seen = s.transport.sessions.flatMap(session => session.on(OTA)).map(payload => JSON.parse(payload));
 		const last = seen.at(-1);
 		assert.equal(last.state, "failed");
@@ -104,7 +104,7 @@ for (const c of CASES)
 		assert.equal(target.count("complete"), c.completeCalled ? 1 : 0);
 		assert.equal(target.bootImage, undefined, "nothing became bootable");
 		assert.equal(download.cancelled, c.live, "the download is cancelled if and only if it was still running");
-		assert.equal(s.device.ota.installed, undefined);
+		assert.equal(s.device.ota?.installed, undefined);
 		s.time.advance(10_000);
 		assert.deepEqual(s.system!.restarts, [], "no restart");
 		if (c.code !== OtaReason.Aborted) {

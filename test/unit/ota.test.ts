@@ -30,7 +30,7 @@ function startOta(s: ReturnType<typeof ready>, extra: Record<string, unknown> = 
 test("ota: a good image goes downloading, verifying, applying, rebooting and restarts with reason ota", () => {
 	const s = ready();
 	assert.deepEqual(startOta(s), { id: "u", ok: true, state: "downloading", version: "1.1.0" });
-	assert.equal(s.device.ota.state, OtaState.Downloading);
+	assert.equal(s.device.ota?.state, OtaState.Downloading);
 	assert.equal(s.fetcher!.last.url, URL);
 	s.fetcher!.last.respond(200, IMAGE.length);
 	assert.deepEqual(s.target!.calls, [`begin ${IMAGE.length}`]);
@@ -40,8 +40,8 @@ test("ota: a good image goes downloading, verifying, applying, rebooting and res
 	s.fetcher!.last.done();
 	assert.deepEqual(s.target!.calls.slice(-1), ["complete 1.1.0"]);
 	assert.deepEqual(s.target!.bootImage, IMAGE);
-	assert.equal(s.device.ota.state, OtaState.Rebooting);
-	assert.equal(s.device.ota.installed, "1.1.0");
+	assert.equal(s.device.ota?.state, OtaState.Rebooting);
+	assert.equal(s.device.ota?.installed, "1.1.0");
 
 	const seen = progress(s);
 	assert.deepEqual(seen[0], { state: "downloading", version: "1.1.0", received: 0, total: null });
@@ -76,7 +76,7 @@ test("ota: upper-case sha256 is accepted and compared in lower case", () => {
 	s.fetcher!.last.respond(200, IMAGE.length);
 	s.fetcher!.last.data(IMAGE);
 	s.fetcher!.last.done();
-	assert.equal(s.device.ota.state, OtaState.Rebooting);
+	assert.equal(s.device.ota?.state, OtaState.Rebooting);
 });
 
 test("ota: a second ota.start while one runs is E_BUSY; after a failure a new one starts", () => {
@@ -85,7 +85,7 @@ test("ota: a second ota.start while one runs is E_BUSY; after a failure a new on
 	assertError(startOta(s, { version: "1.2.0" }), "u", "E_BUSY", "1.1.0");
 	assert.equal(s.fetcher!.downloads.length, 1);
 	s.fetcher!.last.respond(500, 10);
-	assert.equal(s.device.ota.state, OtaState.Failed);
+	assert.equal(s.device.ota?.state, OtaState.Failed);
 	assert.equal(startOta(s).ok, true);
 	assert.equal(s.fetcher!.downloads.length, 2);
 	s.fetcher!.last.respond(200, IMAGE.length);
@@ -99,7 +99,7 @@ test("ota: too little free heap is E_BUSY with the figures, nothing is fetched; 
 	s.system!.heap = UPDATE_HEADROOM - 1;
 	assertError(startOta(s), "u", "E_BUSY", `${UPDATE_HEADROOM - 1} B`);
 	assert.equal(s.fetcher!.downloads.length, 0);
-	assert.equal(s.device.ota.state, OtaState.Idle);
+	assert.equal(s.device.ota?.state, OtaState.Idle);
 	s.system!.heap = UPDATE_HEADROOM;
 	assert.equal(startOta(s).ok, true);
 });
@@ -193,7 +193,7 @@ test("ota: telemetry and commands keep working during a download", () => {
 	assert.equal(s.send({ id: "st", op: "status" }).ok, true);
 	assert.equal(s.send({ id: "g", op: "gpio.set", pin: "led", value: 1 }).value, 1);
 	s.fetcher!.last.done();
-	assert.equal(s.device.ota.state, OtaState.Rebooting);
+	assert.equal(s.device.ota?.state, OtaState.Rebooting);
 });
 
 test("ota: a full socket delays progress but loses no state change; the restart waits for it", () => {

@@ -43,11 +43,12 @@ import { ErrorCode, describe, errorResult, type CommandId } from "./result";
 import { parseCommand } from "./parse";
 import { Outbox } from "../connection/outbox";
 
-export enum Gate {
-	Offline = "offline",	// no session
-	Settling = "settling",	// subscribed, marker not back yet: commands are stale
-	Open = "open",			// commands are executed
-}
+export const Gate = Object.freeze({
+	Offline: "offline",	// no session
+	Settling: "settling",	// subscribed, marker not back yet: commands are stale
+	Open: "open",			// commands are executed
+});
+export type Gate = typeof Gate[keyof typeof Gate];
 
 export interface CommandChannelOptions {
 	topics: Topics;
@@ -69,10 +70,10 @@ const REFUSED_OVERHEAD = 16;			// per kept id, for the list slot (an XS slot is 
 const BUSY_MESSAGE = "too many results waiting for the socket; not executed, send it again";
 const MARKER = () => /^cmd:(\d+):(\d+)$/;	// made on each use: a preloaded RegExp crashes XS (README, notes on changing the firmware)
 const RETAINED_MESSAGE = "retained command not executed; publish it again without retain";
-const PLAIN_LEVELS: Record<string, 0 | 1> = { ON: 1, OFF: 0, "1": 1, "0": 0 };
+const PLAIN_LEVELS: Readonly<Record<string, 0 | 1>> = Object.freeze({ ON: 1, OFF: 0, "1": 1, "0": 0 });
 
 export class CommandChannel {
-	#gate = Gate.Offline;
+	#gate: Gate = Gate.Offline;
 	#marker = 0;		// the last marker number sent (counts up across sessions)
 	#firstMarker = 0;	// the first marker of the current session
 	#retry: TimerHandle | undefined;

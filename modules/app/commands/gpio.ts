@@ -25,11 +25,12 @@ import { describe } from "../describe";
 
 export type Level = 0 | 1;
 
-export enum PinFault {
-	Unknown = "unknown",		// not configured, not an output, or failed to open
-	Busy = "busy",				// in the middle of a pulse
-	WriteFailed = "write-failed",	// the Pins adapter threw
-}
+export const PinFault = Object.freeze({
+	Unknown: "unknown",		// not configured, not an output, or failed to open
+	Busy: "busy",				// in the middle of a pulse
+	WriteFailed: "write-failed",	// the Pins adapter threw
+});
+export type PinFault = typeof PinFault[keyof typeof PinFault];
 
 export class PinError extends Error {
 	constructor(readonly fault: PinFault, message: string) {

@@ -16,21 +16,22 @@ import { MAX_PAYLOAD, utf8Length } from "../limits";
 
 export { describe } from "../describe";
 export { utf8Length } from "../limits";
-export enum ErrorCode {
-	TooLarge = "E_TOO_LARGE",		// payload over the size limit, not parsed
-	Parse = "E_PARSE",				// not JSON
-	Shape = "E_SHAPE",				// JSON, but not a command: nesting, types, missing or extra fields
-	Op = "E_OP",					// unknown op
-	Pin = "E_PIN",					// pin name not configured (or not usable for this op)
-	Range = "E_RANGE",				// a number outside its allowed range, a string not in its format
-	Busy = "E_BUSY",				// the pin is in the middle of a pulse, an update is running
-	Version = "E_VERSION",			// ota.start for a version not above the running one, without force
-	Signature = "E_SIGNATURE",		// ota.start without a valid signature by the bundled update-signing key
-	Idle = "E_IDLE",				// ota.cancel with no update running
-	Retained = "E_RETAINED",		// a retained (stale) command: never executed
-	Unavailable = "E_UNAVAILABLE",	// the platform cannot do it (no restart port, no OTA ports)
-	Internal = "E_INTERNAL",		// the handler failed unexpectedly (a pin write threw)
-}
+export const ErrorCode = Object.freeze({
+	TooLarge: "E_TOO_LARGE",		// payload over the size limit, not parsed
+	Parse: "E_PARSE",				// not JSON
+	Shape: "E_SHAPE",				// JSON, but not a command: nesting, types, missing or extra fields
+	Op: "E_OP",					// unknown op
+	Pin: "E_PIN",					// pin name not configured (or not usable for this op)
+	Range: "E_RANGE",				// a number outside its allowed range, a string not in its format
+	Busy: "E_BUSY",				// the pin is in the middle of a pulse, an update is running
+	Version: "E_VERSION",			// ota.start for a version not above the running one, without force
+	Signature: "E_SIGNATURE",		// ota.start without a valid signature by the bundled update-signing key
+	Idle: "E_IDLE",				// ota.cancel with no update running
+	Retained: "E_RETAINED",		// a retained (stale) command: never executed
+	Unavailable: "E_UNAVAILABLE",	// the platform cannot do it (no restart port, no OTA ports)
+	Internal: "E_INTERNAL",		// the handler failed unexpectedly (a pin write threw)
+});
+export type ErrorCode = typeof ErrorCode[keyof typeof ErrorCode];
 
 /** Thrown by validation and handlers; caught by the command channel and answered. */
 export class CommandError extends Error {

@@ -25,6 +25,7 @@
  */
 
 import type { Log, Storage, TimerHandle, Timers } from "../ports";
+import { frozen } from "../frozen";
 import { CommandError, ErrorCode, describe, errorResult, okResult, type CommandId, type ResultFields } from "./result";
 import type { CommandObject } from "./parse";
 import { PinError, PinFault, type Gpio, type Level } from "./gpio";
@@ -62,25 +63,25 @@ interface Op {
 	run(commands: Commands, args: Args): ResultFields;
 }
 
-const PIN: ArgSpec = { type: "string" };
+const PIN: ArgSpec = Object.freeze({ type: "string" });
 
 export const PULSE_MIN = 1;
 export const PULSE_MAX = 60_000;
 export const RESTART_DELAY = 500;	// ms between the answer and the restart
 
 /** The wire code of each refusal the pin and update logic report. */
-const PIN_CODES: Record<PinFault, ErrorCode> = {
+const PIN_CODES: Readonly<Record<PinFault, ErrorCode>> = Object.freeze({
 	[PinFault.Unknown]: ErrorCode.Pin,
 	[PinFault.Busy]: ErrorCode.Busy,
 	[PinFault.WriteFailed]: ErrorCode.Internal,
-};
-const OTA_CODES: Record<OtaRefusal, ErrorCode> = {
+});
+const OTA_CODES: Readonly<Record<OtaRefusal, ErrorCode>> = Object.freeze({
 	[OtaRefusal.Unavailable]: ErrorCode.Unavailable,
 	[OtaRefusal.Busy]: ErrorCode.Busy,
 	[OtaRefusal.Signature]: ErrorCode.Signature,
 	[OtaRefusal.Version]: ErrorCode.Version,
 	[OtaRefusal.Idle]: ErrorCode.Idle,
-};
+});
 
 /** A handler's failure as a command error, or undefined for an unexpected one. */
 function commandError(error: unknown): CommandError | undefined {
@@ -94,9 +95,9 @@ function commandError(error: unknown): CommandError | undefined {
 }
 
 export class Commands {
-	// The table is static: built once when the module loads (preloaded: in flash on a
-	// board), so a Commands instance keeps only its options, not ~180 slots of table.
-	static readonly #ops: Readonly<Record<string, Op>> = {
+	// The table is static: built once when the module loads (preloaded and frozen: in
+	// flash on a board), so a Commands instance keeps only its options, not ~180 slots of table.
+	static readonly #ops: Readonly<Record<string, Op>> = frozen({
 		"gpio.set": {
 			args: { pin: PIN, value: { type: "level" } },
 			run: (c, a) => ({ pin: a.pin as string, value: c.#o.gpio.set(a.pin as string, a.value as Level) }),
@@ -138,7 +139,7 @@ export class Commands {
 			}),
 		},
 		"ota.cancel": { args: {}, run: c => c.#o.cancelOta() },
-	};
+	});
 	#restarting = false;
 	#restartTimer: TimerHandle | undefined;
 	readonly #o: CommandsOptions;

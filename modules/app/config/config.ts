@@ -76,7 +76,7 @@ export interface ConfigContext {
 // The patterns are made on each use: a preloaded RegExp crashes XS (README, notes on changing the firmware).
 const DER_NAME_PATTERN = () => /^[A-Za-z0-9_.-]+\.der$/;
 const ID_PATTERN = () => /^[A-Za-z0-9_-]{1,64}$/;
-const SENSORS: readonly SensorKind[] = ["simulated", "adc"];
+const SENSORS: readonly SensorKind[] = Object.freeze(["simulated", "adc"]);
 export const MAX_PINS = 16;
 // An offline queue may take at most the heap an update takes (updates/ota.ts
 // UPDATE_HEADROOM, 27,648 B), so the device fits one envelope either way. A queued
@@ -91,7 +91,7 @@ export const HA_PREFIX_MAX = 64;	// characters
  * manifest.json's `config` and the README's table are checked against it
  * (test/unit/config-defaults.test.ts). An empty deviceId means the link's default id.
  */
-export const CONFIG_FIELDS = {
+export const CONFIG_FIELDS = Object.freeze({
 	ssid: text(""),
 	password: text(""),
 	mqttHost: text(""),
@@ -121,7 +121,7 @@ export const CONFIG_FIELDS = {
 	setupPort: integer(80, 1, 65535, "port"),
 	setupTimeout: integer(600_000, 10_000, 86_400_000, "ms"),
 	setupButton: text(""),
-} satisfies Record<keyof Config, Field>;
+} satisfies Record<keyof Config, Field>);
 
 /** The trusted roots' resource names in `caCert` ("ca.der, ca-next.der"): several during a CA rotation. */
 export function rootNames(caCert: string): string[] {

@@ -25,10 +25,11 @@ export interface PinsField { kind: "pins"; default: "" }
 export interface BooleanField { kind: "boolean"; default: boolean }
 export type Field = TextField | IntegerField | PinsField | BooleanField;
 
-export const text = (fallback: string): TextField => ({ kind: "text", default: fallback });
-export const integer = (fallback: number, min: number, max: number, unit: string): IntegerField => ({ kind: "integer", default: fallback, min, max, unit });
-export const pins = (): PinsField => ({ kind: "pins", default: "" });
-export const boolean = (fallback: boolean): BooleanField => ({ kind: "boolean", default: fallback });
+// Each field is frozen: the table is preloaded (in flash on a board).
+export const text = (fallback: string): TextField => Object.freeze({ kind: "text", default: fallback });
+export const integer = (fallback: number, min: number, max: number, unit: string): IntegerField => Object.freeze({ kind: "integer", default: fallback, min, max, unit });
+export const pins = (): PinsField => Object.freeze({ kind: "pins", default: "" });
+export const boolean = (fallback: boolean): BooleanField => Object.freeze({ kind: "boolean", default: fallback });
 
 /** The keys of `Fields` whose field is of kind `F`. */
 type KeyOf<Fields, F> = { [K in keyof Fields]: Fields[K] extends F ? K : never }[keyof Fields] & string;

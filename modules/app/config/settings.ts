@@ -11,14 +11,14 @@
 import type { Storage } from "../ports";
 
 /** Storage keys. */
-export const KEY = {
+export const KEY = Object.freeze({
 	interval: "interval",	// ms between readings, set by telemetry.interval
 	boot: "boot",			// boot counter
 	reason: "reason",		// why the device restarted itself ("restart", "ota", "rollback"), "" once reported
 	otaTrial: "otaTrial",	// the update version on trial, or that failed and is not reported yet ("" none); updates/trial.ts
 	otaBoots: "otaBoots",	// boots of the image on trial so far; updates/trial.ts
 	otaCause: "otaCause",	// why the trial was reverted; updates/trial.ts
-} as const;
+} as const);
 
 /** ms between readings. */
 export const INTERVAL_MIN = 1_000;

@@ -19,26 +19,28 @@
 import type { Clock, Log, Network, Session, SessionOptions, Timers, TimerHandle, Transport } from "../ports";
 import { Backoff } from "./backoff";
 
-export enum State {
-	Idle = "idle",
-	WaitingForNetwork = "waiting-for-network",
-	WaitingForClock = "waiting-for-clock",
-	Connecting = "connecting",
-	Online = "online",
-	BackingOff = "backing-off",
-	Stopped = "stopped",
-}
+export const State = Object.freeze({
+	Idle: "idle",
+	WaitingForNetwork: "waiting-for-network",
+	WaitingForClock: "waiting-for-clock",
+	Connecting: "connecting",
+	Online: "online",
+	BackingOff: "backing-off",
+	Stopped: "stopped",
+});
+export type State = typeof State[keyof typeof State];
 
-export enum Reason {
-	None = "none",
-	NetworkDown = "network-down",
-	ConnectTimeout = "connect-timeout",
-	ConnectFailed = "connect-failed",		// socket or TLS failure before ready
-	Refused = "refused",					// the broker answered CONNECT with a non-zero return code
-	ConnectionLost = "connection-lost",		// closed by peer or transport after ready
-	PublishFailed = "publish-failed",		// a write to the session threw
-	Shutdown = "shutdown",
-}
+export const Reason = Object.freeze({
+	None: "none",
+	NetworkDown: "network-down",
+	ConnectTimeout: "connect-timeout",
+	ConnectFailed: "connect-failed",		// socket or TLS failure before ready
+	Refused: "refused",					// the broker answered CONNECT with a non-zero return code
+	ConnectionLost: "connection-lost",		// closed by peer or transport after ready
+	PublishFailed: "publish-failed",		// a write to the session threw
+	Shutdown: "shutdown",
+});
+export type Reason = typeof Reason[keyof typeof Reason];
 
 export interface ConnectionListener {
 	/** The session is ready: publish birth, subscribe. */
@@ -62,13 +64,13 @@ export interface ConnectionOptions {
 }
 
 // MQTT 3.1.1 CONNACK return codes (section 3.2.2.3), for the trace and `status`.
-const REFUSALS: Record<number, string> = {
+const REFUSALS: Readonly<Record<number, string>> = Object.freeze({
 	1: "unacceptable protocol version",
 	2: "identifier rejected",
 	3: "server unavailable",
 	4: "bad user name or password",
 	5: "not authorised",
-};
+});
 
 /** "code 5, not authorised": the detail of a refusal. */
 export function describeRefusal(code: number): string {
@@ -79,13 +81,13 @@ const CLOCK_POLL = 1_000;		// ms between checks for a set wall clock
 const STABLE_AFTER = 30_000;	// ms online before the backoff window resets
 
 export class Connection {
-	#state = State.Idle;
+	#state: State = State.Idle;
 	#session: Session | undefined;
 	#timer: TimerHandle | undefined;
 	#onlineSince = 0;		// ticks when the current or last session became ready
 	#everOnline = false;
 	#reconnects = 0;
-	#lastReason = Reason.None;
+	#lastReason: Reason = Reason.None;
 	#lastDetail = "";
 	readonly #o: ConnectionOptions;
 

@@ -22,12 +22,12 @@ const P256_B = 0x5AC635D8AA3A93E7B3EBBD55769886BC651D06B0CC53B0F63BCE3C3E27D2604
 const FIELD = 32;	// bytes in a coordinate, r or s
 
 // SEQUENCE { SEQUENCE { OID ecPublicKey, OID prime256v1 }, BIT STRING (0 unused bits, 0x04 ...
-const SPKI_PREFIX = [
+const SPKI_PREFIX = Object.freeze([
 	0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01,
 	0x06, 0x08, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00, 0x04,
-];
+]);
 const SPKI_LENGTH = SPKI_PREFIX.length + 2 * FIELD;
-const EC_PUBLIC_KEY_OID = [0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];
+const EC_PUBLIC_KEY_OID = Object.freeze([0x06, 0x07, 0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01]);
 
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const BASE64 = () => /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;	// made on each use: a preloaded RegExp crashes XS (README, notes on changing the firmware)

@@ -1,15 +1,18 @@
 /*
  * Ota: the over-the-air update state machine, one update at a time.
  *
- * - start() is the ota.start command (arguments validated by the command table). It
- *   throws OtaRefused (the command layer names them on the wire): "unavailable"
- *   without fetcher, hash, target, restart or a usable signing key (saying why),
+ * - start() is the ota.start command (arguments validated by the command table; the
+ *   platform's parts checked by updates.ts). It throws OtaRefused (the command layer
+ *   names them on the wire): "unavailable" without a usable signing key (saying why),
  *   "busy" while an update runs, the running image is on trial (trial.ts) or free
  *   heap (where the platform tells) is below UPDATE_HEADROOM,
  *   "signature" unless the signature verifies (before anything is fetched), "version"
  *   for a version not above the running one unless `force`; otherwise it answers at
  *   once and the update goes on: downloading -> verifying -> applying -> rebooting, or
  *   failed from the first three.
+ * - Built on first use: each start() that passes its checks opens the update target and
+ *   a fetcher; the fetcher is dropped with its download, the target when the update
+ *   fails (kept after complete(): the restart follows).
  * - downloading: GET through the Fetcher; the response is checked against the request
  *   (request.ts responseProblem) before target.begin(). Each chunk is hashed and
  *   written at once (synchronous, one chunk: telemetry and commands keep their turns).
@@ -30,10 +33,9 @@
  * Limits: no resume of a cut download; a retry starts from byte 0.
  */
 
-import type { Download, Fetcher, Hash, Log, Session, TimerHandle, Timers, UpdateTarget } from "../ports";
-import type { Outbox } from "../connection/outbox";
+import type { Download, Fetcher, Hash, Log, TimerHandle, Timers, UpdateTarget } from "../ports";
 import { OtaReason, OtaRefusal, OtaRefused, OtaState, compareVersions, responseProblem, type OtaCancelled, type OtaRequest, type OtaStarted } from "./request";
-import { UpdateProgress, shortMessage } from "./progress";
+import { shortMessage, type UpdateProgress } from "./progress";
 import { DownloadWatchdog, type OtaLimits } from "./watchdog";
 import type { UpdateSignature } from "./signature";
 import type { OtaTrial } from "./trial";
@@ -47,30 +49,33 @@ export const REBOOT_WAIT = 5_000;		// ms the restart waits at most for progress 
 export const UPDATE_HEADROOM = 27_648;	// bytes of free heap an update needs (measured: bench/README.md)
 
 export interface OtaOptions {
-	topic: string;
 	firmwareVersion: string;
-	fetcher: Fetcher | undefined;
-	createHash: (() => Hash) | undefined;
-	target: UpdateTarget | undefined;
+	/** Builds the HTTPS fetcher for one download. */
+	openFetcher: () => Fetcher;
+	/** A fresh incremental SHA-256 per update. */
+	createHash: () => Hash;
+	/** Opens where an update is written (the inactive OTA partition on a board). */
+	openTarget: () => UpdateTarget;
 	/** Stops the device and restarts it (a board reboots into the new image). */
-	restart: ((reason: string) => void) | undefined;
+	restart: (reason: string) => void;
+	/** The ota topic's messages. */
+	progress: UpdateProgress;
 	/** Checks each request's signature; its `problem` makes every start E_UNAVAILABLE. */
 	signature: UpdateSignature;
 	/** Boot confirmation: told of an installed image; no update while it is pending. */
 	trial: Pick<OtaTrial, "pending" | "installed">;
 	timers: Timers;
 	log: Log;
-	onSendFailed(detail: string): void;
 	/** Shorter limits for tests (watchdog.ts has the defaults). */
 	limits?: Partial<OtaLimits>;
 	freeHeap?: () => number | undefined;	// bytes; undefined where the platform cannot tell (no check)
 }
 
 export class Ota {
-	readonly #progress: UpdateProgress;
-	#state = OtaState.Idle;
+	#state: OtaState = OtaState.Idle;
 	#request: OtaRequest | undefined;
 	#download: Download | undefined;	// set while the fetcher may still send events
+	#target: UpdateTarget | undefined;	// from start() until the update fails
 	#hash: Hash | undefined;
 	#total: number | undefined;
 	#received = 0;
@@ -87,26 +92,14 @@ export class Ota {
 			received: () => this.#received,
 			onExpired: (reason, message) => this.#fail(reason, message),
 		});
-		this.#progress = new UpdateProgress({ topic: options.topic, timers: options.timers, log: options.log, onSendFailed: options.onSendFailed });
 	}
 
 	get state(): OtaState { return this.#state; }
-	/** The ota topic's outbox (boot confirmation reports through it too). */
-	get outbox(): Outbox { return this.#progress.outbox; }
 	/** The version made bootable by complete(), until the restart. */
 	get installed(): string | undefined { return this.#installed; }
-	get available(): boolean {
-		const { fetcher, createHash, target, restart } = this.#o;
-		return !!(fetcher && createHash && target && restart);
-	}
-
-	attach(session: Session): void { this.outbox.attach(session); }
-	detach(): void { this.outbox.detach(); }
 
 	start(request: OtaRequest): OtaStarted {
-		const { fetcher, createHash, firmwareVersion, log, signature } = this.#o;
-		if (!this.available || !fetcher || !createHash)
-			throw new OtaRefused(OtaRefusal.Unavailable, "ota is not available on this platform");
+		const { firmwareVersion, log, signature } = this.#o;
 		if (signature.problem)
 			throw new OtaRefused(OtaRefusal.Unavailable, signature.problem);
 		if (this.#state !== OtaState.Idle && this.#state !== OtaState.Failed)
@@ -123,7 +116,7 @@ export class Ota {
 		this.#total = undefined;
 		this.#received = 0;
 		this.#tenth = 0;
-		this.#hash = createHash();
+		this.#hash = this.#o.createHash();
 		this.#enter(OtaState.Downloading);
 		log(`ota: ${firmwareVersion} -> ${request.version} from ${request.url}`);
 		this.#watchdog.activity();
@@ -134,8 +127,10 @@ export class Ota {
 			onError: (detail: string) => { if (this.#current(download)) this.#error(detail); },
 		};
 		let download: Download | undefined;
+		if (!this.#onTarget(() => { this.#target = this.#o.openTarget(); }))
+			return { state: this.#state, version: request.version };
 		try {
-			download = fetcher.get(request.url, events);
+			download = this.#o.openFetcher().get(request.url, events);
 			this.#download = download;
 		}
 		catch (error) {
@@ -146,8 +141,6 @@ export class Ota {
 
 	/** The ota.cancel command: ends a running download, nothing becomes bootable. */
 	cancel(): OtaCancelled {
-		if (!this.available)
-			throw new OtaRefused(OtaRefusal.Unavailable, "ota is not available on this platform");
 		if (this.#state === OtaState.Rebooting)
 			throw new OtaRefused(OtaRefusal.Busy, `the update to ${this.#installed} is installed; the device is rebooting`);
 		if (this.#state !== OtaState.Downloading)
@@ -176,12 +169,12 @@ export class Ota {
 
 	#response(status: number, length: number | undefined): void {
 		this.#watchdog.activity();
-		const problem = responseProblem(status, length, this.#o.target!.capacity, this.#request!.size);
+		const problem = responseProblem(status, length, this.#target!.capacity, this.#request!.size);
 		if (problem)
 			return this.#fail(problem.reason, problem.message);
 		const total = length!;	// responseProblem() refuses a missing length
 		this.#total = total;
-		if (!this.#target(() => this.#o.target!.begin(total)))
+		if (!this.#onTarget(() => this.#target!.begin(total)))
 			return;
 		this.#watchdog.response(total);
 		this.#report(false);
@@ -200,7 +193,7 @@ export class Ota {
 		catch (error) {
 			return this.#fail(OtaReason.Internal, `hashing failed: ${error}`);
 		}
-		if (!this.#target(() => this.#o.target!.write(chunk)))
+		if (!this.#onTarget(() => this.#target!.write(chunk)))
 			return;
 		this.#received += chunk.byteLength;
 		const tenth = Math.floor(this.#received * 10 / total);
@@ -228,7 +221,7 @@ export class Ota {
 			return this.#fail(OtaReason.Hash, `sha256 ${digest.slice(0, 16)}... is not the expected ${this.#request!.sha256.slice(0, 16)}...`);
 		this.#enter(OtaState.Applying);
 		const version = this.#request!.version;
-		if (!this.#target(() => this.#o.target!.complete(version)))
+		if (!this.#onTarget(() => this.#target!.complete(version)))
 			return;
 		this.#installed = version;
 		this.#o.trial.installed(version);
@@ -248,7 +241,7 @@ export class Ota {
 	#rebootAfter(delay: number, budget: number): void {
 		this.#reboot = this.#o.timers.set(() => {
 			this.#reboot = undefined;
-			if (this.outbox.waiting > 0 && budget > delay)
+			if (this.#o.progress.outbox.waiting > 0 && budget > delay)
 				return this.#rebootAfter(Math.min(delay, budget - delay), budget - delay);
 			this.#o.log(`ota: restarting into ${this.#installed}`);
 			this.#o.restart!("ota");
@@ -256,7 +249,7 @@ export class Ota {
 	}
 
 	/** Runs one target call; a throw fails the update (E_TARGET) and returns false. */
-	#target(call: () => void): boolean {
+	#onTarget(call: () => void): boolean {
 		try {
 			call();
 			return true;
@@ -268,7 +261,9 @@ export class Ota {
 	}
 
 	#fail(reason: OtaReason, message: string): void {
-		const { target, log } = this.#o;
+		const { log } = this.#o;
+		const target = this.#target;
+		this.#target = undefined;
 		this.#clearTimers();
 		const download = this.#download;
 		this.#download = undefined;
@@ -291,8 +286,8 @@ export class Ota {
 	#report(change: boolean, error?: { code: OtaReason; message: string }): void {
 		const fields = { state: this.#state, version: this.#request?.version ?? null, received: this.#received, total: this.#total ?? null };
 		if (change)
-			this.#progress.change(fields, error);
+			this.#o.progress.change(fields, error);
 		else
-			this.#progress.step(fields);
+			this.#o.progress.step(fields);
 	}
 }

@@ -45,9 +45,9 @@ export class UpdateProgress {
 		this.outbox = new Outbox({ timers: options.timers, log: options.log, capacity: WAITING, onSendFailed: options.onSendFailed });
 	}
 
-	/** A state change: waits in line. */
-	change(fields: ProgressFields, error?: { code: OtaReason; message: string }): void {
-		this.outbox.push(this.#topic, JSON.stringify({ ...fields, ...(error ? { error } : {}) }));
+	/** A state change (fields, or a whole payload: the trial's reports): waits in line. */
+	change(fields: ProgressFields | string, error?: { code: OtaReason; message: string }): void {
+		this.outbox.push(this.#topic, typeof fields === "string" ? fields : JSON.stringify({ ...fields, ...(error ? { error } : {}) }));
 	}
 
 	/** A download step: replaces the one still waiting. */

@@ -16,14 +16,15 @@
  * Limits: IPv6 literal hosts are not accepted.
  */
 
-export enum OtaState {
-	Idle = "idle",
-	Downloading = "downloading",
-	Verifying = "verifying",
-	Applying = "applying",
-	Rebooting = "rebooting",
-	Failed = "failed",
-}
+export const OtaState = Object.freeze({
+	Idle: "idle",
+	Downloading: "downloading",
+	Verifying: "verifying",
+	Applying: "applying",
+	Rebooting: "rebooting",
+	Failed: "failed",
+});
+export type OtaState = typeof OtaState[keyof typeof OtaState];
 
 /** start()'s answer: the update is under way. */
 export type OtaStarted = { state: OtaState; version: string };
@@ -31,30 +32,32 @@ export type OtaStarted = { state: OtaState; version: string };
 export type OtaCancelled = { state: OtaState; version: string | null; received: number };
 
 /** Why an update failed: the `error.code` of a failed progress message. */
-export enum OtaReason {
-	Http = "E_HTTP",			// a status other than 200
-	Network = "E_NETWORK",		// no response: TLS refusal, DNS, connection refused (detail from the fetcher)
-	Truncated = "E_TRUNCATED",	// the transfer ended before Content-Length bytes
-	Length = "E_LENGTH",		// more bytes than Content-Length announced, or a Content-Length of 0
-	NoLength = "E_NO_LENGTH",	// no Content-Length: the target must know the size up front
-	TooBig = "E_TOO_BIG",		// Content-Length over the target's capacity
-	Stall = "E_STALL",			// no data for stallTimeout ms
-	Hash = "E_HASH",			// the SHA-256 of the received bytes is not the expected one
-	Target = "E_TARGET",		// the update target threw (begin, write or complete)
-	Aborted = "E_ABORTED",		// the device stopped during the download
-	Deadline = "E_DEADLINE",	// the body took longer than deadlineBase + size at minRate
-	Cancelled = "E_CANCELLED",	// an ota.cancel command
-	Internal = "E_INTERNAL",	// hashing failed
-}
+export const OtaReason = Object.freeze({
+	Http: "E_HTTP",			// a status other than 200
+	Network: "E_NETWORK",		// no response: TLS refusal, DNS, connection refused (detail from the fetcher)
+	Truncated: "E_TRUNCATED",	// the transfer ended before Content-Length bytes
+	Length: "E_LENGTH",		// more bytes than Content-Length announced, or a Content-Length of 0
+	NoLength: "E_NO_LENGTH",	// no Content-Length: the target must know the size up front
+	TooBig: "E_TOO_BIG",		// Content-Length over the target's capacity
+	Stall: "E_STALL",			// no data for stallTimeout ms
+	Hash: "E_HASH",			// the SHA-256 of the received bytes is not the expected one
+	Target: "E_TARGET",		// the update target threw (begin, write or complete)
+	Aborted: "E_ABORTED",		// the device stopped during the download
+	Deadline: "E_DEADLINE",	// the body took longer than deadlineBase + size at minRate
+	Cancelled: "E_CANCELLED",	// an ota.cancel command
+	Internal: "E_INTERNAL",	// hashing failed
+});
+export type OtaReason = typeof OtaReason[keyof typeof OtaReason];
 
 /** Why start() or cancel() refused. */
-export enum OtaRefusal {
-	Unavailable = "unavailable",	// no fetcher, hash, target or restart on this platform
-	Busy = "busy",					// an update is under way or the running one is on trial (start), or installed and rebooting (cancel)
-	Signature = "signature",		// the signature is missing, malformed or not by the bundled key
-	Version = "version",			// a version not above the running one, without force
-	Idle = "idle",					// cancel with no update running
-}
+export const OtaRefusal = Object.freeze({
+	Unavailable: "unavailable",	// no fetcher, hash, target or restart on this platform
+	Busy: "busy",					// an update is under way or the running one is on trial (start), or installed and rebooting (cancel)
+	Signature: "signature",		// the signature is missing, malformed or not by the bundled key
+	Version: "version",			// a version not above the running one, without force
+	Idle: "idle",					// cancel with no update running
+});
+export type OtaRefusal = typeof OtaRefusal[keyof typeof OtaRefusal];
 
 export class OtaRefused extends Error {
 	constructor(readonly refusal: OtaRefusal, message: string) {

@@ -60,12 +60,20 @@ export class UpdateSignature {
 		this.problem = problem;
 	}
 
+	/** Why updates are refused before the key is even parsed (no key, no curve port), else undefined. */
+	static missing(keyDer: Uint8Array | undefined, ecdsa: Ecdsa | undefined, keyName: string): string | undefined {
+		if (!ecdsa)
+			return "no ECDSA verifier on this platform";
+		if (!keyDer)
+			return `no update-signing key: "${keyName}" is not bundled (certs/ota-key.der, config otaKey)`;
+		return undefined;
+	}
+
 	/** `keyName` names the key in the problem text (the config's otaKey). */
 	static load(keyDer: Uint8Array | undefined, ecdsa: Ecdsa | undefined, keyName: string): UpdateSignature {
-		if (!ecdsa)
-			return new UpdateSignature(undefined, undefined, "no ECDSA verifier on this platform");
-		if (!keyDer)
-			return new UpdateSignature(undefined, undefined, `no update-signing key: "${keyName}" is not bundled (certs/ota-key.der, config otaKey)`);
+		const missing = UpdateSignature.missing(keyDer, ecdsa, keyName);
+		if (missing || !keyDer || !ecdsa)
+			return new UpdateSignature(undefined, undefined, missing);
 		try {
 			return new UpdateSignature(parsePublicKey(keyDer), ecdsa, undefined);
 		}

@@ -19,18 +19,21 @@
  *   written by installed() just before the restart into it), BOOTS_KEY its boots so
  *   far, CAUSE_KEY why it was reverted.
  * - Without BootSlots (memory targets) nothing is ever pending: state stays settled.
+ * - The slots are kept only while the image is pending (confirm or revert to come):
+ *   on a board they are the update target, built again by the next ota.start.
  */
 
 import type { BootSlots, Log, Storage, TimerHandle, Timers } from "../ports";
 import { KEY } from "../config/settings";
 
-export enum TrialState {
-	Settled = "settled",		// a confirmed image runs: nothing to do
-	Pending = "pending",		// an update on trial, waiting for its first settled session
-	Confirmed = "confirmed",	// the update confirmed itself on this boot
-	RolledBack = "rolled-back",	// the previous image, back after a failed update; not reported yet
-	Reverting = "reverting",	// the trial failed: the previous image is bootable, restart requested
-}
+export const TrialState = Object.freeze({
+	Settled: "settled",		// a confirmed image runs: nothing to do
+	Pending: "pending",		// an update on trial, waiting for its first settled session
+	Confirmed: "confirmed",	// the update confirmed itself on this boot
+	RolledBack: "rolled-back",	// the previous image, back after a failed update; not reported yet
+	Reverting: "reverting",	// the trial failed: the previous image is bootable, restart requested
+});
+export type TrialState = typeof TrialState[keyof typeof TrialState];
 
 export const MAX_TRIAL_BOOTS = 3;
 export const { otaTrial: TRIAL_KEY, otaBoots: BOOTS_KEY, otaCause: CAUSE_KEY } = KEY;
@@ -55,15 +58,18 @@ export class OtaTrial {
 	#version: string;	// the version on trial, or the one that failed
 	#boots = 0;
 	#timer: TimerHandle | undefined;
-	readonly #o: OtaTrialOptions;
+	#slots: BootSlots | undefined;
+	readonly #o: Omit<OtaTrialOptions, "slots">;
 
 	constructor(options: OtaTrialOptions) {
-		this.#o = options;
-		const { slots, storage } = options;
+		const { slots, ...rest } = options;
+		this.#o = rest;
+		const { storage } = options;
 		const trial = storage.get(TRIAL_KEY);
 		this.#version = typeof trial === "string" ? trial : "";
 		if (slots?.pending()) {
 			this.#state = TrialState.Pending;
+			this.#slots = slots;
 			this.#version ||= options.runningVersion;
 		}
 		else
@@ -105,7 +111,7 @@ export class OtaTrial {
 		if (this.#state === TrialState.Pending) {
 			storage.set(TRIAL_KEY, "");	// first: a crash before confirm() then retries the trial, not a false rollback report
 			try {
-				this.#o.slots!.confirm();
+				this.#slots!.confirm();
 			}
 			catch (error) {
 				storage.set(TRIAL_KEY, this.#version);
@@ -115,6 +121,7 @@ export class OtaTrial {
 			this.#o.timers.clear(this.#timer);
 			this.#timer = undefined;
 			this.#state = TrialState.Confirmed;
+			this.#slots = undefined;
 			log(`ota: ${this.#version} confirmed`);
 			publish(JSON.stringify({ state: TrialState.Confirmed, version: this.#version, boots: this.#boots }));
 		}
@@ -137,7 +144,8 @@ export class OtaTrial {
 	}
 
 	#revert(cause: string): void {
-		const { storage, log, slots, restart } = this.#o;
+		const { storage, log, restart } = this.#o;
+		const slots = this.#slots;
 		this.#timer = undefined;
 		if (this.#state !== TrialState.Pending)
 			return;

@@ -2,36 +2,52 @@
  * Updates: the update feature as the device composes it: ota.start and ota.cancel,
  * progress on the ota topic, and the boot confirmation of an updated image.
  *
- * - Built from UpdatePorts (all optional: without fetcher, createHash, updateTarget
- *   and restart every ota.start is E_UNAVAILABLE; without otaKey or ecdsa too, and
- *   start() traces why) plus the device's topic, version, storage, timers and log.
- * - `ota` is the update state machine (ota.ts), `trial` the boot confirmation
- *   (trial.ts); both report through one outbox on the ota topic.
+ * - Built on first use: until the first ota.start nothing but the boot confirmation
+ *   (trial.ts) exists. The first ota.start builds the signature checker (signature.ts)
+ *   and the update state machine (ota.ts); each ota.start that passes its checks opens
+ *   the update target and a fetcher, released when that update fails (ota.ts). The
+ *   boot slots are opened at boot and kept only while this image is on trial.
+ * - The platform's parts (UpdatePorts) come as factories (a board: nothing is built
+ *   before it is needed) or as instances (Node, tests). Without a fetcher, createHash,
+ *   a target or restart every ota.start and ota.cancel is E_UNAVAILABLE; without
+ *   otaKey or ecdsa every ota.start is, and start() traces why.
+ * - The ota topic has one outbox (progress.ts), built with the first message (an
+ *   update's progress or the trial's report) and kept: it may hold messages for the
+ *   next session.
  * - start() counts a boot on trial; settled() is the first settled session (the trial
  *   confirms); stop() abandons a running download and clears every timer.
  */
 
 import type { BootSlots, Ecdsa, Fetcher, Hash, Log, Session, Storage, Timers, UpdateTarget } from "../ports";
-import { Ota, type OtaCancelled, type OtaLimits, type OtaRequest, type OtaStarted } from "./ota";
+import { OtaRefusal, OtaRefused, type OtaCancelled, type OtaRequest, type OtaStarted } from "./request";
+import { Ota, type OtaLimits } from "./ota";
+import { UpdateProgress } from "./progress";
 import { UpdateSignature } from "./signature";
 import { OtaTrial } from "./trial";
 
 /** What an update needs from the platform; every part is optional. */
 export interface UpdatePorts {
+	/** Builds the HTTPS fetcher for one download (instead of `fetcher`). */
+	createFetcher?: () => Fetcher;
 	/** HTTPS downloads for ota.start. */
 	fetcher?: Fetcher;
 	/** A fresh incremental SHA-256 per update. */
 	createHash?: () => Hash;
+	/**
+	 * Opens the update target with its boot slots (instead of `updateTarget` and
+	 * `bootSlots`): once at boot to read the slots, and by each ota.start.
+	 */
+	openUpdateTarget?: () => UpdateTarget & BootSlots;
 	/** Where an update is written (the inactive OTA partition on a board). */
 	updateTarget?: UpdateTarget;
+	/** The update target's boot slots (pending, confirm, revert). */
+	bootSlots?: BootSlots;
 	/** Shorter update limits (stall, deadline) for tests; defaults in watchdog.ts. */
 	otaLimits?: Partial<OtaLimits>;
 	/** The update-signing public key (SubjectPublicKeyInfo DER); absent: not bundled. */
 	otaKey?: Uint8Array;
 	/** ECDSA P-256 verification for update signatures. */
 	ecdsa?: Ecdsa;
-	/** The update target's boot slots (pending, confirm, revert). */
-	bootSlots?: BootSlots;
 }
 
 export interface UpdatesOptions {
@@ -50,50 +66,99 @@ export interface UpdatesOptions {
 	onSendFailed(detail: string): void;
 }
 
+const UNAVAILABLE = "ota is not available on this platform";
+
 export class Updates {
-	readonly ota: Ota;
 	readonly trial: OtaTrial;
-	readonly #signature: UpdateSignature;
-	readonly #log: Log;
+	#ota: Ota | undefined;
+	#progress: UpdateProgress | undefined;
+	#session: Session | undefined;
+	readonly #openFetcher: (() => Fetcher) | undefined;
+	readonly #openTarget: (() => UpdateTarget) | undefined;
+	readonly #o: UpdatesOptions;
 
 	constructor(options: UpdatesOptions) {
-		const { ports, topic, firmwareVersion, storage, timers, log, restart } = options;
-		this.#log = log;
-		this.#signature = UpdateSignature.load(ports.otaKey, ports.ecdsa, options.keyName);
+		this.#o = options;
+		const { ports, storage, timers, log, restart } = options;
+		const { fetcher, updateTarget, openUpdateTarget } = ports;
+		this.#openFetcher = ports.createFetcher ?? (fetcher && (() => fetcher));
+		this.#openTarget = openUpdateTarget ?? (updateTarget && (() => updateTarget));
 		this.trial = new OtaTrial({
-			slots: ports.bootSlots, storage, timers, log, restart,
-			runningVersion: firmwareVersion, confirmTimeout: options.confirmTimeout,
-			publish: payload => this.ota.outbox.push(topic, payload),
-		});
-		this.ota = new Ota({
-			topic, firmwareVersion, timers, log, restart,
-			fetcher: ports.fetcher, createHash: ports.createHash, target: ports.updateTarget,
-			signature: this.#signature, trial: this.trial,
-			freeHeap: options.freeHeap,
-			onSendFailed: options.onSendFailed,
-			limits: ports.otaLimits,
+			slots: openUpdateTarget ? openUpdateTarget() : ports.bootSlots, storage, timers, log, restart,
+			runningVersion: options.firmwareVersion, confirmTimeout: options.confirmTimeout,
+			publish: payload => this.#outbox().change(payload),
 		});
 	}
 
+	/** The update state machine, once the first ota.start built it. */
+	get ota(): Ota | undefined { return this.#ota; }
 	/** "rollback" when this boot came back from a failed update, else undefined. */
 	get bootReason(): string | undefined { return this.trial.bootReason; }
+	get available(): boolean { return !!(this.#openFetcher && this.#o.ports.createHash && this.#openTarget && this.#o.restart); }
 
 	start(): void {
-		if (this.#signature.problem)
-			this.#log(`ota: updates refused: ${this.#signature.problem}`);
+		const problem = UpdateSignature.missing(this.#o.ports.otaKey, this.#o.ports.ecdsa, this.#o.keyName);
+		if (problem)
+			this.#o.log(`ota: updates refused: ${problem}`);
 		this.trial.start();
 	}
 
 	stop(): void {
 		this.trial.stop();
-		this.ota.stop();
-		this.ota.detach();
+		this.#ota?.stop();
+		this.detach();
 	}
 
-	begin(request: OtaRequest): OtaStarted { return this.ota.start(request); }
-	cancel(): OtaCancelled { return this.ota.cancel(); }
+	/** The ota.start command. */
+	begin(request: OtaRequest): OtaStarted {
+		return this.#machine().start(request);
+	}
+
+	/** The ota.cancel command. */
+	cancel(): OtaCancelled {
+		if (!this.available)
+			throw new OtaRefused(OtaRefusal.Unavailable, UNAVAILABLE);
+		if (!this.#ota)
+			throw new OtaRefused(OtaRefusal.Idle, "no update is running");
+		return this.#ota.cancel();
+	}
+
 	/** The first settled session: an image on trial confirms itself. */
 	settled(): void { this.trial.settled(); }
-	attach(session: Session): void { this.ota.attach(session); }
-	detach(): void { this.ota.detach(); }
+
+	attach(session: Session): void {
+		this.#session = session;
+		this.#progress?.outbox.attach(session);
+	}
+
+	detach(): void {
+		this.#session = undefined;
+		this.#progress?.outbox.detach();
+	}
+
+	#outbox(): UpdateProgress {
+		if (!this.#progress) {
+			const { topic, timers, log, onSendFailed } = this.#o;
+			this.#progress = new UpdateProgress({ topic, timers, log, onSendFailed });
+			if (this.#session)
+				this.#progress.outbox.attach(this.#session);
+		}
+		return this.#progress;
+	}
+
+	#machine(): Ota {
+		if (this.#ota)
+			return this.#ota;
+		const { ports, firmwareVersion, timers, log, restart, freeHeap } = this.#o;
+		const openFetcher = this.#openFetcher, openTarget = this.#openTarget, createHash = ports.createHash;
+		if (!openFetcher || !openTarget || !createHash || !restart)
+			throw new OtaRefused(OtaRefusal.Unavailable, UNAVAILABLE);
+		return this.#ota = new Ota({
+			firmwareVersion, timers, log, restart, openFetcher, openTarget, createHash, freeHeap,
+			signature: UpdateSignature.load(ports.otaKey, ports.ecdsa, this.#o.keyName),
+			trial: this.trial,
+			progress: this.#outbox(),
+			limits: ports.otaLimits,
+		});
+	}
 }

@@ -30,7 +30,7 @@ export interface WatchdogOptions {
 	limits?: Partial<OtaLimits>;
 	/** `received()` tells how far the download got, for the message. */
 	received(): number;
-	onExpired(reason: OtaReason.Stall | OtaReason.Deadline, message: string): void;
+	onExpired(reason: typeof OtaReason.Stall | typeof OtaReason.Deadline, message: string): void;
 }
 
 export class DownloadWatchdog {
