@@ -51,7 +51,7 @@ export function buildRawFetch(outDir: string, caDer: string, server: ImageServer
 /** Times the firmware's update of `image` (signed with `signingKey`), then the bare download of the same bytes. */
 export async function measureOta(firmware: App, rawfetch: App, server: ImageServer, image: Buffer, signingKey: Buffer,
 	sendCommand: (payload: string) => Promise<void>, cutBroker: () => void): Promise<OtaFigures> {
-	const signed = signedStart(signingKey, image, server.url(PATH), "9.9.9");
+	const signed = signedStart(signingKey, image, server.url(PATH), "lin", "9.9.9");
 	const since = Date.now();
 	const line = (app: App, pattern: RegExp) => app.lines.find(entry => entry.at >= since && pattern.test(entry.text));
 	// Sent again while unanswered: a command before the device's settle marker is refused as possibly retained.

@@ -16,11 +16,11 @@
  *   Device) before applying it. restart answers first and restarts RESTART_DELAY
  *   ms later, so the answer can leave the socket; stop() cancels a pending restart (the
  *   device that answered is gone: it must not restart whatever runs next).
- * - ota.start {url (https:, at most URL_MAX characters), sha256 (64 hex digits, any
+ * - ota.start {url (https:, at most URL_MAX characters), model (the board model), sha256 (64 hex digits, any
  *   case, passed on lower case), version (1..32 of 0-9 A-Z a-z . + -), size (bytes),
  *   signature? (a string: its absence or format is Ota's "signature" refusal), force?}
  *   is handed to `startOta` (Ota.start's refusals: E_UNAVAILABLE, E_BUSY,
- *   E_SIGNATURE, E_VERSION); ota.cancel {} to `cancelOta` (Ota.cancel's refusals:
+ *   E_MODEL, E_SIGNATURE, E_VERSION); ota.cancel {} to `cancelOta` (Ota.cancel's refusals:
  *   E_IDLE, E_BUSY, E_UNAVAILABLE).
  */
 
@@ -29,7 +29,7 @@ import { CommandError, ErrorCode, describe, errorResult, okResult, type CommandI
 import type { CommandObject } from "./command-parse";
 import { PinError, PinFault, type Gpio, type Level } from "./gpio";
 import { OtaRefused, OtaRefusal, type OtaCancelled, type OtaStarted } from "./ota";
-import { HTTPS_URL, SHA256_HEX, SIZE_MAX, URL_MAX, VERSION, type OtaRequest } from "./ota-request";
+import { HTTPS_URL, MODEL, MODEL_MAX, SHA256_HEX, SIZE_MAX, URL_MAX, VERSION, type OtaRequest } from "./ota-request";
 import { INTERVAL_MAX, INTERVAL_MIN, storeInterval } from "./settings";
 
 export interface CommandsOptions {
@@ -80,6 +80,7 @@ const OTA_CODES: Record<OtaRefusal, ErrorCode> = {
 	[OtaRefusal.Busy]: ErrorCode.Busy,
 	[OtaRefusal.Signature]: ErrorCode.Signature,
 	[OtaRefusal.Version]: ErrorCode.Version,
+	[OtaRefusal.Model]: ErrorCode.Model,
 	[OtaRefusal.Idle]: ErrorCode.Idle,
 };
 
@@ -123,6 +124,7 @@ export class Commands {
 		"ota.start": {
 			args: {
 				url: { type: "string", max: URL_MAX, pattern: HTTPS_URL, format: `an https: URL of at most ${URL_MAX} characters` },
+				model: { type: "string", max: MODEL_MAX, pattern: MODEL, format: `a board model (levels of A-Z a-z 0-9 _ . - separated by /, at most ${MODEL_MAX} characters)` },
 				sha256: { type: "string", pattern: SHA256_HEX, format: "64 hex digits" },
 				version: { type: "string", pattern: VERSION, format: "1..32 characters of 0-9 A-Z a-z . + -" },
 				size: { type: "integer", min: 1, max: SIZE_MAX },
@@ -131,6 +133,7 @@ export class Commands {
 			},
 			run: (c, a) => c.#o.startOta({
 				url: a.url as string,
+				model: a.model as string,
 				sha256: (a.sha256 as string).toLowerCase(),
 				version: a.version as string,
 				size: a.size as number,

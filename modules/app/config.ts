@@ -14,7 +14,9 @@
  *   answer list them all and must fit one TLS record on the device.
  * - `haDiscovery` is a boolean (true/false, or "true"/"false"/"1"/"0" from mcconfig);
  *   `haPrefix` is a topic prefix: 1..HA_PREFIX_MAX characters, no + or #, no leading $
- *   (broker-internal topics), no control characters, no leading, trailing or double /.
+ *   (broker-internal topics), no control characters, no leading, trailing or double /;
+ *   `fleetPrefix` likewise. `model` (empty: updates unavailable) is a platform name as
+ *   mcconfig -p spells it: levels of A-Z a-z 0-9 _ . - separated by /.
  * - `caCert` is a comma-separated list of bundled roots (CA rotation: a fleet trusts the
  *   old and the new CA until every broker moved); certificate and key names are
  *   resource names (`*.der`), checked for existence and content by each runtime.
@@ -25,6 +27,7 @@ import { MAX_TOPIC } from "./limits";
 import { levelProblem, longestTopic } from "./topics";
 import { INTERVAL_MAX, INTERVAL_MIN } from "./settings";
 import { CONFIRM_TIMEOUT } from "./ota-trial";
+import { MODEL, MODEL_MAX } from "./ota-request";
 
 export type SensorKind = "simulated" | "adc";
 
@@ -55,6 +58,9 @@ export interface Config {
 	haPrefix: string;		// Home Assistant's discovery prefix
 	otaKey: string;			// bundled update-signing public key (SubjectPublicKeyInfo DER)
 	otaConfirmTimeout: number;	// ms an updated image has to confirm itself
+	model: string;			// the board model updates must name ("" where the build names none)
+	fleetPrefix: string;	// releases: <fleetPrefix>/<model>/release
+	releaseWindow: number;	// ms: a release is installed after a random delay below this
 }
 
 export type RawConfig = Record<string, unknown>;
@@ -69,6 +75,8 @@ export interface ConfigContext {
 	defaultDeviceId: string;
 	/** True where the link needs WiFi credentials (a board), false in simulators. */
 	wifiRequired: boolean;
+	/** Used when `model` is empty (the Node emulator's "node"); on XS the manifest sets it. */
+	defaultModel?: string;
 }
 
 const QUOTE = 40;	// characters of an offending value quoted in a config problem
@@ -124,6 +132,9 @@ export const CONFIG_FIELDS = {
 	haPrefix: text("homeassistant"),
 	otaKey: text("ota-key.der"),
 	otaConfirmTimeout: integer(CONFIRM_TIMEOUT, 1_000, 86_400_000, "ms"),
+	model: text(""),	// each platform's default comes from modules/board/model/manifest.json
+	fleetPrefix: text("fleet"),
+	releaseWindow: integer(600_000, 0, 86_400_000, "ms"),
 } satisfies Record<keyof Config, Field>;
 
 type Fields = typeof CONFIG_FIELDS;
@@ -244,6 +255,9 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		haPrefix: read.string("haPrefix"),
 		otaKey: read.string("otaKey"),
 		otaConfirmTimeout: read.integer("otaConfirmTimeout"),
+		model: read.string("model") || (context.defaultModel ?? ""),
+		fleetPrefix: read.string("fleetPrefix"),
+		releaseWindow: read.integer("releaseWindow"),
 	};
 
 	if (context.wifiRequired && !config.ssid)
@@ -266,6 +280,11 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 	const haPrefixProblem = topicPrefixProblem(config.haPrefix, HA_PREFIX_MAX);
 	if (haPrefixProblem)
 		errors.push(`haPrefix: ${describe(config.haPrefix)} ${haPrefixProblem}`);
+	const fleetPrefixProblem = topicPrefixProblem(config.fleetPrefix, HA_PREFIX_MAX);
+	if (fleetPrefixProblem)
+		errors.push(`fleetPrefix: ${describe(config.fleetPrefix)} ${fleetPrefixProblem}`);
+	if (config.model && (config.model.length > MODEL_MAX || !MODEL.test(config.model)))
+		errors.push(`model: ${describe(config.model)} must be levels of A-Z a-z 0-9 _ . - separated by / (at most ${MODEL_MAX} characters), as mcconfig -p names a platform`);
 	const roots = rootNames(config.caCert);
 	for (const name of roots)
 		if (!DER_NAME_PATTERN.test(name))

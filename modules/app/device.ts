@@ -164,7 +164,7 @@ export class Device {
 			publish: payload => this.ota.outbox.push(this.topics.ota, payload),
 		});
 		this.ota = new Ota({
-			topic: this.topics.ota, firmwareVersion: this.firmwareVersion, timers, log, restart,
+			topic: this.topics.ota, firmwareVersion: this.firmwareVersion, model: config.model, timers, log, restart,
 			fetcher: options.fetcher, createHash: options.createHash, target: options.updateTarget,
 			signature: this.#signature, trial: this.trial,
 			freeHeap: system && (() => system.freeHeap()),
@@ -257,7 +257,7 @@ export class Device {
 		this.channel.attach(session);
 		if (this.connection.session !== session)
 			return;	// the channel's first publish failed and ended the session
-		const birth = JSON.stringify({ online: true, fw: this.firmwareVersion, boot: this.boot, reason: this.trial.bootReason ?? this.#o.bootReason ?? "power-on" });
+		const birth = JSON.stringify({ online: true, fw: this.firmwareVersion, boot: this.boot, reason: this.trial.bootReason ?? this.#o.bootReason ?? "power-on", model: this.#o.config.model });
 		try {
 			// The socket is nearly empty right after CONNACK: a full one means it is broken.
 			if (!session.publish(this.topics.status, birth, true))

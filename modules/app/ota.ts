@@ -6,6 +6,8 @@
  *   without fetcher, hash, target, restart or a usable signing key (saying why),
  *   "busy" while an update runs, the running image is on trial (ota-trial.ts) or free
  *   heap (where the platform tells) is below UPDATE_HEADROOM,
+ *   "model" when the request names another board model than `model` (an empty
+ *   `model` makes every start "unavailable"),
  *   "signature" unless the signature verifies (before anything is fetched), "version"
  *   for a version not above the running one unless `force`; otherwise it answers at
  *   once and the update goes on: downloading -> verifying -> applying -> rebooting, or
@@ -68,6 +70,8 @@ export const UPDATE_HEADROOM = 27_648;	// bytes of free heap an update needs (me
 export interface OtaOptions {
 	topic: string;
 	firmwareVersion: string;
+	/** The board model this firmware is built for (config `model`); empty: updates unavailable. */
+	model: string;
 	fetcher: Fetcher | undefined;
 	createHash: (() => Hash) | undefined;
 	target: UpdateTarget | undefined;
@@ -126,6 +130,8 @@ export class Ota {
 			throw new OtaRefused(OtaRefusal.Unavailable, "ota is not available on this platform");
 		if (signature.problem)
 			throw new OtaRefused(OtaRefusal.Unavailable, signature.problem);
+		if (!this.#o.model)
+			throw new OtaRefused(OtaRefusal.Unavailable, "this build names no board model (config model)");
 		if (this.#state !== OtaState.Idle && this.#state !== OtaState.Failed)
 			throw new OtaRefused(OtaRefusal.Busy, `an update to ${this.#request?.version} is ${this.#state}`);
 		if (this.#o.trial.pending)
@@ -133,6 +139,8 @@ export class Ota {
 		const free = this.#o.freeHeap?.();
 		if (free !== undefined && free < UPDATE_HEADROOM)
 			throw new OtaRefused(OtaRefusal.Busy, `free heap ${free} B is below the ${UPDATE_HEADROOM} B an update needs`);
+		if (request.model !== this.#o.model)
+			throw new OtaRefused(OtaRefusal.Model, `the image is for model ${request.model}; this device is ${this.#o.model}`);
 		signature.check(request, request.signature);
 		if (compareVersions(request.version, firmwareVersion) <= 0 && !request.force)
 			throw new OtaRefused(OtaRefusal.Version, `version ${request.version} is not above the running ${firmwareVersion} (force:true installs it anyway)`);

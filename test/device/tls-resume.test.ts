@@ -69,7 +69,7 @@ describe("simulator: TLS session resumption", () => {
 		const sha256 = createHash("sha256").update(image).digest("hex").replace(/^./, digit => digit === "0" ? "1" : "0");
 		for (let attempt = 1; attempt <= 5; attempt++) {
 			const id = `resume-ota-${attempt}`;
-			const fields = { version: "9.9.9", size: image.length, sha256 };	// signed as is: the hash is what fails
+			const fields = { model: "lin", version: "9.9.9", size: image.length, sha256 };	// signed as is: the hash is what fails
 			await watcher.publish(`devices/${ID}/cmd`, JSON.stringify({ id, op: "ota.start", url: images.url("/fw.bin"), ...fields, signature: signUpdate(signingKey(), fields) }));
 			const answer = await watcher.waitFor(`devices/${ID}/cmd/result`, payload => (payload as { id?: string }).id === id, 15_000);
 			if (!answer.payload.toString().includes("E_RETAINED"))

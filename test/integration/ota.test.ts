@@ -14,7 +14,7 @@ import { createHash, generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { Broker } from "../../tools/broker/broker";
-import type { NodeDevice } from "../../node/device";
+import { NODE_MODEL, type NodeDevice } from "../../node/device";
 import { MemoryStorage, SwitchableNetwork } from "../../node/ports";
 import { NodeUpdateTarget } from "../../node/update-target";
 import { makeRogueServer } from "../../tools/pki";
@@ -76,7 +76,10 @@ describe("ota", { timeout: 45_000 }, () => {
 	/** The link of the next boot: up unless a test says otherwise. */
 	let nextNetwork: () => SwitchableNetwork = () => new SwitchableNetwork(true);
 	const signingKey = () => readFileSync(`${fixture.pkiDir}/ota-signing.key`);
-	const signed = (fields: { version: string; size: number; sha256: string }) => ({ ...fields, signature: signUpdate(signingKey(), fields) });
+	const signed = (unmodelled: { version: string; size: number; sha256: string }) => {
+		const fields = { model: NODE_MODEL, ...unmodelled };
+		return { ...fields, signature: signUpdate(signingKey(), fields) };
+	};
 
 	before(async () => {
 		broker = await fixture.broker();
@@ -147,7 +150,7 @@ describe("ota", { timeout: 45_000 }, () => {
 	});
 
 	it("refuses a missing signature and one by another key (E_SIGNATURE) without a request", async () => {
-		const fields = { sha256: sha256(GOOD), version: "1.1.0", size: GOOD.length };
+		const fields = { model: NODE_MODEL, sha256: sha256(GOOD), version: "1.1.0", size: GOOD.length };
 		assert.equal((await command({ op: "ota.start", url: server.url("/good.bin"), ...fields })).error?.code, "E_SIGNATURE");
 		const other = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
 		const foreign = await command({ op: "ota.start", url: server.url("/good.bin"), ...fields, signature: signUpdate(other, fields) });

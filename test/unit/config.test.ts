@@ -27,7 +27,7 @@ test("config: a minimal config is valid and filled with defaults", () => {
 		interval: 10_000, keepalive: 60, connectTimeout: 30_000, outputs: {}, inputs: {}, sensor: "simulated", adcPin: 34,
 		sntp: "pool.ntp.org", backoffMin: 1_000, backoffMax: 60_000, queueSize: 100,
 		haDiscovery: false, haPrefix: "homeassistant",
-		otaKey: "ota-key.der", otaConfirmTimeout: 300_000,
+		otaKey: "ota-key.der", otaConfirmTimeout: 300_000, model: "", fleetPrefix: "fleet", releaseWindow: 600_000,
 	});
 });
 

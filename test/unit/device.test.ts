@@ -26,7 +26,7 @@ interface Setup {
 function setup({ raw = {}, storage = new MemoryStorage(), wall = WALL, networkUp = true, bootReason }: Setup = {}) {
 	const { config, errors } = loadConfig({
 		mqttHost: "broker.example.com", deviceId: "node-1", interval: String(INTERVAL), queueSize: "50",
-		backoffMin: "1000", backoffMax: "8000", connectTimeout: "10000", ...raw,
+		backoffMin: "1000", backoffMax: "8000", connectTimeout: "10000", model: "test/board", ...raw,
 	}, { defaultDeviceId: "unused", wifiRequired: false });
 	assert.deepEqual(errors, []);
 	const time = new FakeTime({ ticks: 5_000, wall });
@@ -178,11 +178,11 @@ test("device: MQTT credentials are passed to the session when configured", () =>
 	assert.equal(transport.last.options.password, "pw");
 });
 
-test("device: the birth is retained on status with online, fw, boot and reason", () => {
+test("device: the birth is retained on status with online, fw, boot, reason and model", () => {
 	const { transport } = online({ storage: new MemoryStorage({ boot: 2 }) });
 	const birth = transport.last.published.find(message => message.topic === STATUS)!;
 	assert.equal(birth.retain, true);
-	assert.deepEqual(JSON.parse(birth.payload), { online: true, fw: FIRMWARE_VERSION, boot: 3, reason: "power-on" });
+	assert.deepEqual(JSON.parse(birth.payload), { online: true, fw: FIRMWARE_VERSION, boot: 3, reason: "power-on", model: "test/board" });
 });
 
 test("device: the birth carries the given boot reason", () => {
@@ -235,7 +235,7 @@ test("device: readings taken offline are flushed in order after reconnect, then 
 	const session = s.transport.last;
 	const telemetryOnly = session.published.filter(message => message.topic === STATUS || message.topic === TELEMETRY || (message.topic === SYNC && !message.payload.startsWith("cmd:")));
 	assert.deepEqual(telemetryOnly.map(message => message.topic === TELEMETRY ? JSON.parse(message.payload).seq : message.payload), [
-		JSON.stringify({ online: true, fw: FIRMWARE_VERSION, boot: 1, reason: "power-on" }),
+		JSON.stringify({ online: true, fw: FIRMWARE_VERSION, boot: 1, reason: "power-on", model: "test/board" }),
 		1, 2, 3, 4, "1:4",
 	]);
 });

@@ -42,10 +42,10 @@ test("gpio: an unknown pin, an input written, a pulsing pin and a failed write a
 
 test("ota: start() without the update ports is refused as unavailable, not as a command error", () => {
 	const ota = new Ota({
-		topic: "t/ota", firmwareVersion: "1.0.0", fetcher: undefined, createHash: undefined, target: undefined,
+		topic: "t/ota", firmwareVersion: "1.0.0", model: "lin", fetcher: undefined, createHash: undefined, target: undefined,
 		restart: undefined, timers: new FakeTime(), log: () => {}, onSendFailed() {},
 		signature: UpdateSignature.load(undefined, undefined, "ota-key.der"), trial: { pending: false, installed() {} },
 	});
-	const error = refusal(() => ota.start({ url: "https://h/x.bin", sha256: "0".repeat(64), version: "2.0.0", size: 1, signature: undefined, force: false }), OtaRefused);
+	const error = refusal(() => ota.start({ url: "https://h/x.bin", model: "lin", sha256: "0".repeat(64), version: "2.0.0", size: 1, signature: undefined, force: false }), OtaRefused);
 	assert.equal(error.refusal, OtaRefusal.Unavailable);
 });
