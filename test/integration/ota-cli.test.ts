@@ -115,13 +115,13 @@ describe("npm run ota", { timeout: 40_000 }, () => {
 		images.route("/fw-1.4.0.bin", { kind: "ok", body: Buffer.from(bytes) });
 		// The README's commands, with the dev key pair in place of the production one.
 		const script = `set -e; cd "$WORK"
-IMAGE="$FILE"; VERSION=1.4.0
+IMAGE="$FILE"; MODEL=node; VERSION=1.4.0
 SIZE=$(stat -c %s "$IMAGE"); SHA=$(sha256sum "$IMAGE" | cut -d' ' -f1)
-printf 'ota1\\n%s\\n%s\\n%s' "$VERSION" "$SIZE" "$SHA" > message
+printf 'ota2\\n%s\\n%s\\n%s\\n%s' "$MODEL" "$VERSION" "$SIZE" "$SHA" > message
 openssl dgst -sha256 -sign "$KEY" -out signature.der message
 openssl dgst -sha256 -verify "$PUB" -keyform DER -signature signature.der message >&2
 SIG=$(base64 -w0 signature.der)
-printf '{"id":"readme","op":"ota.start","url":"%s","version":"%s","size":%s,"sha256":"%s","signature":"%s"}' "$URL" "$VERSION" "$SIZE" "$SHA" "$SIG"`;
+printf '{"id":"readme","op":"ota.start","url":"%s","model":"%s","version":"%s","size":%s,"sha256":"%s","signature":"%s"}' "$URL" "$MODEL" "$VERSION" "$SIZE" "$SHA" "$SIG"`;
 		const payload = execFileSync("bash", ["-c", script], { encoding: "utf8", env: {
 			...process.env, WORK: work, FILE: file, URL: images.url("/fw-1.4.0.bin"),
 			KEY: join(fixture.pkiDir, "ota-signing.key"), PUB: join(fixture.pkiDir, "ota-key.der"),
@@ -154,7 +154,7 @@ printf '{"id":"readme","op":"ota.start","url":"%s","version":"%s","size":%s,"sha
 	});
 
 	it("bounds the wait for the first answer with --timeout", async () => {
-		const result = await runOta(args("nobody-here", "1.2.0", "--timeout", "1"), () => undefined);
+		const result = await runOta(args("nobody-here", "1.2.0", "--timeout", "1", "--model", "node"), () => undefined);
 		assert.equal(result.code, Exit.Timeout);
 		assert.match(result.message, /no answer from nobody-here in 1 s/);
 	});

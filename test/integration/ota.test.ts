@@ -232,7 +232,7 @@ describe("ota", { timeout: 45_000 }, () => {
 			const s = status as { online?: boolean; fw?: string; boot?: number };
 			return s.online === true && s.fw === "1.1.0";
 		}, 10_000);
-		assert.deepEqual(parse(birth.payload), { online: true, fw: "1.1.0", boot: oldBoot + 1, reason: "ota" });
+		assert.deepEqual(parse(birth.payload), { online: true, fw: "1.1.0", boot: oldBoot + 1, reason: "ota", model: NODE_MODEL });
 		assert.ok(rebooted, "the device was re-created by onRestart");
 		assert.equal(rebooted.device.firmwareVersion, "1.1.0");
 		const status = await command({ op: "status" });
@@ -256,7 +256,7 @@ describe("ota", { timeout: 45_000 }, () => {
 		assert.equal(seen.at(-1)?.state, "rebooting");
 		await waitFor("the 1.2.0 boot", () => rebooted !== trial && rebooted!.device.firmwareVersion === "1.2.0", 5_000);
 		const birth = await operator.waitFor(STATUS, status => (status as { reason?: string }).reason === "rollback", CONFIRM_TIMEOUT + 8_000);
-		assert.deepEqual(parse(birth.payload), { online: true, fw: "1.1.0", boot: rebooted!.device.boot, reason: "rollback" });
+		assert.deepEqual(parse(birth.payload), { online: true, fw: "1.1.0", boot: rebooted!.device.boot, reason: "rollback", model: NODE_MODEL });
 		assert.ok(operator.on(STATUS).slice(from).every(message => (parse(message.payload) as { fw?: string }).fw !== "1.2.0"), "1.2.0 never came online");
 		const report = await operator.waitFor(OTA, p => (p as Progress).state === "rolled-back", 5_000);
 		assert.deepEqual(parse(report.payload), { state: "rolled-back", version: "1.2.0", running: "1.1.0", cause: `not confirmed within ${CONFIRM_TIMEOUT} ms` });
