@@ -21,7 +21,8 @@
  *   signature? (a string: its absence or format is Ota's "signature" refusal), force?}
  *   is handed to `startOta` (Ota.start's refusals: E_UNAVAILABLE, E_BUSY,
  *   E_MODEL, E_SIGNATURE, E_VERSION); ota.cancel {} to `cancelOta` (Ota.cancel's refusals:
- *   E_IDLE, E_BUSY, E_UNAVAILABLE).
+ *   E_IDLE, E_BUSY, E_UNAVAILABLE); release.install {} to `installRelease` (the latest
+ *   fleet release now: E_IDLE without one, E_VERSION, and Ota.start's refusals).
  */
 
 import type { Log, Storage, TimerHandle, Timers } from "./ports";
@@ -47,6 +48,8 @@ export interface CommandsOptions {
 	startOta(request: OtaRequest): OtaStarted;
 	/** Cancels the running update or throws OtaRefused (idle, busy, unavailable). */
 	cancelOta(): OtaCancelled;
+	/** Installs the latest fleet release now, or throws OtaRefused; undefined: no releases (E_UNAVAILABLE). */
+	installRelease?(): OtaStarted;
 }
 
 type ArgSpec =
@@ -142,6 +145,7 @@ export class Commands {
 			}),
 		},
 		"ota.cancel": { args: {}, run: c => c.#o.cancelOta() },
+		"release.install": { args: {}, run: c => c.#installRelease() },
 	};
 	#restarting = false;
 	#restartTimer: TimerHandle | undefined;
@@ -179,6 +183,12 @@ export class Commands {
 		storeInterval(this.#o.storage, ms);
 		this.#o.setInterval(ms);
 		return { interval: ms };
+	}
+
+	#installRelease(): ResultFields {
+		if (!this.#o.installRelease)
+			throw new CommandError(ErrorCode.Unavailable, "fleet releases need a board model (config model)");
+		return this.#o.installRelease();
 	}
 
 	#restart(): ResultFields {

@@ -25,6 +25,9 @@
  *   own outbox on the ota topic; stop() abandons a running download. `firmwareVersion`
  *   (default FIRMWARE_VERSION) goes into birth and status; an update must be above it
  *   and signed by `otaKey` (checked through `ecdsa`; without either start() traces why).
+ * - Fleet releases (updates/fleet.ts) where `config.model` names the board: subscribed
+ *   to `<fleetPrefix>/<model>/release` on every session; release.install installs the
+ *   latest one now; with haDiscovery its update entity state is kept retained.
  * - Boot confirmation (ota-trial.ts) over `bootSlots`: confirmed by the gate opening
  *   (onSettled), else rolled back; ota.start is E_BUSY while the image is on trial.
  */
@@ -43,6 +46,8 @@ import { Ota, type OtaLimits } from "./ota";
 import { UpdateSignature } from "./ota-signature";
 import { OtaTrial } from "./ota-trial";
 import { Telemetry } from "./telemetry";
+import { FleetUpdates } from "./updates/fleet";
+import { releaseTopic } from "./updates/release";
 import { makeTopics, outputOfSetTopic, type Topics } from "./topics";
 import { FIRMWARE_VERSION } from "./version";
 
@@ -97,6 +102,9 @@ export class Device {
 	readonly ota: Ota;
 	readonly trial: OtaTrial;
 	readonly firmwareVersion: string;
+	/** Fleet releases, where the config names a model. */
+	readonly fleet: FleetUpdates | undefined;
+	readonly releaseTopic: string | undefined;
 	/** Home Assistant discovery, when `config.haDiscovery` is on. */
 	readonly homeAssistant: HomeAssistant | undefined;
 	#sampler: TimerHandle | undefined;
@@ -170,7 +178,16 @@ export class Device {
 			freeHeap: system && (() => system.freeHeap()),
 			onSendFailed: detail => this.connection.fail(detail),
 			limits: options.otaLimits,
+			onProgress: (state, version, received, total) => this.fleet?.progress(state, version, received, total),
 		});
+		this.releaseTopic = config.model ? releaseTopic(config.fleetPrefix, config.model) : undefined;
+		this.fleet = config.model ? new FleetUpdates({
+			deviceId: config.deviceId, model: config.model, firmwareVersion: this.firmwareVersion,
+			window: config.releaseWindow, random: options.random, signature: this.#signature, ota: this.ota,
+			storage, timers, log, rolledBack: this.trial.rolledBack,
+			report: payload => this.ota.outbox.push(this.topics.ota, payload),
+			onState: state => this.homeAssistant?.updateState(state),
+		}) : undefined;
 		this.commands = new Commands({
 			gpio: this.gpio, storage, timers, log,
 			status: () => this.#status(),
@@ -178,6 +195,7 @@ export class Device {
 			restart,
 			startOta: request => this.ota.start(request),
 			cancelOta: () => this.ota.cancel(),
+			installRelease: this.fleet && (() => this.fleet!.install()),
 		});
 		this.channel = new CommandChannel({
 			topics: this.topics, boot: this.boot, commands: this.commands, gpio: this.gpio, timers, log,
@@ -187,7 +205,7 @@ export class Device {
 		});
 		this.homeAssistant = config.haDiscovery ? new HomeAssistant({
 			config, topics: this.topics, firmwareVersion: this.firmwareVersion, sensor: options.sensor,
-			restart: restart !== undefined, timers, log, random: options.random,
+			restart: restart !== undefined, update: this.fleet !== undefined, timers, log, random: options.random,
 			onSendFailed: detail => this.connection.fail(detail),
 		}) : undefined;
 	}
@@ -214,6 +232,7 @@ export class Device {
 		this.#sampler = undefined;
 		this.gpio.stop();
 		this.trial.stop();
+		this.fleet?.stop();
 		this.ota.stop();
 		this.ota.detach();
 		this.channel.detach();
@@ -249,6 +268,8 @@ export class Device {
 			session.subscribe(this.topics.sync);
 			if (this.homeAssistant)
 				session.subscribe(this.homeAssistant.statusTopic);
+			if (this.releaseTopic)
+				session.subscribe(this.releaseTopic);
 		}
 		catch (error) {
 			this.connection.fail(`subscribe: ${error}`);
@@ -270,6 +291,8 @@ export class Device {
 		this.ota.attach(session);
 		if (this.connection.session !== session)
 			return;
+		if (this.fleet)
+			this.homeAssistant?.updateState(this.fleet.state());
 		this.homeAssistant?.attach(session);
 		if (this.connection.session !== session)
 			return;
@@ -293,6 +316,8 @@ export class Device {
 			this.channel.receive(payload, retained);
 		else if (topic === this.homeAssistant?.statusTopic)
 			this.homeAssistant.announce(payload);
+		else if (topic === this.releaseTopic)
+			this.fleet?.receive(payload);
 		else {
 			const pin = outputOfSetTopic(this.topics, topic);
 			if (pin !== undefined)

@@ -11,6 +11,8 @@
  *   answer all at once; announcements while one is pending add nothing; anything else
  *   is ignored.
  * - detach() cancels a pending re-publication; the next session publishes anyway.
+ * - updateState(json): the update entity's state, retained on the `update` topic
+ *   (latest-wins: only the newest waits for a full socket).
  * - The message is built when it is sent, never kept: it is rarely needed and can be
  *   several KB.
  * Limits: the XS client cannot tell a retained announcement, so a broker that retains
@@ -35,6 +37,8 @@ export interface HomeAssistantOptions {
 	sensor: Sensor;
 	/** The restart command is available (the button is offered). */
 	restart: boolean;
+	/** Fleet releases are followed (the update entity is offered). */
+	update?: boolean;
 	timers: Timers;
 	log: Log;
 	random: () => number;
@@ -72,6 +76,10 @@ export class HomeAssistant {
 		this.#outbox.detach();
 	}
 
+	updateState(state: string): void {
+		this.#outbox.put(this.#o.topics.update, state, true);
+	}
+
 	announce(payload: string): void {
 		if (payload !== "online" || this.#pending !== undefined)
 			return;
@@ -85,9 +93,9 @@ export class HomeAssistant {
 	}
 
 	#publish(): void {
-		const { config, topics, firmwareVersion, sensor, restart } = this.#o;
+		const { config, topics, firmwareVersion, sensor, restart, update } = this.#o;
 		const { topic, payload, skipped } = buildDiscovery(config.haPrefix, {
-			deviceId: config.deviceId, topics, firmwareVersion, restart,
+			deviceId: config.deviceId, topics, firmwareVersion, restart, update,
 			outputs: Object.keys(config.outputs), inputs: Object.keys(config.inputs),
 			values: sensor.describe?.() ?? [],
 		});

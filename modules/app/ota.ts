@@ -87,6 +87,8 @@ export interface OtaOptions {
 	/** Shorter limits for tests (download-watchdog.ts has the defaults). */
 	limits?: Partial<OtaLimits>;
 	freeHeap?: () => number | undefined;	// bytes; undefined where the platform cannot tell (no check)
+	/** Told every progress report (fleet releases, the Home Assistant update entity). */
+	onProgress?(state: OtaState, version: string | null, received: number, total: number | null): void;
 }
 
 export class Ota {
@@ -333,5 +335,6 @@ export class Ota {
 			this.outbox.push(this.#o.topic, payload);
 		else
 			this.outbox.put(this.#o.topic, payload, false);
+		this.#o.onProgress?.(this.#state, this.#request?.version ?? null, this.#received, this.#total ?? null);
 	}
 }

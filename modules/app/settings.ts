@@ -18,6 +18,7 @@ export const KEY = {
 	otaTrial: "otaTrial",	// the update version on trial, or that failed and is not reported yet ("" none); ota-trial.ts
 	otaBoots: "otaBoots",	// boots of the image on trial so far; ota-trial.ts
 	otaCause: "otaCause",	// why the trial was reverted; ota-trial.ts
+	releaseFailed: "releaseFailed",	// a release version that failed here: not installed again by rollout; updates/fleet.ts
 } as const;
 
 /** ms between readings. */

@@ -13,6 +13,7 @@ const TELEMETRY = "devices/node-1/telemetry";
 const COMMAND = "devices/node-1/cmd";
 const SYNC = "devices/node-1/sync";
 const GPIO_SET = "devices/node-1/gpio/+/set";
+const RELEASE = "fleet/test-board/release";
 const OFFLINE = "{\"online\":false}";
 
 interface Setup {
@@ -195,7 +196,7 @@ test("device: subscriptions, retained-command deletion and settle marker come be
 	const order = transport.last.published.map(message => message.topic);
 	const birth = order.indexOf(STATUS);
 	assert.ok(birth > order.indexOf(COMMAND) && birth > order.indexOf(SYNC), order.join(","));
-	assert.deepEqual(transport.last.subscriptions, [COMMAND, GPIO_SET, SYNC]);
+	assert.deepEqual(transport.last.subscriptions, [COMMAND, GPIO_SET, SYNC, RELEASE]);
 });
 
 test("device: birth and subscriptions to cmd and sync on every reconnect", () => {
@@ -204,7 +205,7 @@ test("device: birth and subscriptions to cmd and sync on every reconnect", () =>
 	reconnect(s);
 	assert.equal(s.transport.opens, 3);
 	for (const session of s.transport.sessions) {
-		assert.deepEqual(session.subscriptions, [COMMAND, GPIO_SET, SYNC], `session ${session.index}`);
+		assert.deepEqual(session.subscriptions, [COMMAND, GPIO_SET, SYNC, RELEASE], `session ${session.index}`);
 		assert.equal(session.on(STATUS).length, 1, `session ${session.index}`);
 		assert.equal(JSON.parse(session.on(STATUS)[0]).online, true);
 	}
@@ -219,7 +220,7 @@ test("device: a birth refused by a full socket ends the session (publish-failed)
 	assert.equal(device.connection.state, State.BackingOff);
 	assert.equal(device.connection.lastReason, Reason.PublishFailed);
 	assert.match(device.connection.lastDetail, /birth/);
-	assert.deepEqual(transport.last.subscriptions, [COMMAND, GPIO_SET, SYNC], "subscribed before the birth");
+	assert.deepEqual(transport.last.subscriptions, [COMMAND, GPIO_SET, SYNC, RELEASE], "subscribed before the birth");
 });
 
 // --- offline queue through the device

@@ -74,14 +74,14 @@ export function releaseDelay(window: number, random: () => number): number {
 type Check = { kind: "string"; pattern: RegExp; max: number; format: string } | { kind: "integer"; min: number; max: number };
 
 const FIELDS: Readonly<Record<keyof Release, Check>> = Object.freeze({
-	model: { kind: "string", pattern: MODEL, max: MODEL_MAX, format: "a board model" },
-	version: { kind: "string", pattern: VERSION, max: 32, format: "1..32 of 0-9 A-Z a-z . + -" },
-	size: { kind: "integer", min: 1, max: SIZE_MAX },
-	sha256: { kind: "string", pattern: SHA256_HEX, max: 64, format: "64 hex digits" },
-	url: { kind: "string", pattern: HTTPS_URL, max: URL_MAX, format: `an https: URL of at most ${URL_MAX} characters` },
-	signature: { kind: "string", pattern: /^[A-Za-z0-9+/=]+$/, max: SIGNATURE_MAX, format: "base64" },
-	rollout: { kind: "integer", min: 0, max: 100 },
-}, true);
+	model: Object.freeze({ kind: "string", pattern: MODEL, max: MODEL_MAX, format: "a board model" }) as Check,
+	version: Object.freeze({ kind: "string", pattern: VERSION, max: 32, format: "1..32 of 0-9 A-Z a-z . + -" }) as Check,
+	size: Object.freeze({ kind: "integer", min: 1, max: SIZE_MAX }) as Check,
+	sha256: Object.freeze({ kind: "string", pattern: SHA256_HEX, max: 64, format: "64 hex digits" }) as Check,
+	url: Object.freeze({ kind: "string", pattern: HTTPS_URL, max: URL_MAX, format: `an https: URL of at most ${URL_MAX} characters` }) as Check,
+	signature: Object.freeze({ kind: "string", pattern: /^[A-Za-z0-9+/=]+$/, max: SIGNATURE_MAX, format: "base64" }) as Check,
+	rollout: Object.freeze({ kind: "integer", min: 0, max: 100 }) as Check,
+});
 
 export function parseRelease(payload: string): Release | ReleaseProblem {
 	if (payload.length > RELEASE_MAX || utf8Length(payload) > RELEASE_MAX)
