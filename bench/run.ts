@@ -2,7 +2,8 @@
  * npm run bench: the firmware against a bare baseline app, side by side, in the Linux
  * simulator (instrumented builds), against one loopback TLS mosquitto.
  * npm run bench -- --fleet 500: 500 cores on Node against the loopback broker, a broker
- * restart, reconnects per second with and without jitter.
+ * restart, reconnects per second with and without jitter; a fleet release (rollout 10 %
+ * then 100 %, concurrent downloads with and without the window). `--release-only`: only that.
  *
  * Numbers with their method, never assertions: the targets are read from the table.
  * See bench/README.md.
@@ -254,7 +255,7 @@ const args = process.argv.slice(2);
 const fleetAt = args.indexOf("--fleet");
 if (fleetAt >= 0) {
 	const count = Number(args[fleetAt + 1] ?? 2000);
-	await runFleet(Number.isInteger(count) && count > 0 ? count : 2000);
+	await runFleet(Number.isInteger(count) && count > 0 ? count : 2000, args.includes("--release-only"));
 }
 else {
 	const { home, reason } = moddableHome();
