@@ -16,7 +16,7 @@ import { execFileSync } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../modules/app/config";
+import { loadConfig } from "../modules/app/config/config";
 import { AUTH_MODES, aclText, kitConfig, type AuthMode } from "./broker/kit";
 import { PKI_DIR, ROOT } from "./dev-state";
 import { generatePki, issueDeviceCert } from "./pki";

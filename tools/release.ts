@@ -28,7 +28,7 @@ import { PKI_DIR, readBrokerInfo } from "./dev-state";
 import { operatorOptions } from "./dev-identity";
 import { OTA_KEY_DER, OTA_SIGNING_KEY, imageFields, signUpdate } from "./ota-sign";
 import { FleetView, formatSummary, type PublishedRelease } from "./release-status";
-import { signedMessage } from "../modules/app/ota-signature";
+import { signedMessage } from "../modules/app/updates/signature";
 import { parseRelease, isProblem, releaseTopic } from "../modules/app/updates/release";
 
 export enum Exit { Ok = 0, Usage = 1, Halted = 3 }

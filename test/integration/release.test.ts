@@ -19,7 +19,7 @@ import type { NodeDevice } from "../../node/device";
 import { MemoryStorage } from "../../node/ports";
 import { NodeUpdateTarget } from "../../node/update-target";
 import { Exit, runRelease } from "../../tools/release";
-import { Gate } from "../../modules/app/command-channel";
+import { Gate } from "../../modules/app/commands/channel";
 import { bucketOf } from "../../modules/app/updates/release";
 import { Fixture } from "../../tools/harness/fixture";
 import { startImageServer, type ImageServer } from "../../tools/harness/image-server";

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadConfig, type RawConfig } from "../../modules/app/config";
-import { Reason, State } from "../../modules/app/connection";
+import { loadConfig, type RawConfig } from "../../modules/app/config/config";
+import { Reason, State } from "../../modules/app/connection/connection";
 import { Device } from "../../modules/app/device";
 import { FIRMWARE_VERSION } from "../../modules/app/version";
 import { FakeNetwork, FakeSession, FakeTime, FakeTransport, MemoryStorage, ScriptedSensor, recordingLog, scriptedRandom } from "./support/fakes";
@@ -220,7 +220,7 @@ test("device: a birth refused by a full socket ends the session (publish-failed)
 	assert.equal(device.connection.state, State.BackingOff);
 	assert.equal(device.connection.lastReason, Reason.PublishFailed);
 	assert.match(device.connection.lastDetail, /birth/);
-	assert.deepEqual(transport.last.subscriptions, [COMMAND, GPIO_SET, SYNC, RELEASE], "subscribed before the birth");
+	assert.deepEqual(transport.last.subscriptions, [COMMAND, GPIO_SET, SYNC], "subscribed before the birth (the release topic after it)");
 });
 
 // --- offline queue through the device

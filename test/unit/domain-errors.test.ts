@@ -6,10 +6,10 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Gpio, PinError, PinFault } from "../../modules/app/gpio";
-import { UpdateSignature } from "../../modules/app/ota-signature";
-import { Ota, OtaRefusal, OtaRefused } from "../../modules/app/ota";
-import { CommandError } from "../../modules/app/command-result";
+import { Gpio, PinError, PinFault } from "../../modules/app/commands/gpio";
+import { UpdateSignature } from "../../modules/app/updates/signature";
+import { Ota, OtaRefusal, OtaRefused } from "../../modules/app/updates/ota";
+import { CommandError } from "../../modules/app/commands/result";
 import { FakePins, FakeTime } from "./support/fakes";
 
 function gpio(pins = new FakePins()): Gpio {
@@ -42,7 +42,7 @@ test("gpio: an unknown pin, an input written, a pulsing pin and a failed write a
 
 test("ota: start() without the update ports is refused as unavailable, not as a command error", () => {
 	const ota = new Ota({
-		topic: "t/ota", firmwareVersion: "1.0.0", model: "lin", fetcher: undefined, createHash: undefined, target: undefined,
+		topic: "t/ota", firmwareVersion: "1.0.0", fetcher: undefined, createHash: undefined, target: undefined,
 		restart: undefined, timers: new FakeTime(), log: () => {}, onSendFailed() {},
 		signature: UpdateSignature.load(undefined, undefined, "ota-key.der"), trial: { pending: false, installed() {} },
 	});

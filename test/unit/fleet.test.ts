@@ -10,8 +10,8 @@ import assert from "node:assert/strict";
 import { MODEL, OTA, ready } from "./support/command-device";
 import { Signer, TEST_SIGNER, image } from "./support/ota-fakes";
 import { bucketOf } from "../../modules/app/updates/release";
-import { OtaState } from "../../modules/app/ota";
-import { KEY } from "../../modules/app/settings";
+import { OtaState } from "../../modules/app/updates/ota";
+import { KEY } from "../../modules/app/config/settings";
 
 const RELEASE = "fleet/test-board/release";
 const UPDATE = "devices/node-1/update";
@@ -53,7 +53,7 @@ test("fleet: a rollout at or below the bucket installs nothing; raising it inclu
 	s.time.advance(2 * WINDOW);
 	assert.equal(s.fetcher!.downloads.length, 0);
 	assert.deepEqual(reports(s), [], "waiting for its stage is not reported");
-	assert.equal(s.device.fleet!.latest?.version, "1.1.0", "but it is the latest version");
+	assert.equal(s.device.updates.fleet!.latest?.version, "1.1.0", "but it is the latest version");
 	s.transport.last.message(RELEASE, release({ rollout: 100 }), true);
 	s.time.advance(WINDOW);
 	assert.equal(s.fetcher!.downloads.length, 1);

@@ -28,16 +28,16 @@
  *   refused from then on; release.install still installs it (the owner's choice).
  * - progress() is told every Ota progress report; state() is the Home Assistant update
  *   entity's JSON (installed_version, latest_version, in_progress, update_percentage),
- *   handed to onState whenever it changes.
+ *   handed to the watch() listener whenever it changes.
  * Limits: one release topic (the device's model); a halt cannot stop an image already
  * verified and being installed.
  */
 
 import type { Log, Storage, TimerHandle, Timers } from "../ports";
-import { KEY } from "../settings";
-import { OtaRefusal, OtaRefused, compareVersions, type OtaRequest } from "../ota-request";
-import type { OtaStarted } from "../ota";
-import type { UpdateSignature } from "../ota-signature";
+import { KEY } from "../config/settings";
+import { OtaRefusal, OtaRefused, compareVersions, type OtaRequest, type OtaStarted } from "./request";
+import type { UpdateSignature } from "./signature";
+import type { ProgressFields } from "./progress";
 import { ReleaseFault, bucketOf, isProblem, parseRelease, releaseDelay, type Release } from "./release";
 
 /** What FleetUpdates needs of the update machine (ota.ts). */
@@ -63,8 +63,6 @@ export interface FleetOptions {
 	report(payload: string): void;
 	/** The version whose update rolled back on this boot (OtaTrial), if any. */
 	rolledBack?: string;
-	/** The Home Assistant entity state changed. */
-	onState?(state: string): void;
 }
 
 const REFUSAL_FAULTS: Readonly<Record<OtaRefusal, ReleaseFault>> = Object.freeze({
@@ -84,6 +82,7 @@ export class FleetUpdates {
 	#scheduled: TimerHandle | undefined;
 	#started: Release | undefined;		// the release whose download Ota runs
 	#progress = { state: "idle", percent: null as number | null };
+	#listener: ((state: string) => void) | undefined;
 	readonly #o: FleetOptions;
 
 	constructor(options: FleetOptions) {
@@ -113,7 +112,7 @@ export class FleetUpdates {
 		}
 		catch (error) {
 			const fault = error instanceof OtaRefused ? REFUSAL_FAULTS[error.refusal] : ReleaseFault.Signature;
-			return this.#ignore(parsed.version, fault, (error as Error).message);
+			return this.#ignore(parsed.version, fault, String((error as Error)?.message ?? error));
 		}
 		this.#latest = parsed;
 		this.#publishState();
@@ -158,7 +157,7 @@ export class FleetUpdates {
 	}
 
 	/** Ota's progress: the entity state, and the failed release version kept. */
-	progress(state: string, version: string | null, received: number, total: number | null): void {
+	progress({ state, version, received, total }: ProgressFields): void {
 		if (state === "failed" && this.#started && version === this.#started.version) {
 			this.#o.storage.set(KEY.releaseFailed, this.#started.version);
 			this.#started = undefined;
@@ -175,6 +174,11 @@ export class FleetUpdates {
 		return JSON.stringify({ installed_version: installed, latest_version: latest, in_progress: inProgress, update_percentage: inProgress ? this.#progress.percent : null });
 	}
 
+	/** Tells `listener` every new state() (the Home Assistant update entity). */
+	watch(listener: (state: string) => void): void {
+		this.#listener = listener;
+	}
+
 	stop(): void {
 		this.#o.timers.clear(this.#scheduled);
 		this.#scheduled = undefined;
@@ -188,7 +192,7 @@ export class FleetUpdates {
 		catch (error) {
 			const fault = error instanceof OtaRefused ? REFUSAL_FAULTS[error.refusal] : ReleaseFault.Unavailable;
 			this.#handled = undefined;	// the next connect (the retained release again) retries
-			this.#ignore(release.version, fault, (error as Error).message);
+			this.#ignore(release.version, fault, String((error as Error)?.message ?? error));
 		}
 	}
 
@@ -217,7 +221,7 @@ export class FleetUpdates {
 	}
 
 	#publishState(): void {
-		this.#o.onState?.(this.state());
+		this.#listener?.(this.state());
 	}
 }
 

@@ -20,9 +20,8 @@
  * Limits: buckets are only as even as the ids are varied; a fleet of ten shows it.
  */
 
-import { utf8Length } from "../limits";
-import { exceedsDepth } from "../command-parse";
-import { HTTPS_URL, MODEL, MODEL_MAX, SHA256_HEX, SIGNATURE_MAX, SIZE_MAX, URL_MAX, VERSION } from "../ota-request";
+import { exceedsDepth, utf8Length } from "../limits";
+import { HTTPS_URL, MODEL, MODEL_MAX, SHA256_HEX, SIGNATURE_MAX, SIZE_MAX, URL_MAX, VERSION } from "./request";
 
 export const RELEASE_MAX = 1024;	// bytes of a release message
 export const BUCKETS = 100;

@@ -3,7 +3,7 @@
  * Assistant's announcements.
  *
  * - attach(): on every ready session, publishes the retained discovery message
- *   (ha-discovery.ts) through its own latest-wins Outbox (a full socket is retried,
+ *   (discovery.ts) through its own latest-wins Outbox (a full socket is retried,
  *   a publish that throws ends the session through onSendFailed).
  * - announce(payload): a message on `<haPrefix>/status`. "online" (Home Assistant
  *   started, or its MQTT integration reconnected) publishes the message again after a
@@ -22,12 +22,12 @@
  * session unless `haDiscovery` is off.
  */
 
-import type { Log, Sensor, Session, TimerHandle, Timers } from "./ports";
-import type { Config } from "./config";
-import type { Topics } from "./topics";
-import { buildDiscovery, haStatusTopic } from "./ha-discovery";
-import { utf8Length } from "./command-result";
-import { Outbox } from "./outbox";
+import type { Log, Sensor, Session, TimerHandle, Timers } from "../ports";
+import type { Config } from "../config/config";
+import type { Topics } from "../connection/topics";
+import { buildDiscovery, haStatusTopic } from "./discovery";
+import { utf8Length } from "../limits";
+import { Outbox } from "../connection/outbox";
 
 export interface HomeAssistantOptions {
 	config: Pick<Config, "deviceId" | "haPrefix" | "outputs" | "inputs">;
@@ -37,8 +37,8 @@ export interface HomeAssistantOptions {
 	sensor: Sensor;
 	/** The restart command is available (the button is offered). */
 	restart: boolean;
-	/** Fleet releases are followed (the update entity is offered). */
-	update?: boolean;
+	/** Fleet releases are followed: the update entity is offered, its state kept retained. */
+	update?: { state(): string; watch(listener: (state: string) => void): void };
 	timers: Timers;
 	log: Log;
 	random: () => number;
@@ -60,12 +60,15 @@ export class HomeAssistant {
 		this.#o = options;
 		this.statusTopic = haStatusTopic(options.config.haPrefix);
 		this.#outbox = new Outbox({ timers: options.timers, log: options.log, capacity: 1, onSendFailed: options.onSendFailed });
+		options.update?.watch(state => this.updateState(state));
 	}
 
 	/** Discovery messages handed to the outbox since boot. */
 	get published(): number { return this.#published; }
 
 	attach(session: Session): void {
+		if (this.#o.update)
+			this.updateState(this.#o.update.state());
 		this.#publish();
 		this.#outbox.attach(session);
 	}
@@ -95,7 +98,7 @@ export class HomeAssistant {
 	#publish(): void {
 		const { config, topics, firmwareVersion, sensor, restart, update } = this.#o;
 		const { topic, payload, skipped } = buildDiscovery(config.haPrefix, {
-			deviceId: config.deviceId, topics, firmwareVersion, restart, update,
+			deviceId: config.deviceId, topics, firmwareVersion, restart, update: update !== undefined,
 			outputs: Object.keys(config.outputs), inputs: Object.keys(config.inputs),
 			values: sensor.describe?.() ?? [],
 		});

@@ -1,8 +1,10 @@
 /*
- * The ota.start request, its argument formats (checked by the command table), why
- * ota.start or ota.cancel is refused (OtaRefused, named on the wire by the command
- * table), and the stable reason codes an update can fail with (the `error.code` of a
- * failed progress message on the ota topic).
+ * The ota.start request, its argument formats (checked by the command table), the
+ * update's states and answers as the wire shows them, why ota.start or ota.cancel is
+ * refused (OtaRefused, named on the wire by the command table), and the stable reason
+ * codes an update can fail with (the `error.code` of a failed progress message on the
+ * ota topic); responseProblem() checks a download's response against the request
+ * before anything is written.
  *
  * - url: https: only, host name or IPv4 address, optional port, printable ASCII path,
  *   no user info; at most URL_MAX characters.
@@ -16,6 +18,20 @@
  *   that a missing or malformed one is E_SIGNATURE.
  * Limits: IPv6 literal hosts are not accepted.
  */
+
+export enum OtaState {
+	Idle = "idle",
+	Downloading = "downloading",
+	Verifying = "verifying",
+	Applying = "applying",
+	Rebooting = "rebooting",
+	Failed = "failed",
+}
+
+/** start()'s answer: the update is under way. */
+export type OtaStarted = { state: OtaState; version: string };
+/** cancel()'s answer: the download ended, failed with E_CANCELLED. */
+export type OtaCancelled = { state: OtaState; version: string | null; received: number };
 
 /** Why an update failed: the `error.code` of a failed progress message. */
 export enum OtaReason {
@@ -60,14 +76,31 @@ export interface OtaRequest {
 	force: boolean;
 }
 
+/**
+ * Why a download's response cannot be the signed image, or undefined: the status must
+ * be 200 and Content-Length 1..capacity and exactly the signed `size`.
+ */
+export function responseProblem(status: number, length: number | undefined, capacity: number, size: number): { reason: OtaReason; message: string } | undefined {
+	if (status !== 200)
+		return { reason: OtaReason.Http, message: `HTTP status ${status}` };
+	if (length === undefined)
+		return { reason: OtaReason.NoLength, message: "the response has no Content-Length" };
+	if (!(length > 0))
+		return { reason: OtaReason.Length, message: `Content-Length ${length}: empty image` };
+	if (length > capacity)
+		return { reason: OtaReason.TooBig, message: `image of ${length} bytes exceeds the target's ${capacity}` };
+	if (length !== size)
+		return { reason: length > size ? OtaReason.TooBig : OtaReason.Truncated, message: `Content-Length ${length} is not the signed size ${size}` };
+	return undefined;
+}
+
 // The ota.start argument formats (checked by the command table).
 export const URL_MAX = 200;
 export const HTTPS_URL = /^https:\/\/[A-Za-z0-9.-]+(:[0-9]{1,5})?(\/[!-~]*)?$/;
 export const SHA256_HEX = /^[0-9A-Fa-f]{64}$/;
 export const VERSION = /^[0-9A-Za-z.+-]{1,32}$/;
 export const SIZE_MAX = 0x7FFFFFFF;
-export const MODEL_MAX = 64;
-export const MODEL = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;	// and at most MODEL_MAX characters
+export { MODEL, MODEL_MAX } from "../config/config";	// the config key's format: one owner
 export const SIGNATURE_MAX = 200;
 
 /**
