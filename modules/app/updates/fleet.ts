@@ -73,7 +73,7 @@ const REFUSAL_FAULTS: Readonly<Record<OtaRefusal, ReleaseFault>> = Object.freeze
 	[OtaRefusal.Model]: ReleaseFault.Model,
 	[OtaRefusal.Idle]: ReleaseFault.Busy,
 });
-const RUNNING = ["downloading", "verifying", "applying", "rebooting"];
+const RUNNING: readonly string[] = Object.freeze(["downloading", "verifying", "applying", "rebooting"]);
 
 export class FleetUpdates {
 	readonly bucket: number;
