@@ -23,7 +23,7 @@
  *   or `keys` would be a method too.
  * - A sensor value whose name is not a plain identifier (SENSOR_NAME), or that would
  *   collide with another component's key, is left out and named in `skipped`.
- * Limits: the message grows with the pins and the id (about 1.1 KB for one output and
+ * Limits: the message grows with the pins and the id (about 1.3 KB for one output and
  * the simulated sensor, up to about 6 KB for 16 pins and a 64-character id): larger
  * than one TLS write on the simulator, so the XS transport splits it (mqtt-tls).
  */
