@@ -98,7 +98,7 @@ describe("simulator: a fleet release from the retained topic", () => {
 		const from = states.indexOf("scheduled");
 		assert.deepEqual(states.slice(from, from + 5), ["scheduled", "downloading", "verifying", "applying", "rebooting"], states.join(" "));
 		// The new image sees the same retained release: not above its own version, so ignored (E_VERSION).
-		assert.ok(progress().some(entry => entry.state === "ignored" && entry.error?.code === "E_VERSION"), states.join(" "));
+		await waitFor("the new image ignores the same release (E_VERSION)", () => progress().some(entry => entry.state === "ignored" && entry.error?.code === "E_VERSION"), 30_000);
 		const birth = await watcher.waitFor(TOPIC("status"), payload => (payload as Birth).fw === "1.1.0", 30_000);
 		assert.equal((parse(birth.payload) as Birth).reason, "ota");
 		assert.deepEqual(readFileSync(SLOTS[1]), image, "the installed slot is the release's image byte for byte");
