@@ -10,6 +10,8 @@
  *   refused), with the firmware's default backoff: the attempts each device makes in
  *   that minute (EMQX bans a client above 15 per minute) and how the reconnects spread
  *   once the broker is back.
+ * - Release: fleet-release.ts (rollout 10 % then 100 %, downloads in flight with and
+ *   without the release window); `releaseOnly` runs only that.
  */
 
 import { mkdtempSync, rmSync } from "node:fs";
@@ -21,6 +23,7 @@ import { LineLog } from "../node/ports";
 import { generatePki } from "../tools/pki";
 import { delay } from "../tools/harness/wait";
 import { median } from "./app";
+import { runReleaseFleet } from "./fleet-release";
 
 // A reading every 30 s: the reconnect behaviour does not depend on it, and 2,000 devices
 // publishing every 5 s kept two shared cores busy on their own.
@@ -173,10 +176,12 @@ function percentile(values: number[], p: number): number | null {
 	return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
 }
 
-export async function runFleet(count: number): Promise<void> {
+export async function runFleet(count: number, releaseOnly = false): Promise<void> {
 	const pkiDir = mkdtempSync(join(tmpdir(), "smn-fleet-pki-"));
 	try {
 		generatePki(pkiDir);
+		if (releaseOnly)
+			return await runReleaseFleet(count, pkiDir);
 		console.log(`fleet: ${count} cores on Node (backoff ${CONFIG.backoffMin}..${CONFIG.backoffMax} ms), one loopback mosquitto, restart at t=0 with ${DOWNTIME} ms down`);
 		const withJitter = await runRestart(count, true, pkiDir);
 		const without = await runRestart(count, false, pkiDir);
@@ -201,6 +206,7 @@ export async function runFleet(count: number): Promise<void> {
 		console.log("reconnects per 5 s after the broker returned:");
 		for (let i = 0; i < refusal.perFive.length; i++)
 			console.log(`${String(i * 5).padStart(4)}..${String(i * 5 + 5).padEnd(4)} s ${String(refusal.perFive[i]).padStart(6)}  ${bar(refusal.perFive[i])}`);
+		await runReleaseFleet(count, pkiDir);
 	}
 	finally {
 		rmSync(pkiDir, { recursive: true, force: true });

@@ -48,7 +48,7 @@ export async function startOtaServer(pkiDir: string): Promise<{ server: ImageSer
  */
 export async function measureOta(firmware: App, rawfetch: App, image: Buffer, signingKey: Buffer, server: ImageServer,
 	sendCommand: (payload: string) => Promise<void>, cutBroker: () => void, answers: Map<string, string>, step: (text: string) => void): Promise<OtaFigures> {
-	const signed = signedStart(signingKey, image, server.url(IMAGE_PATH), "9.9.9");
+	const signed = signedStart(signingKey, image, server.url(IMAGE_PATH), "lin", "9.9.9");
 	const since = Date.now();
 	const line = (app: App, pattern: RegExp) => app.lines.find(entry => entry.at >= since && pattern.test(entry.text));
 	let sent = 0, sentAt = 0;

@@ -4,7 +4,9 @@
  * bench/results/ and regenerates bench/README.md's tables from the newest result.
  * npm run bench -- --tables: only regenerates the tables from the newest saved result.
  * npm run bench -- --fleet 2000: 2,000 cores on Node through a broker restart and a
- * minute of refusals (bench/fleet.ts).
+ * minute of refusals, and a fleet release (rollout 10 % then 100 %, downloads in flight
+ * with and without the release window; bench/fleet.ts, bench/fleet-release.ts);
+ * `--fleet 2000 --release-only` runs only the release.
  *
  * Numbers with their method, never assertions: the targets are read from the table.
  * See bench/README.md.
@@ -73,7 +75,7 @@ const args = process.argv.slice(2);
 const fleetAt = args.indexOf("--fleet");
 if (fleetAt >= 0) {
 	const count = Number(args[fleetAt + 1] ?? 2000);
-	await runFleet(Number.isInteger(count) && count > 0 ? count : 2000);
+	await runFleet(Number.isInteger(count) && count > 0 ? count : 2000, args.includes("--release-only"));
 }
 else if (args.includes("--tables"))
 	console.log(`bench: bench/README.md's tables regenerated from ${regenerateTables()}`);

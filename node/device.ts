@@ -3,7 +3,7 @@
  * counterpart of main.ts.
  *
  * - The raw config goes through the core's loadConfig (WiFi not required, default id
- *   "node-" + a hash of the host name); any problem, including a certificate file
+ *   "node-" + a hash of the host name, default model NODE_MODEL); any problem, including a certificate file
  *   that is missing, or a client certificate and key that do not belong together,
  *   throws one Error listing them all. Nothing is started.
  * - caCert (one or more roots)/clientCert/clientKey are file names resolved in
@@ -39,6 +39,9 @@ import { FIRMWARE_VERSION } from "../modules/app/version";
 import type { Storage } from "../modules/app/ports";
 import { SimulatedSensor } from "../modules/app/simulated-sensor";
 import { NodePins, NodeSystem } from "./pins";
+
+/** The board model of the Node emulator: what its updates and releases must name. */
+export const NODE_MODEL = "node";
 import { LineLog, MemoryStorage, SwitchableNetwork, nodeClock, nodeTimers, type LineLogOptions } from "./ports";
 import { checkIdentityDer, findCredentials } from "./credentials";
 import { overlay } from "../modules/app/setup/overlay";
@@ -107,7 +110,7 @@ export function defaultNodeDeviceId(): string {
 
 export function createNodeDevice(options: NodeDeviceOptions): NodeDevice {
 	const { raw, identity } = overlay(options.config, options.stored ?? {});
-	const { config, errors } = loadConfig(raw, { defaultDeviceId: defaultNodeDeviceId(), wifiRequired: false });
+	const { config, errors } = loadConfig(raw, { defaultDeviceId: defaultNodeDeviceId(), wifiRequired: false, defaultModel: NODE_MODEL });
 	const certsDir = options.certsDir ?? DEFAULT_CERTS_DIR;
 	// Files are looked at only when their names are valid.
 	const named = !errors.some(error => /^(caCert|clientCert|clientKey)/.test(error));

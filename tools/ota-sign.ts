@@ -4,8 +4,9 @@
  * - signUpdate() signs signedMessage() (modules/app/updates/signature.ts, the one owner
  *   of the message format) with an EC P-256 private key, exactly as `openssl dgst
  *   -sha256 -sign key.pem` would, and returns the DER signature in base64.
- * - signedStart() is the whole ota.start payload for an image: url, version, sha256,
- *   size and signature (plus force when asked).
+ * - signedStart() is the whole ota.start payload for an image: url, model, version,
+ *   sha256, size and signature (plus force when asked). imageFields() is what is signed
+ *   for an image (its size and SHA-256 with the model and version given).
  * - makeOtaSigningKey(dir) makes (or reuses, when it is a P-256 key) the dev signing
  *   key OTA_SIGNING_KEY (PKCS#8 PEM, private: git-ignored with the rest of .dev/) and
  *   writes its public half OTA_KEY_DER (SubjectPublicKeyInfo DER, what firmware
@@ -28,6 +29,7 @@ export function signUpdate(privateKey: KeyObject | string | Buffer, fields: Sign
 export interface SignedStart {
 	op: "ota.start";
 	url: string;
+	model: string;
 	version: string;
 	sha256: string;
 	size: number;
@@ -35,9 +37,12 @@ export interface SignedStart {
 	force?: true;
 }
 
-export function signedStart(privateKey: KeyObject | string | Buffer, image: Uint8Array, url: string, version: string, force = false): SignedStart {
-	const sha256 = createHash("sha256").update(image).digest("hex");
-	const fields = { version, size: image.length, sha256 };
+export function imageFields(image: Uint8Array, model: string, version: string): SignedFields {
+	return { model, version, size: image.length, sha256: createHash("sha256").update(image).digest("hex") };
+}
+
+export function signedStart(privateKey: KeyObject | string | Buffer, image: Uint8Array, url: string, model: string, version: string, force = false): SignedStart {
+	const fields = imageFields(image, model, version);
 	return { op: "ota.start", url, ...fields, signature: signUpdate(privateKey, fields), ...(force ? { force: true as const } : {}) };
 }
 

@@ -5,15 +5,16 @@
  *   localhost: 127.0.0.1; a name is resolved, an IP address used as it is) with a
  *   certificate whose SAN is that host: the dev server certificate for localhost and
  *   127.0.0.1, else one issued on the spot from the dev CA (pki.ts makeHostServer).
- *   Computes the image's SHA-256, signs it with the update-signing key (--key, default
+ *   Computes the image's SHA-256, signs it for the board model (--model, default the
+ *   `model` of the device's retained birth) with the update-signing key (--key, default
  *   the dev PKI's ota-signing.key) and sends ota.start {url:
- *   https://<host>:<port>/<name>, version, sha256, size, signature, force?} on
+ *   https://<host>:<port>/<name>, model, version, sha256, size, signature, force?} on
  *   <prefix>/<id>/cmd through the broker at --broker (default localhost) and the port
  *   of the running `npm start` (.dev/broker.json) or --port.
  * - Follows the answer on cmd/result and the progress on <prefix>/<id>/ota with a
  *   progress bar (one line per message when stdout is not a terminal), then waits
  *   briefly for the birth with the new fw and its "confirmed" (or "rolled-back").
- * - `npm run ota -- sign <image> --version <v> --url <url> [--key k] [--force]` only
+ * - `npm run ota -- sign <image> --model <m> --version <v> --url <url> [--key k] [--force]` only
  *   prints the signed ota.start payload (one line of JSON, for mosquitto_pub -s).
  * - Exit status: 0 the device is rebooting into the image (or confirmed it); 1 usage
  *   or setup problem; 2 the device refused the command (E_SIGNATURE, E_VERSION,
@@ -42,7 +43,9 @@ import { OTA_SIGNING_KEY, signedStart } from "./ota-sign";
 export enum Exit { Ok = 0, Usage = 1, Refused = 2, Failed = 3, Timeout = 4 }
 
 const USAGE = `usage: npm run ota -- <image> --device <id> --version <v> [options]
-       npm run ota -- sign <image> --version <v> --url <https url> [--key <signing key>] [--force]
+       npm run ota -- sign <image> --model <m> --version <v> --url <https url> [--key <signing key>] [--force]
+  --model <m>         the board model the image is built for (mcconfig's -p: lin, sim/moddable_two,
+                      esp32/esp32_thing, node); default the model in the device's retained birth
   --force             install even if the device runs <v> or a later version
   --key <file>        the update-signing private key, PEM (default <pki>/ota-signing.key)
   --host <name|ip>    where the device fetches the image: the image server listens on
@@ -59,6 +62,7 @@ interface Options {
 	image: string;
 	device: string;
 	version: string;
+	model: string | undefined;	// undefined: the device's birth says
 	force: boolean;
 	port: number;
 	prefix: string;
@@ -80,7 +84,7 @@ function options(argv: string[]): Options {
 			port: { type: "string" }, prefix: { type: "string", default: "devices" }, pki: { type: "string" },
 			host: { type: "string", default: "localhost" }, timeout: { type: "string", default: "60" },
 			broker: { type: "string", default: "localhost" }, help: { type: "boolean", default: false },
-			key: { type: "string" },
+			key: { type: "string" }, model: { type: "string" },
 		},
 	});
 	if (values.help)
@@ -103,7 +107,7 @@ function options(argv: string[]): Options {
 	const timeout = Number(values.timeout);
 	if (!(timeout > 0))
 		throw new Stop(Exit.Usage, `--timeout ${values.timeout}: seconds, more than 0`);
-	return { image, device: values.device, version: values.version, force: values.force === true, port, prefix: values.prefix ?? "devices", pkiDir, key, host, broker: values.broker ?? "localhost", timeout: timeout * 1000 };
+	return { image, device: values.device, version: values.version, model: values.model, force: values.force === true, port, prefix: values.prefix ?? "devices", pkiDir, key, host, broker: values.broker ?? "localhost", timeout: timeout * 1000 };
 }
 
 /** The signing key's path (--key, else the dev PKI's); a usage error when it is missing. */
@@ -119,15 +123,15 @@ function sign(argv: string[]): { code: Exit; message: string } {
 	const { values, positionals } = parseArgs({
 		args: argv, allowPositionals: true, options: {
 			version: { type: "string" }, url: { type: "string" }, key: { type: "string" }, pki: { type: "string" },
-			force: { type: "boolean", default: false }, id: { type: "string" },
+			force: { type: "boolean", default: false }, id: { type: "string" }, model: { type: "string" },
 		},
 	});
-	if (positionals.length !== 1 || !values.version || !values.url)
+	if (positionals.length !== 1 || !values.version || !values.url || !values.model)
 		throw new Stop(Exit.Usage, USAGE);
 	if (!existsSync(positionals[0]))
 		throw new Stop(Exit.Usage, `${positionals[0]}: no such file`);
 	const key = readFileSync(signingKey(values.key, values.pki ?? readBrokerInfo()?.pkiDir ?? PKI_DIR));
-	const payload = signedStart(key, readFileSync(positionals[0]), values.url, values.version, values.force === true);
+	const payload = signedStart(key, readFileSync(positionals[0]), values.url, values.model, values.version, values.force === true);
 	return { code: Exit.Ok, message: JSON.stringify({ id: values.id ?? `ota-${Date.now().toString(36)}`, ...payload }) };
 }
 
@@ -208,6 +212,31 @@ async function connect(o: Options): Promise<MqttClient> {
 	return client;
 }
 
+const BIRTH_READ = 3_000;	// ms to wait for the retained birth when --model is not given
+
+/** The `model` of the device's retained birth; a usage error when it names none. */
+async function birthModel(client: MqttClient, topic: string): Promise<string> {
+	let found: string | undefined;
+	const listener = (from: string, payload: Buffer) => {
+		try {
+			const model = from === topic ? JSON.parse(payload.toString("utf8")).model : undefined;
+			if (typeof model === "string" && model)
+				found = model;
+		}
+		catch { /* not a birth */ }
+	};
+	client.on("message", listener);
+	await client.subscribeAsync(topic, { qos: 0 });
+	const deadline = Date.now() + BIRTH_READ;
+	while (found === undefined && Date.now() < deadline)
+		await new Promise(resolve => setTimeout(resolve, 50));
+	client.off("message", listener);
+	await client.unsubscribeAsync(topic);
+	if (found === undefined)
+		throw new Stop(Exit.Usage, `${topic} has no retained birth naming a model: pass --model`);
+	return found;
+}
+
 /** Runs one update; resolves with the exit status and a closing line. */
 export async function runOta(argv: string[], out: (text: string) => void = line => console.log(line)): Promise<{ code: Exit; message: string }> {
 	let server: Server | undefined;
@@ -222,10 +251,11 @@ export async function runOta(argv: string[], out: (text: string) => void = line 
 		const served = await serve(body, name, o.host, o.pkiDir, line => out(`server: ${line}`));
 		server = served.server;
 		const url = `https://${isIP(o.host) === 6 ? `[${o.host}]` : o.host}:${served.port}/${name}`;
-		const start = signedStart(readFileSync(o.key), body, url, o.version, o.force);
-		out(`image ${o.image}: ${body.length} bytes, sha256 ${start.sha256}, signed with ${o.key}`);
 		client = await connect(o);
 		const base = `${o.prefix}/${o.device}`;
+		const model = o.model ?? await birthModel(client, `${base}/status`);
+		const start = signedStart(readFileSync(o.key), body, url, model, o.version, o.force);
+		out(`image ${o.image}: ${body.length} bytes, sha256 ${start.sha256}, model ${model}, signed with ${o.key}`);
 		await client.subscribeAsync([`${base}/cmd/result`, `${base}/ota`, `${base}/status`], { qos: 0 });
 		const id = `ota-cli-${Date.now().toString(36)}`;
 		const tty = process.stdout.isTTY === true;

@@ -92,6 +92,7 @@ function online() {
 		ports: { createFetcher: () => createFetcher(Socket), createHash, openUpdateTarget: () => createUpdateTarget("budget", quiet, storage), ecdsa, otaKey },
 		topic: topics.ota, firmwareVersion: "0", keyName: settings.otaKey, confirmTimeout: settings.otaConfirmTimeout,
 		storage, timers, log: quiet, restart: quiet, freeHeap: undefined, onSendFailed: quiet,
+		fleet: { ...settings, random: Math.random },	// fleet releases follow settings.model (the platform's)
 	});
 	keep.push(updates);
 	measure("updates (idle: boot slots read, trial; the rest is built by ota.start)");

@@ -26,6 +26,7 @@
  *   `firmwareVersion` (default FIRMWARE_VERSION) goes into birth and status; an update
  *   must be above it. Boot confirmation over `bootSlots`: confirmed by the gate opening
  *   (onSettled), else rolled back; ota.start is E_BUSY while the image is on trial.
+ *   Fleet releases (`config.model`): the release topic's messages go to `updates`.
  */
 
 import type { Clock, Log, Network, Pins, Sensor, Session, Storage, System, Timers, TimerHandle, Transport } from "./ports";
@@ -144,7 +145,7 @@ export class Device {
 			ports: options, topic: this.topics.ota, firmwareVersion: this.firmwareVersion,
 			keyName: config.otaKey, confirmTimeout: config.otaConfirmTimeout, storage, timers, log, restart,
 			freeHeap: system && (() => system.freeHeap()),
-			onSendFailed: detail => this.connection.fail(detail),
+			onSendFailed: detail => this.connection.fail(detail), fleet: { ...config, random: options.random },
 		});
 		this.commands = new Commands({
 			gpio: this.gpio, storage, timers, log,
@@ -153,6 +154,7 @@ export class Device {
 			restart,
 			startOta: request => this.updates.begin(request),
 			cancelOta: () => this.updates.cancel(),
+			installRelease: () => this.updates.installRelease(),
 		});
 		this.channel = new CommandChannel({
 			topics: this.topics, boot: this.boot, commands: this.commands, gpio: this.gpio, timers, log,
@@ -162,7 +164,7 @@ export class Device {
 		});
 		this.homeAssistant = config.haDiscovery ? new HomeAssistant({
 			config, topics: this.topics, firmwareVersion: this.firmwareVersion, sensor: options.sensor,
-			restart: restart !== undefined, timers, log, random: options.random,
+			restart: restart !== undefined, update: this.updates.fleet, timers, log, random: options.random,
 			onSendFailed: detail => this.connection.fail(detail),
 		}) : undefined;
 	}
@@ -231,7 +233,7 @@ export class Device {
 		this.channel.attach(session);
 		if (this.connection.session !== session)
 			return;	// the channel's first publish failed and ended the session
-		const birth = JSON.stringify({ online: true, fw: this.firmwareVersion, boot: this.boot, reason: this.updates.bootReason ?? this.#o.bootReason ?? "power-on" });
+		const birth = JSON.stringify({ online: true, fw: this.firmwareVersion, boot: this.boot, reason: this.updates.bootReason ?? this.#o.bootReason ?? "power-on", model: this.#o.config.model });
 		try {
 			// The socket is nearly empty right after CONNACK: a full one means it is broken.
 			if (!session.publish(this.topics.status, birth, true))
@@ -267,6 +269,8 @@ export class Device {
 			this.channel.receive(payload, retained);
 		else if (topic === this.homeAssistant?.statusTopic)
 			this.homeAssistant.announce(payload);
+		else if (topic === this.updates.releaseTopic)
+			this.updates.receiveRelease(payload);
 		else {
 			const pin = outputOfSetTopic(this.topics, topic);
 			if (pin !== undefined)

@@ -15,6 +15,9 @@
  *   deviceId whose topics would not fit (config/config.ts, connection/topics.ts).
  * - Sizes are UTF-8 bytes, what goes on the wire: utf8Length() counts them (TextEncoder
  *   is not part of the language on XS).
+ * - exceedsDepth(): how deep incoming JSON nests, counted by a flat scan before
+ *   JSON.parse sees it: XS's parser recurses on the native stack, and deep input aborts
+ *   the VM (commands and fleet releases both check it).
  */
 
 export const MAX_WRITE = 850;
@@ -45,4 +48,28 @@ export function utf8Length(text: string): number {
 			bytes += 3;
 	}
 	return bytes;
+}
+
+/** True if brackets or braces outside strings nest deeper than `limit`. */
+export function exceedsDepth(text: string, limit: number): boolean {
+	let depth = 0;
+	let inString = false;
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if (inString) {
+			if (c === 0x5c)			// backslash: the next character is escaped
+				i++;
+			else if (c === 0x22)	// closing quote
+				inString = false;
+		}
+		else if (c === 0x22)
+			inString = true;
+		else if (c === 0x5b || c === 0x7b) {	// [ {
+			if (++depth > limit)
+				return true;
+		}
+		else if ((c === 0x5d || c === 0x7d) && depth > 0)	// ] }: a stray closer must not buy depth
+			depth--;
+	}
+	return false;
 }

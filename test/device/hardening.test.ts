@@ -95,7 +95,7 @@ describe("simulator: hardening", () => {
 	it("ota.cancel ends a download from a slow server and leaves nothing behind", { skip: sdkSkip }, async () => {
 		assert.equal((await command({ op: "ota.cancel" })).error?.code, "E_IDLE");
 		const start = progress().length;
-		assert.equal((await command({ ...signedStart(signingKey(), slow, images.url("/slow.bin"), "1.1.0") })).ok, true);
+		assert.equal((await command({ ...signedStart(signingKey(), slow, images.url("/slow.bin"), "lin", "1.1.0") })).ok, true);
 		await waitFor("some bytes", () => progress().slice(start).some(p => p.state === "downloading" && (p.received ?? 0) > 0), 30_000);
 		const answer = await command({ op: "ota.cancel" });
 		assert.equal(answer.ok, true, JSON.stringify(answer));
@@ -109,7 +109,7 @@ describe("simulator: hardening", () => {
 
 	it("more bytes than Content-Length fail as E_LENGTH", { skip: sdkSkip }, async () => {
 		const start = progress().length;
-		assert.equal((await command({ ...signedStart(signingKey(), small, images.url("/overlong.bin"), "1.1.0") })).ok, true);
+		assert.equal((await command({ ...signedStart(signingKey(), small, images.url("/overlong.bin"), "lin", "1.1.0") })).ok, true);
 		const failed = await waitFor("failed", () => progress().slice(start).find(p => p.state === "failed"), 30_000);
 		assert.equal(failed.error?.code, "E_LENGTH", JSON.stringify(failed));
 		assert.ok(!existsSync(RECORDED()), "nothing would boot");
@@ -118,7 +118,7 @@ describe("simulator: hardening", () => {
 	it("a restart command during the update's reboot window boots once", { skip: sdkSkip }, async () => {
 		const start = progress().length;
 		const from = watcher.received.length;
-		assert.equal((await command({ ...signedStart(signingKey(), small, images.url("/small.bin"), "1.1.0") })).ok, true);
+		assert.equal((await command({ ...signedStart(signingKey(), small, images.url("/small.bin"), "lin", "1.1.0") })).ok, true);
 		await waitFor("rebooting", () => progress().slice(start).some(p => p.state === "rebooting"), 60_000);
 		await send({ id: "race-restart", op: "restart" });
 		await waitFor("the birth after the update", () => births(from).length >= 1, 30_000);

@@ -76,16 +76,16 @@ describe("simulator: update requests around failed, cancelled and good downloads
 	/** Forged, replayed-version and malformed requests: each answered with its refusal. */
 	async function refusals(): Promise<void> {
 		for (let round = 0; round < ROUNDS; round++) {
-			const forged = await command({ ...signedStart(foreignKey, image, images.url("/fw.bin"), "1.2.0") });
+			const forged = await command({ ...signedStart(foreignKey, image, images.url("/fw.bin"), "lin", "1.2.0") });
 			assert.equal(forged.error?.code, "E_SIGNATURE", JSON.stringify(forged));
-			const old = await command({ ...signedStart(signingKey(), image, images.url("/fw.bin"), "0.9.0") });
+			const old = await command({ ...signedStart(signingKey(), image, images.url("/fw.bin"), "lin", "0.9.0") });
 			assert.equal(old.error?.code, "E_VERSION", JSON.stringify(old));
 			assert.equal((await command({ op: "status" })).ok, true);
 		}
 	}
 	async function update(path: string, body: Buffer, version: string): Promise<Progress> {
 		const from = progress().length;
-		const answer = await command({ ...signedStart(signingKey(), body, images.url(path), version) });
+		const answer = await command({ ...signedStart(signingKey(), body, images.url(path), "lin", version) });
 		assert.equal(answer.ok, true, JSON.stringify(answer));
 		return waitFor(`${version} ends`, () => { alive(); return progress(from).find(p => p.state === "failed" || p.state === "rebooting"); }, 60_000);
 	}
@@ -102,7 +102,7 @@ describe("simulator: update requests around failed, cancelled and good downloads
 	it("survives requests after a cancelled download", { skip: sdkSkip }, async () => {
 		for (let attempt = 0; attempt < 2; attempt++) {
 			const from = progress().length;
-			assert.equal((await command({ ...signedStart(signingKey(), slow, images.url("/slow.bin"), "1.1.0") })).ok, true);
+			assert.equal((await command({ ...signedStart(signingKey(), slow, images.url("/slow.bin"), "lin", "1.1.0") })).ok, true);
 			await waitFor("some bytes", () => { alive(); return progress(from).some(p => p.state === "downloading" && (p.received ?? 0) > 0); }, 30_000);
 			assert.equal((await command({ op: "ota.cancel" })).ok, true);
 			await delay(2_000);

@@ -81,7 +81,7 @@ describe("simulator: signed over-the-air update with boot confirmation", () => {
 
 	const signingKey = () => readFileSync(join(fixture.pkiDir, "ota-signing.key"));
 	const signed = (version: string, url = images.url("/fw.bin")) => {
-		const fields = { version, size: image.length, sha256 };
+		const fields = { model: "lin", version, size: image.length, sha256 };
 		return { op: "ota.start", url, ...fields, signature: signUpdate(signingKey(), fields) };
 	};
 	/** Sends a command and returns its answer; re-sends while the device is still settling. */
@@ -112,7 +112,7 @@ describe("simulator: signed over-the-air update with boot confirmation", () => {
 		const missing = await command(unsigned);
 		assert.equal(missing.error?.code, "E_SIGNATURE", JSON.stringify(missing));
 		const other = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
-		const foreign = await command({ ...unsigned, signature: signUpdate(other, { version: "1.1.0", size: image.length, sha256 }) });
+		const foreign = await command({ ...unsigned, signature: signUpdate(other, { model: "lin", version: "1.1.0", size: image.length, sha256 }) });
 		assert.equal(foreign.error?.code, "E_SIGNATURE", JSON.stringify(foreign));
 		assert.match(foreign.error!.message, /not by the bundled/);
 		assert.equal(images.requests.size, 0, "the image server saw no request");

@@ -37,7 +37,7 @@ describe("simulator: TLS session resumption", () => {
 	const startUpdate = async () => {
 		await online();
 		const sha256 = createHash("sha256").update(image).digest("hex").replace(/^./, digit => digit === "0" ? "1" : "0");
-		const fields = { version: "9.9.9", size: image.length, sha256 };	// signed as is: the hash is what fails
+		const fields = { model: "lin", version: "9.9.9", size: image.length, sha256 };	// signed as is: the hash is what fails
 		const answer = await sim.command({ op: "ota.start", url: sim.images!.url("/fw.bin"), ...fields, signature: signUpdate(sim.signingKey(), fields) });
 		assert.equal(answer.ok, true, JSON.stringify(answer));
 	};

@@ -34,7 +34,7 @@ describe("happy path", () => {
 		const late = await fixture.watcher({ port: broker.port, topics: [STATUS] });
 		const birth = await late.waitFor(STATUS);
 		assert.equal(birth.retain, true, "birth must be retained");
-		assert.deepEqual(parse(birth.payload), { online: true, fw: "1.0.0", boot: 1, reason: "power-on" });
+		assert.deepEqual(parse(birth.payload), { online: true, fw: "1.0.0", boot: 1, reason: "power-on", model: "node" });
 	});
 
 	it("publishes readings in order with seq 1, 2, 3, boot, ts and values", async () => {

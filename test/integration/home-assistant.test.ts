@@ -70,10 +70,20 @@ describe("home assistant discovery", () => {
 		assert.equal(discovery.dev.sw, node.device.firmwareVersion);
 		assert.ok(discovery.o.name);
 		for (const entry of Object.values(discovery.cmps)) {
-			assert.ok(["switch", "binary_sensor", "sensor", "button"].includes(entry.p), JSON.stringify(entry));
+			assert.ok(["switch", "binary_sensor", "sensor", "button", "update"].includes(entry.p), JSON.stringify(entry));
 			assert.ok(entry.uniq_id?.startsWith(`${ID}_`), JSON.stringify(entry));
 			assert.ok(!("obj_id" in entry) && !("object_id" in entry));
 		}
+	});
+
+	it("offers a firmware update entity whose retained state names the installed and latest version", async () => {
+		const entry = component("update", "firmware");
+		const late = await fixture.watcher({ port: broker.port, topics: [entry.stat_t] });
+		const state = await late.waitFor(entry.stat_t);
+		assert.equal(state.retain, true, "retained: Home Assistant sees it when it starts later");
+		assert.deepEqual(parse(state.payload), { installed_version: node.device.firmwareVersion, latest_version: node.device.firmwareVersion, in_progress: false, update_percentage: null });
+		assert.equal(entry.cmd_t, `devices/${ID}/cmd`);
+		assert.deepEqual(JSON.parse(entry.pl_inst), { op: "release.install" });
 	});
 
 	it("reports the device available through the status topic and its template", () => {

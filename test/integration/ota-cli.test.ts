@@ -89,16 +89,16 @@ describe("npm run ota", { timeout: 40_000 }, () => {
 		images = await startImageServer(fixture.pkiDir);
 		fixture.onCleanup(() => images.close());
 		images.route("/fw-1.3.0.bin", { kind: "ok", body: Buffer.from(bytes) });
-		const printed = await runOta(["sign", file, "--version", "1.3.0", "--url", images.url("/fw-1.3.0.bin"), "--pki", fixture.pkiDir, "--id", "piped"], () => undefined);
+		const printed = await runOta(["sign", file, "--model", "node", "--version", "1.3.0", "--url", images.url("/fw-1.3.0.bin"), "--pki", fixture.pkiDir, "--id", "piped"], () => undefined);
 		assert.equal(printed.code, Exit.Ok, printed.message);
 		const payload = JSON.parse(printed.message);
 		const sha256 = createHash("sha256").update(bytes).digest("hex");
-		assert.deepEqual(Object.keys(payload), ["id", "op", "url", "version", "size", "sha256", "signature"]);
-		assert.deepEqual({ ...payload, signature: undefined }, { id: "piped", op: "ota.start", url: images.url("/fw-1.3.0.bin"), version: "1.3.0", size: bytes.length, sha256, signature: undefined });
+		assert.deepEqual(Object.keys(payload), ["id", "op", "url", "model", "version", "size", "sha256", "signature"]);
+		assert.deepEqual({ ...payload, signature: undefined }, { id: "piped", op: "ota.start", url: images.url("/fw-1.3.0.bin"), model: "node", version: "1.3.0", size: bytes.length, sha256, signature: undefined });
 
 		// The operator's own check, with openssl alone: the public key verifies the canonical message.
-		writeFileSync(join(work, "message"), `ota1\n1.3.0\n${bytes.length}\n${sha256}`);
-		assert.equal(readFileSync(join(work, "message"), "utf8"), signedMessage({ version: "1.3.0", size: bytes.length, sha256 }));
+		writeFileSync(join(work, "message"), `ota2\nnode\n1.3.0\n${bytes.length}\n${sha256}`);
+		assert.equal(readFileSync(join(work, "message"), "utf8"), signedMessage({ model: "node", version: "1.3.0", size: bytes.length, sha256 }));
 		writeFileSync(join(work, "signature.der"), Buffer.from(payload.signature, "base64"));
 		const verified = execFileSync("openssl", ["dgst", "-sha256", "-verify", join(fixture.pkiDir, "ota-key.der"), "-keyform", "DER", "-signature", join(work, "signature.der"), join(work, "message")], { encoding: "utf8" });
 		assert.match(verified, /Verified OK/);
@@ -115,13 +115,13 @@ describe("npm run ota", { timeout: 40_000 }, () => {
 		images.route("/fw-1.4.0.bin", { kind: "ok", body: Buffer.from(bytes) });
 		// The README's commands, with the dev key pair in place of the production one.
 		const script = `set -e; cd "$WORK"
-IMAGE="$FILE"; VERSION=1.4.0
+IMAGE="$FILE"; MODEL=node; VERSION=1.4.0
 SIZE=$(stat -c %s "$IMAGE"); SHA=$(sha256sum "$IMAGE" | cut -d' ' -f1)
-printf 'ota1\\n%s\\n%s\\n%s' "$VERSION" "$SIZE" "$SHA" > message
+printf 'ota2\\n%s\\n%s\\n%s\\n%s' "$MODEL" "$VERSION" "$SIZE" "$SHA" > message
 openssl dgst -sha256 -sign "$KEY" -out signature.der message
 openssl dgst -sha256 -verify "$PUB" -keyform DER -signature signature.der message >&2
 SIG=$(base64 -w0 signature.der)
-printf '{"id":"readme","op":"ota.start","url":"%s","version":"%s","size":%s,"sha256":"%s","signature":"%s"}' "$URL" "$VERSION" "$SIZE" "$SHA" "$SIG"`;
+printf '{"id":"readme","op":"ota.start","url":"%s","model":"%s","version":"%s","size":%s,"sha256":"%s","signature":"%s"}' "$URL" "$MODEL" "$VERSION" "$SIZE" "$SHA" "$SIG"`;
 		const payload = execFileSync("bash", ["-c", script], { encoding: "utf8", env: {
 			...process.env, WORK: work, FILE: file, URL: images.url("/fw-1.4.0.bin"),
 			KEY: join(fixture.pkiDir, "ota-signing.key"), PUB: join(fixture.pkiDir, "ota-key.der"),
@@ -154,7 +154,7 @@ printf '{"id":"readme","op":"ota.start","url":"%s","version":"%s","size":%s,"sha
 	});
 
 	it("bounds the wait for the first answer with --timeout", async () => {
-		const result = await runOta(args("nobody-here", "1.2.0", "--timeout", "1"), () => undefined);
+		const result = await runOta(args("nobody-here", "1.2.0", "--timeout", "1", "--model", "node"), () => undefined);
 		assert.equal(result.code, Exit.Timeout);
 		assert.match(result.message, /no answer from nobody-here in 1 s/);
 	});
@@ -168,7 +168,7 @@ printf '{"id":"readme","op":"ota.start","url":"%s","version":"%s","size":%s,"sha
 
 	it("exits 1 on bad usage without touching the broker", async () => {
 		assert.equal((await runOta(args("cli-1", "2", "--key", join(work, "none.key")), () => undefined)).code, Exit.Usage);
-		assert.equal((await runOta(["sign", file, "--version", "2"], () => undefined)).code, Exit.Usage, "sign needs --url");
+		assert.equal((await runOta(["sign", file, "--model", "node", "--version", "2"], () => undefined)).code, Exit.Usage, "sign needs --url");
 		assert.equal((await runOta([file, "--device", "cli-1"], () => undefined)).code, Exit.Usage);
 		assert.equal((await runOta([join(work, "missing.bin"), "--device", "cli-1", "--version", "2"], () => undefined)).code, Exit.Usage);
 		const badHost = await runOta(args("cli-1", "9.9.9", "--host", "bad/host"), () => undefined);

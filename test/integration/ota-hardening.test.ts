@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { NodeDevice } from "../../node/device";
+import { NODE_MODEL, type NodeDevice } from "../../node/device";
 import { MemoryStorage } from "../../node/ports";
 import { NodeUpdateTarget } from "../../node/update-target";
 import { Gate } from "../../modules/app/commands/channel";
@@ -76,7 +76,7 @@ describe("ota hardening", { timeout: 60_000 }, () => {
 
 	async function failure(path: string, body: Buffer): Promise<Progress> {
 		const from = operator.on(OTA).length;
-		assert.equal((await command({ ...signedStart(signingKey(), body, server.url(path), "1.1.0") })).ok, true);
+		assert.equal((await command({ ...signedStart(signingKey(), body, server.url(path), NODE_MODEL, "1.1.0") })).ok, true);
 		const failed = await waitFor("failed", () => progress(from).find(p => p.state === "failed"), 15_000);
 		assert.equal(target.open, false, "no update left open");
 		assert.equal(target.bootImage, undefined, "nothing would boot");
@@ -96,7 +96,7 @@ describe("ota hardening", { timeout: 60_000 }, () => {
 
 	it("ota.cancel ends a slow download (E_CANCELLED) and is E_IDLE afterwards", async () => {
 		const from = operator.on(OTA).length;
-		assert.equal((await command({ ...signedStart(signingKey(), SMALL, server.url("/slow.bin"), "1.1.0") })).ok, true);
+		assert.equal((await command({ ...signedStart(signingKey(), SMALL, server.url("/slow.bin"), NODE_MODEL, "1.1.0") })).ok, true);
 		await waitFor("some bytes", () => progress(from).some(p => p.received > 0), 10_000);
 		const answer = await command({ op: "ota.cancel" });
 		assert.equal(answer.ok, true, JSON.stringify(answer));
@@ -108,7 +108,7 @@ describe("ota hardening", { timeout: 60_000 }, () => {
 	it("a restart command during the update's reboot window boots once", async () => {
 		const from = operator.on(OTA).length;
 		const first = node;
-		assert.equal((await command({ ...signedStart(signingKey(), SMALL, server.url("/small.bin"), "1.1.0") })).ok, true);
+		assert.equal((await command({ ...signedStart(signingKey(), SMALL, server.url("/small.bin"), NODE_MODEL, "1.1.0") })).ok, true);
 		await waitFor("rebooting", () => progress(from).some(p => p.state === "rebooting"), 10_000);
 		assert.equal(node, first, "still the updating device");
 		const answer = await command({ op: "restart" });

@@ -14,7 +14,7 @@ import { createHash, generateKeyPairSync } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { Broker } from "../../tools/broker/broker";
-import type { NodeDevice } from "../../node/device";
+import { NODE_MODEL, type NodeDevice } from "../../node/device";
 import { MemoryStorage, SwitchableNetwork } from "../../node/ports";
 import { NodeUpdateTarget } from "../../node/update-target";
 import { makeRogueServer } from "../../tools/pki";
@@ -76,7 +76,10 @@ describe("ota", { timeout: 45_000 }, () => {
 	/** The link of the next boot: up unless a test says otherwise. */
 	let nextNetwork: () => SwitchableNetwork = () => new SwitchableNetwork(true);
 	const signingKey = () => readFileSync(`${fixture.pkiDir}/ota-signing.key`);
-	const signed = (fields: { version: string; size: number; sha256: string }) => ({ ...fields, signature: signUpdate(signingKey(), fields) });
+	const signed = (unmodelled: { version: string; size: number; sha256: string }) => {
+		const fields = { model: NODE_MODEL, ...unmodelled };
+		return { ...fields, signature: signUpdate(signingKey(), fields) };
+	};
 
 	before(async () => {
 		broker = await fixture.broker();
@@ -147,7 +150,7 @@ describe("ota", { timeout: 45_000 }, () => {
 	});
 
 	it("refuses a missing signature and one by another key (E_SIGNATURE) without a request", async () => {
-		const fields = { sha256: sha256(GOOD), version: "1.1.0", size: GOOD.length };
+		const fields = { model: NODE_MODEL, sha256: sha256(GOOD), version: "1.1.0", size: GOOD.length };
 		assert.equal((await command({ op: "ota.start", url: server.url("/good.bin"), ...fields })).error?.code, "E_SIGNATURE");
 		const other = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
 		const foreign = await command({ op: "ota.start", url: server.url("/good.bin"), ...fields, signature: signUpdate(other, fields) });
@@ -229,7 +232,7 @@ describe("ota", { timeout: 45_000 }, () => {
 			const s = status as { online?: boolean; fw?: string; boot?: number };
 			return s.online === true && s.fw === "1.1.0";
 		}, 10_000);
-		assert.deepEqual(parse(birth.payload), { online: true, fw: "1.1.0", boot: oldBoot + 1, reason: "ota" });
+		assert.deepEqual(parse(birth.payload), { online: true, fw: "1.1.0", boot: oldBoot + 1, reason: "ota", model: NODE_MODEL });
 		assert.ok(rebooted, "the device was re-created by onRestart");
 		assert.equal(rebooted.device.firmwareVersion, "1.1.0");
 		const status = await command({ op: "status" });
@@ -253,7 +256,7 @@ describe("ota", { timeout: 45_000 }, () => {
 		assert.equal(seen.at(-1)?.state, "rebooting");
 		await waitFor("the 1.2.0 boot", () => rebooted !== trial && rebooted!.device.firmwareVersion === "1.2.0", 5_000);
 		const birth = await operator.waitFor(STATUS, status => (status as { reason?: string }).reason === "rollback", CONFIRM_TIMEOUT + 8_000);
-		assert.deepEqual(parse(birth.payload), { online: true, fw: "1.1.0", boot: rebooted!.device.boot, reason: "rollback" });
+		assert.deepEqual(parse(birth.payload), { online: true, fw: "1.1.0", boot: rebooted!.device.boot, reason: "rollback", model: NODE_MODEL });
 		assert.ok(operator.on(STATUS).slice(from).every(message => (parse(message.payload) as { fw?: string }).fw !== "1.2.0"), "1.2.0 never came online");
 		const report = await operator.waitFor(OTA, p => (p as Progress).state === "rolled-back", 5_000);
 		assert.deepEqual(parse(report.payload), { state: "rolled-back", version: "1.2.0", running: "1.1.0", cause: `not confirmed within ${CONFIRM_TIMEOUT} ms` });

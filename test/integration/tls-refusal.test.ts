@@ -23,6 +23,7 @@ import { startImageServer } from "../../tools/harness/image-server";
 import { waitFor } from "../../tools/harness/wait";
 import { parse } from "../../tools/harness/watcher";
 import { signedStart } from "../../tools/ota-sign";
+import { NODE_MODEL } from "../../node/device";
 
 const failedAttempts = (lines: string[]) => lines.filter(line => line.includes(`connecting -> backing-off (${Reason.ConnectFailed}`)).length;
 
@@ -112,7 +113,7 @@ describe("TLS refusal", () => {
 		await waitFor("the command gate to open", () => node.device.channel.gate === Gate.Open);
 		for (const server of servers) {
 			const from = operator.on(`devices/${id}/ota`).length;
-			await operator.publish(`devices/${id}/cmd`, JSON.stringify({ id: `u${server.port}`, ...signedStart(readFileSync(join(fixture.pkiDir, "ota-signing.key")), image, server.url("/fw.bin"), "1.1.0") }));
+			await operator.publish(`devices/${id}/cmd`, JSON.stringify({ id: `u${server.port}`, ...signedStart(readFileSync(join(fixture.pkiDir, "ota-signing.key")), image, server.url("/fw.bin"), NODE_MODEL, "1.1.0") }));
 			const failed = await waitFor("failed", () => operator.on(`devices/${id}/ota`).slice(from).map(m => parse(m.payload) as { state: string; error?: { code: string; message: string } }).find(p => p.state === "failed"), 10_000);
 			assert.equal(failed.error?.code, "E_NETWORK", JSON.stringify(failed));
 			assert.equal(server.requests.size, 0, "no request was served");

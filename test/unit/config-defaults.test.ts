@@ -35,9 +35,23 @@ function backticked(cell: string): string[] {
 
 test("config defaults: manifest.json's config has every key, each with the core's default", () => {
 	// `tls` is the SDK's own cipher-suite switch, not a key of ours (test/unit/manifest.test.ts).
-	assert.deepEqual(Object.keys(manifest.config).filter(key => key !== "tls").sort(), [...keys].sort());
+	// `model` is left to modules/board/model's platform sections: the app manifest merges last.
+	assert.deepEqual(Object.keys(manifest.config).filter(key => key !== "tls").sort(), keys.filter(key => key !== "model").sort());
 	for (const key of keys)
-		assert.equal(manifest.config[key], CONFIG_FIELDS[key].default, key);
+		if (key !== "model")
+			assert.equal(manifest.config[key], CONFIG_FIELDS[key].default, key);
+});
+
+test("config defaults: model defaults to the platform as mcconfig -p spells it, from modules/board/model", () => {
+	const models = JSON.parse(readFileSync(new URL("modules/board/model/manifest.json", ROOT), "utf8")).platforms;
+	assert.ok(manifest.include.includes("./modules/board/model/manifest.json"));
+	assert.equal(CONFIG_FIELDS.model.default, "");
+	assert.equal(models.lin.config.model, "lin");
+	assert.equal(models["lin/moddable_two"].config.model, "sim/moddable_two", "-p sim/<device> is lin/<device> to mcconfig");
+	assert.equal(models["esp32/esp32_thing"].config.model, "esp32/esp32_thing");
+	for (const [platform, section] of Object.entries(models as Record<string, { config?: { model?: string } }>))
+		if (platform !== "...")
+			assert.equal(section.config?.model, platform.replace(/^lin\//, "sim/"), platform);
 });
 
 test("config defaults: loadConfig applies the table's defaults", () => {
@@ -59,6 +73,11 @@ test("config defaults: the README's table lists every key once, with the core's 
 			// Derived on the device: the core's default is empty, the link supplies the id.
 			assert.equal(CONFIG_FIELDS.deviceId.default, "");
 			assert.match(row.defaults, /from the MAC/);
+			continue;
+		}
+		if (row.keys[0] === "model") {
+			assert.equal(CONFIG_FIELDS.model.default, "");
+			assert.match(row.defaults, /mcconfig -p/);
 			continue;
 		}
 		if (row.keys[0] === "outputs") {

@@ -30,6 +30,7 @@ test("config: a minimal config is valid and filled with defaults", () => {
 		sntp: "pool.ntp.org", backoffMin: 1_000, backoffMax: 60_000, queueSize: 100,
 		haDiscovery: false, haPrefix: "homeassistant",
 		otaKey: "ota-key.der", otaConfirmTimeout: 300_000, setupPort: 80, setupTimeout: 600_000, setupButton: "",
+		model: "", fleetPrefix: "fleet", releaseWindow: 600_000,
 	});
 });
 

@@ -13,6 +13,7 @@ const TELEMETRY = "devices/node-1/telemetry";
 const COMMAND = "devices/node-1/cmd";
 const SYNC = "devices/node-1/sync";
 const GPIO_SET = "devices/node-1/gpio/+/set";
+const RELEASE = "fleet/test-board/release";
 const OFFLINE = "{\"online\":false}";
 
 interface Setup {
@@ -26,7 +27,7 @@ interface Setup {
 function setup({ raw = {}, storage = new MemoryStorage(), wall = WALL, networkUp = true, bootReason }: Setup = {}) {
 	const { config, errors } = loadConfig({
 		mqttHost: "broker.example.com", deviceId: "node-1", interval: String(INTERVAL), queueSize: "50",
-		backoffMin: "1000", backoffMax: "8000", connectTimeout: "10000", ...raw,
+		backoffMin: "1000", backoffMax: "8000", connectTimeout: "10000", model: "test/board", ...raw,
 	}, { defaultDeviceId: "unused", wifiRequired: false });
 	assert.deepEqual(errors, []);
 	const time = new FakeTime({ ticks: 5_000, wall });
@@ -178,11 +179,11 @@ test("device: MQTT credentials are passed to the session when configured", () =>
 	assert.equal(transport.last.options.password, "pw");
 });
 
-test("device: the birth is retained on status with online, fw, boot and reason", () => {
+test("device: the birth is retained on status with online, fw, boot, reason and model", () => {
 	const { transport } = online({ storage: new MemoryStorage({ boot: 2 }) });
 	const birth = transport.last.published.find(message => message.topic === STATUS)!;
 	assert.equal(birth.retain, true);
-	assert.deepEqual(JSON.parse(birth.payload), { online: true, fw: FIRMWARE_VERSION, boot: 3, reason: "power-on" });
+	assert.deepEqual(JSON.parse(birth.payload), { online: true, fw: FIRMWARE_VERSION, boot: 3, reason: "power-on", model: "test/board" });
 });
 
 test("device: the birth carries the given boot reason", () => {
@@ -195,7 +196,7 @@ test("device: subscriptions, retained-command deletion and settle marker come be
 	const order = transport.last.published.map(message => message.topic);
 	const birth = order.indexOf(STATUS);
 	assert.ok(birth > order.indexOf(COMMAND) && birth > order.indexOf(SYNC), order.join(","));
-	assert.deepEqual(transport.last.subscriptions, [COMMAND, GPIO_SET, SYNC]);
+	assert.deepEqual(transport.last.subscriptions, [COMMAND, GPIO_SET, SYNC, RELEASE]);
 });
 
 test("device: birth and subscriptions to cmd and sync on every reconnect", () => {
@@ -204,7 +205,7 @@ test("device: birth and subscriptions to cmd and sync on every reconnect", () =>
 	reconnect(s);
 	assert.equal(s.transport.opens, 3);
 	for (const session of s.transport.sessions) {
-		assert.deepEqual(session.subscriptions, [COMMAND, GPIO_SET, SYNC], `session ${session.index}`);
+		assert.deepEqual(session.subscriptions, [COMMAND, GPIO_SET, SYNC, RELEASE], `session ${session.index}`);
 		assert.equal(session.on(STATUS).length, 1, `session ${session.index}`);
 		assert.equal(JSON.parse(session.on(STATUS)[0]).online, true);
 	}
@@ -219,7 +220,7 @@ test("device: a birth refused by a full socket ends the session (publish-failed)
 	assert.equal(device.connection.state, State.BackingOff);
 	assert.equal(device.connection.lastReason, Reason.PublishFailed);
 	assert.match(device.connection.lastDetail, /birth/);
-	assert.deepEqual(transport.last.subscriptions, [COMMAND, GPIO_SET, SYNC], "subscribed before the birth");
+	assert.deepEqual(transport.last.subscriptions, [COMMAND, GPIO_SET, SYNC], "subscribed before the birth (the release topic after it)");
 });
 
 // --- offline queue through the device
@@ -235,7 +236,7 @@ test("device: readings taken offline are flushed in order after reconnect, then 
 	const session = s.transport.last;
 	const telemetryOnly = session.published.filter(message => message.topic === STATUS || message.topic === TELEMETRY || (message.topic === SYNC && !message.payload.startsWith("cmd:")));
 	assert.deepEqual(telemetryOnly.map(message => message.topic === TELEMETRY ? JSON.parse(message.payload).seq : message.payload), [
-		JSON.stringify({ online: true, fw: FIRMWARE_VERSION, boot: 1, reason: "power-on" }),
+		JSON.stringify({ online: true, fw: FIRMWARE_VERSION, boot: 1, reason: "power-on", model: "test/board" }),
 		1, 2, 3, 4, "1:4",
 	]);
 });

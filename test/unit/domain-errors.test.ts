@@ -44,8 +44,9 @@ test("ota: start() and cancel() without the update ports are refused as unavaila
 	const updates = new Updates({
 		ports: {}, topic: "t/ota", firmwareVersion: "1.0.0", keyName: "ota-key.der", confirmTimeout: 1_000,
 		storage: new MemoryStorage(), timers: new FakeTime(), log: () => {}, restart: undefined, freeHeap: undefined, onSendFailed() {},
+		fleet: { model: "lin", deviceId: "d", fleetPrefix: "fleet", releaseWindow: 0, random: () => 0 },
 	});
-	const error = refusal(() => updates.begin({ url: "https://h/x.bin", sha256: "0".repeat(64), version: "2.0.0", size: 1, signature: undefined, force: false }), OtaRefused);
+	const error = refusal(() => updates.begin({ url: "https://h/x.bin", model: "lin", sha256: "0".repeat(64), version: "2.0.0", size: 1, signature: undefined, force: false }), OtaRefused);
 	assert.equal(error.refusal, OtaRefusal.Unavailable);
 	assert.equal(refusal(() => updates.cancel(), OtaRefused).refusal, OtaRefusal.Unavailable);
 	assert.equal(updates.ota, undefined, "nothing built for a refused start");

@@ -34,7 +34,7 @@ test("ha: discovery is published retained after the birth", () => {
 	assert.equal(discovery[0].retain, true);
 	const { dev, cmps } = JSON.parse(discovery[0].payload);
 	assert.deepEqual(dev.ids, ["node-1"]);
-	assert.deepEqual(Object.keys(cmps), ["gpio_led", "gpio_relay", "gpio_button", "restart"], "the fake sensor describes nothing");
+	assert.deepEqual(Object.keys(cmps), ["gpio_led", "gpio_relay", "gpio_button", "restart", "update"], "the fake sensor describes nothing");
 });
 
 test("ha: a new session publishes discovery again", () => {

@@ -36,7 +36,7 @@ const PUBLIC: Record<string, string[]> = {
 	"connection": ["connection", "backoff", "telemetry", "topics", "outbox"],
 	"config": ["config", "settings"],
 	"commands": ["table", "channel", "result", "gpio"],
-	"updates": ["updates", "ota", "request", "signature", "trial"],
+	"updates": ["updates", "ota", "request", "signature", "trial", "release"],
 	"home-assistant": ["home-assistant"],
 	"setup": ["settings-store", "overlay", "setup-code", "setup-handler", "http-request", "settings-request"],
 };

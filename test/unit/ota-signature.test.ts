@@ -17,7 +17,7 @@ import { nodeEcdsa } from "../../node/ecdsa";
 
 const URL = "https://updates.example.com/fw.bin";
 const { bytes: IMAGE, sha256: SHA } = image(3_000);
-const FIELDS = { version: "1.1.0", size: IMAGE.length, sha256: SHA };
+const FIELDS = { model: "test/board", version: "1.1.0", size: IMAGE.length, sha256: SHA };
 
 /** DER INTEGER of a non-negative bigint, minimally encoded. */
 function integer(value: bigint): number[] {
@@ -32,9 +32,9 @@ function integer(value: bigint): number[] {
 const sequence = (...parts: number[][]) => new Uint8Array([0x30, parts.flat().length, ...parts.flat()]);
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString("base64");
 
-test("signature: the canonical message is exactly ota1, version, size, lower-case sha256, joined by newlines", () => {
-	assert.equal(signedMessage({ version: "1.2.3", size: 4096, sha256: "AB".repeat(32) }), `ota1\n1.2.3\n4096\n${"ab".repeat(32)}`);
-	assert.deepEqual([...utf8("ota1\n1.0")], [...Buffer.from("ota1\n1.0", "utf8")]);
+test("signature: the canonical message is exactly ota2, model, version, size, lower-case sha256, joined by newlines", () => {
+	assert.equal(signedMessage({ model: "esp32/esp32_thing", version: "1.2.3", size: 4096, sha256: "AB".repeat(32) }), `ota2\nesp32/esp32_thing\n1.2.3\n4096\n${"ab".repeat(32)}`);
+	assert.deepEqual([...utf8("ota2\n1.0")], [...Buffer.from("ota2\n1.0", "utf8")]);
 	assert.deepEqual([...utf8("é€😀")], [...Buffer.from("é€😀", "utf8")]);
 });
 
@@ -46,6 +46,14 @@ test("signature: one made by openssl's format (DER, node:crypto as openssl dgst 
 	assert.throws(() => check.check({ ...FIELDS, size: FIELDS.size + 1 }, der.toString("base64")), /not by the bundled/);
 	assert.throws(() => check.check({ ...FIELDS, version: "1.1.1" }, der.toString("base64")), /not by the bundled/);
 	assert.throws(() => check.check({ ...FIELDS, sha256: "0" + SHA.slice(1) }, der.toString("base64")), /not by the bundled/);
+	assert.throws(() => check.check({ ...FIELDS, model: "esp32/m5stack" }, der.toString("base64")), /not by the bundled/, "another model's statement");
+});
+
+test("signature: a statement of the earlier form (ota1, no model) is refused", () => {
+	const { version, size, sha256 } = FIELDS;
+	const ota1 = sign("sha256", Buffer.from(`ota1\n${version}\n${size}\n${sha256}`), { key: TEST_SIGNER.privateKey, dsaEncoding: "der" }).toString("base64");
+	const check = UpdateSignature.load(TEST_SIGNER.spki, nodeEcdsa, "ota-key.der");
+	assert.throws(() => check.check(FIELDS, ota1), (error: Error & { refusal?: string }) => error.refusal === OtaRefusal.Signature && /not by the bundled/.test(error.message));
 });
 
 test("signature: r and s of 0, n or above are refused before the curve math", () => {

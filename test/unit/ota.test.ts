@@ -6,7 +6,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { OTA, assertError, ready, signedOta } from "./support/command-device";
+import { MODEL, OTA, assertError, ready, signedOta } from "./support/command-device";
 import { FakeTarget, image } from "./support/ota-fakes";
 import { OtaState, REBOOT_DELAY, REBOOT_WAIT, UPDATE_HEADROOM } from "../../modules/app/updates/ota";
 import { RETRY } from "../../modules/app/connection/outbox";
@@ -125,6 +125,17 @@ test("ota: firmwareVersion is what birth, status and the version check use; vers
 	assert.equal(startOta(s, { version: "1.10.0" }).ok, true, "1.10 is above 1.9");
 });
 
+test("ota: an image for another board model is E_MODEL before anything is fetched", () => {
+	const s = ready();
+	assertError(startOta(s, { model: "esp32/esp32_thing" }), "u", "E_MODEL", "esp32/esp32_thing");
+	assertError(startOta(s, { model: "test/board2" }), "u", "E_MODEL", MODEL);
+	assert.equal(s.fetcher!.downloads.length, 0);
+	assert.deepEqual(s.target!.calls, []);
+	const unnamed = ready({ raw: { model: "" } });
+	assertError(startOta(unnamed), "u", "E_UNAVAILABLE", "model");
+	assert.equal(startOta(s).ok, true, "its own model goes ahead");
+});
+
 test("ota: arguments are validated before anything starts (E_SHAPE, E_RANGE)", () => {
 	const s = ready();
 	const bad = (extra: Record<string, unknown>, code: string, mentions: string) => assertError(startOta(s, extra), "u", code, mentions);
@@ -134,8 +145,13 @@ test("ota: arguments are validated before anything starts (E_SHAPE, E_RANGE)", (
 	bad({ force: "yes" }, "E_SHAPE", "force");
 	bad({ force: 1 }, "E_SHAPE", "force");
 	bad({ extra: 1 }, "E_SHAPE", "extra");
-	assertError(s.send({ id: "u", op: "ota.start", sha256: SHA, version: "1.1.0", size: 1 }), "u", "E_SHAPE", "url");
-	assertError(s.send({ id: "u", op: "ota.start", url: URL, sha256: SHA, version: "1.1.0" }), "u", "E_SHAPE", "size");
+	assertError(s.send({ id: "u", op: "ota.start", model: MODEL, sha256: SHA, version: "1.1.0", size: 1 }), "u", "E_SHAPE", "url");
+	assertError(s.send({ id: "u", op: "ota.start", model: MODEL, url: URL, sha256: SHA, version: "1.1.0" }), "u", "E_SHAPE", "size");
+	assertError(s.send({ id: "u", op: "ota.start", url: URL, sha256: SHA, version: "1.1.0", size: 1 }), "u", "E_SHAPE", "model");
+	bad({ model: 7 }, "E_SHAPE", "model");
+	bad({ model: "" }, "E_RANGE", "model");
+	bad({ model: "esp32//thing" }, "E_RANGE", "model");
+	bad({ model: "a".repeat(65) }, "E_RANGE", "model");
 	bad({ size: 0 }, "E_RANGE", "size");
 	bad({ size: 1.5 }, "E_RANGE", "size");
 	bad({ size: "10" }, "E_SHAPE", "size");

@@ -48,6 +48,7 @@ function setup(pending = false) {
 	const updates = new Updates({
 		ports, topic: "d/ota", firmwareVersion: "1.0.0", keyName: "ota-key.der", confirmTimeout: 60_000,
 		storage: new MemoryStorage(), timers: time, log: () => {}, restart: () => {}, freeHeap: undefined, onSendFailed() {},
+		fleet: { model: "lin", deviceId: "d", fleetPrefix: "fleet", releaseWindow: 0, random: () => 0 },
 	});
 	const session = new FakeSession({} as SessionOptions, {} as SessionEvents, 0);
 	updates.attach(session);
@@ -55,7 +56,7 @@ function setup(pending = false) {
 }
 
 const request = (version = "1.1.0") => {
-	const fields = { version, size: IMAGE.bytes.length, sha256: IMAGE.sha256 };
+	const fields = { model: "lin", version, size: IMAGE.bytes.length, sha256: IMAGE.sha256 };
 	return { url: "https://h/fw.bin", ...fields, signature: TEST_SIGNER.sign(fields), force: false };
 };
 

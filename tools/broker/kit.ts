@@ -11,7 +11,10 @@
  *   device id, is the username); password: password_file, the MQTT user name must be
  *   the device id. Never anonymous.
  * - ACL: `pattern readwrite <prefix>/%u/#`, so a device reaches only its own topics; the
- *   operator account (backends, dashboards, `npm run ota`) reaches `<prefix>/#`.
+ *   operator account (backends, dashboards, `npm run ota`) reaches `<prefix>/#`. Fleet
+ *   releases: every device may read `<fleetPrefix>/+/release` and nothing else there
+ *   (the broker cannot tell a device's model; releases are signed, so reading another
+ *   model's is harmless); only the operator publishes them (`npm run release`).
  */
 
 export type AuthMode = "mtls" | "password";
@@ -76,16 +79,19 @@ export function securitySettings(options: KitOptions): string {
 	return lines.join("\n") + "\n";
 }
 
-/** The ACL file: devices confined to `<prefix>/<username>/#`, the operator to `<prefix>/#`. */
-export function aclText(prefix: string, operator = OPERATOR): string {
+/** The ACL file: devices confined to `<prefix>/<username>/#` and reading releases, the operator to `<prefix>/#` and `<fleetPrefix>/#`. */
+export function aclText(prefix: string, operator = OPERATOR, fleetPrefix = "fleet"): string {
 	return [
 		"# Devices: each reaches only its own topics. %u is the username: the certificate's CN in",
 		"# mTLS mode, the MQTT user name in password mode; either way it must be the device id.",
 		`pattern readwrite ${prefix}/%u/#`,
+		"# Fleet releases (npm run release): every device reads them, none writes.",
+		`pattern read ${fleetPrefix}/+/release`,
 		"",
 		"# The operator (backends, dashboards, npm run ota): every device's topics.",
 		`user ${operator}`,
 		`topic readwrite ${prefix}/#`,
+		`topic readwrite ${fleetPrefix}/#`,
 		"",
 	].join("\n");
 }

@@ -17,6 +17,9 @@
  */
 
 import { CommandError, ErrorCode, describe, utf8Length, type CommandId } from "./result";
+import { exceedsDepth } from "../limits";
+
+export { exceedsDepth } from "../limits";
 
 export const MAX_PAYLOAD_BYTES = 1024;
 export const MAX_DEPTH = 4;
@@ -61,30 +64,6 @@ export function parseCommand(payload: string): ParsedCommand {
 	if (typeof op !== "string")
 		return failed(id, ErrorCode.Shape, `op must be a string, got ${describe(op)}`);
 	return { id, op, args: command, error: undefined };
-}
-
-/** True if brackets or braces outside strings nest deeper than `limit`. */
-export function exceedsDepth(text: string, limit: number): boolean {
-	let depth = 0;
-	let inString = false;
-	for (let i = 0; i < text.length; i++) {
-		const c = text.charCodeAt(i);
-		if (inString) {
-			if (c === 0x5c)			// backslash: the next character is escaped
-				i++;
-			else if (c === 0x22)	// closing quote
-				inString = false;
-		}
-		else if (c === 0x22)
-			inString = true;
-		else if (c === 0x5b || c === 0x7b) {	// [ {
-			if (++depth > limit)
-				return true;
-		}
-		else if ((c === 0x5d || c === 0x7d) && depth > 0)	// ] }: a stray closer must not buy depth
-			depth--;
-	}
-	return false;
 }
 
 function failed(id: CommandId, code: ErrorCode, message: string): ParsedCommand {

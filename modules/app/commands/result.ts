@@ -25,6 +25,7 @@ export const ErrorCode = Object.freeze({
 	Range: "E_RANGE",				// a number outside its allowed range, a string not in its format
 	Busy: "E_BUSY",				// the pin is in the middle of a pulse, an update is running
 	Version: "E_VERSION",			// ota.start for a version not above the running one, without force
+	Model: "E_MODEL",				// ota.start (or a release) for another board model
 	Signature: "E_SIGNATURE",		// ota.start without a valid signature by the bundled update-signing key
 	Idle: "E_IDLE",				// ota.cancel with no update running
 	Retained: "E_RETAINED",		// a retained (stale) command: never executed

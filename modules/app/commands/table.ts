@@ -16,12 +16,13 @@
  *   Device) before applying it. restart answers first and restarts RESTART_DELAY
  *   ms later, so the answer can leave the socket; stop() cancels a pending restart (the
  *   device that answered is gone: it must not restart whatever runs next).
- * - ota.start {url (https:, at most URL_MAX characters), sha256 (64 hex digits, any
+ * - ota.start {url (https:, at most URL_MAX characters), model (the board model), sha256 (64 hex digits, any
  *   case, passed on lower case), version (1..32 of 0-9 A-Z a-z . + -), size (bytes),
  *   signature? (a string: its absence or format is Ota's "signature" refusal), force?}
  *   is handed to `startOta` (Ota.start's refusals: E_UNAVAILABLE, E_BUSY,
- *   E_SIGNATURE, E_VERSION); ota.cancel {} to `cancelOta` (Ota.cancel's refusals:
- *   E_IDLE, E_BUSY, E_UNAVAILABLE).
+ *   E_MODEL, E_SIGNATURE, E_VERSION); ota.cancel {} to `cancelOta` (Ota.cancel's refusals:
+ *   E_IDLE, E_BUSY, E_UNAVAILABLE); release.install {} to `installRelease` (the latest
+ *   fleet release now: E_IDLE without one, E_VERSION, and Ota.start's refusals).
  */
 
 import type { Log, Storage, TimerHandle, Timers } from "../ports";
@@ -29,7 +30,7 @@ import { frozen } from "../frozen";
 import { CommandError, ErrorCode, describe, errorResult, okResult, type CommandId, type ResultFields } from "./result";
 import type { CommandObject } from "./parse";
 import { PinError, PinFault, type Gpio, type Level } from "./gpio";
-import { HTTPS_URL, OtaRefused, OtaRefusal, SHA256_HEX, SIZE_MAX, URL_MAX, VERSION, type OtaCancelled, type OtaRequest, type OtaStarted } from "../updates/request";
+import { HTTPS_URL, MODEL, MODEL_MAX, OtaRefused, OtaRefusal, SHA256_HEX, SIZE_MAX, URL_MAX, VERSION, type OtaCancelled, type OtaRequest, type OtaStarted } from "../updates/request";
 import { INTERVAL_MAX, INTERVAL_MIN, storeInterval } from "../config/settings";
 
 export interface CommandsOptions {
@@ -47,6 +48,8 @@ export interface CommandsOptions {
 	startOta(request: OtaRequest): OtaStarted;
 	/** Cancels the running update or throws OtaRefused (idle, busy, unavailable). */
 	cancelOta(): OtaCancelled;
+	/** Installs the latest fleet release now, or throws OtaRefused; undefined: no releases (E_UNAVAILABLE). */
+	installRelease?(): OtaStarted;
 }
 
 type ArgSpec =
@@ -80,6 +83,7 @@ const OTA_CODES: Readonly<Record<OtaRefusal, ErrorCode>> = Object.freeze({
 	[OtaRefusal.Busy]: ErrorCode.Busy,
 	[OtaRefusal.Signature]: ErrorCode.Signature,
 	[OtaRefusal.Version]: ErrorCode.Version,
+	[OtaRefusal.Model]: ErrorCode.Model,
 	[OtaRefusal.Idle]: ErrorCode.Idle,
 });
 
@@ -123,6 +127,7 @@ export class Commands {
 		"ota.start": {
 			args: {
 				url: { type: "string", max: URL_MAX, pattern: HTTPS_URL, format: `an https: URL of at most ${URL_MAX} characters` },
+				model: { type: "string", max: MODEL_MAX, pattern: MODEL, format: `a board model (levels of A-Z a-z 0-9 _ . - separated by /, at most ${MODEL_MAX} characters)` },
 				sha256: { type: "string", pattern: SHA256_HEX, format: "64 hex digits" },
 				version: { type: "string", pattern: VERSION, format: "1..32 characters of 0-9 A-Z a-z . + -" },
 				size: { type: "integer", min: 1, max: SIZE_MAX },
@@ -131,6 +136,7 @@ export class Commands {
 			},
 			run: (c, a) => c.#o.startOta({
 				url: a.url as string,
+				model: a.model as string,
 				sha256: (a.sha256 as string).toLowerCase(),
 				version: a.version as string,
 				size: a.size as number,
@@ -139,6 +145,7 @@ export class Commands {
 			}),
 		},
 		"ota.cancel": { args: {}, run: c => c.#o.cancelOta() },
+		"release.install": { args: {}, run: c => c.#installRelease() },
 	});
 	#restarting = false;
 	#restartTimer: TimerHandle | undefined;
@@ -176,6 +183,12 @@ export class Commands {
 		storeInterval(this.#o.storage, ms);
 		this.#o.setInterval(ms);
 		return { interval: ms };
+	}
+
+	#installRelease(): ResultFields {
+		if (!this.#o.installRelease)
+			throw new CommandError(ErrorCode.Unavailable, "fleet releases need a board model (config model)");
+		return this.#o.installRelease();
 	}
 
 	#restart(): ResultFields {

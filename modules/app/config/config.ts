@@ -14,7 +14,9 @@
  *   answer list them all and must fit one TLS record on the device.
  * - `haDiscovery` is a boolean (true/false, or "true"/"false"/"1"/"0" from mcconfig);
  *   `haPrefix` is a topic prefix: 1..HA_PREFIX_MAX characters, no + or #, no leading $
- *   (broker-internal topics), no control characters, no leading, trailing or double /.
+ *   (broker-internal topics), no control characters, no leading, trailing or double /;
+ *   `fleetPrefix` likewise. `model` (empty: updates refused) is a platform name as
+ *   mcconfig -p spells it (MODEL): levels of A-Z a-z 0-9 _ . - separated by /.
  * - `caCert` is a comma-separated list of bundled roots (CA rotation: a fleet trusts the
  *   old and the new CA until every broker moved); certificate and key names are
  *   resource names (`*.der`), checked for existence and content by each runtime.
@@ -57,6 +59,9 @@ export interface Config {
 	setupPort: number;		// TCP port of the setup server (setup/)
 	setupTimeout: number;	// ms of setup mode without a request before it closes
 	setupButton: string;	// the input held at boot to open setup mode ("" none)
+	model: string;			// the board model updates must name ("" where the build names none)
+	fleetPrefix: string;	// releases: <fleetPrefix>/<model>/release
+	releaseWindow: number;	// ms: a release is installed after a random delay below this
 }
 
 export type { RawConfig } from "./fields";
@@ -71,6 +76,8 @@ export interface ConfigContext {
 	defaultDeviceId: string;
 	/** True where the link needs WiFi credentials (a board), false in simulators. */
 	wifiRequired: boolean;
+	/** Used when `model` is empty (the Node emulator's "node"); on XS the manifest sets it. */
+	defaultModel?: string;
 }
 
 // The patterns are made on each use: a preloaded RegExp crashes XS (README, notes on changing the firmware).
@@ -84,6 +91,9 @@ export const MAX_PINS = 16;
 export const QUEUE_ENTRY_BYTES = 136 + 3 * 16;
 export const QUEUE_MAX = Math.floor(27_648 / QUEUE_ENTRY_BYTES);	// 150 readings
 export const HA_PREFIX_MAX = 64;	// characters
+/** A board model as mcconfig -p names a platform (lin, sim/moddable_two, esp32/esp32_thing). */
+export const MODEL = (): RegExp => /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+export const MODEL_MAX = 64;	// characters
 
 
 /**
@@ -121,6 +131,9 @@ export const CONFIG_FIELDS = Object.freeze({
 	setupPort: integer(80, 1, 65535, "port"),
 	setupTimeout: integer(600_000, 10_000, 86_400_000, "ms"),
 	setupButton: text(""),
+	model: text(""),	// each platform's default comes from modules/board/model/manifest.json
+	fleetPrefix: text("fleet"),
+	releaseWindow: integer(600_000, 0, 86_400_000, "ms"),
 } satisfies Record<keyof Config, Field>);
 
 /** The trusted roots' resource names in `caCert` ("ca.der, ca-next.der"): several during a CA rotation. */
@@ -161,6 +174,9 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		setupPort: read.integer("setupPort"),
 		setupTimeout: read.integer("setupTimeout"),
 		setupButton: read.string("setupButton"),
+		model: read.string("model") || (context.defaultModel ?? ""),
+		fleetPrefix: read.string("fleetPrefix"),
+		releaseWindow: read.integer("releaseWindow"),
 	};
 
 	if (config.ssid.length > 32)
@@ -189,6 +205,11 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 	const haPrefixProblem = topicPrefixProblem(config.haPrefix, HA_PREFIX_MAX);
 	if (haPrefixProblem)
 		errors.push(`haPrefix: ${describe(config.haPrefix)} ${haPrefixProblem}`);
+	const fleetPrefixProblem = topicPrefixProblem(config.fleetPrefix, HA_PREFIX_MAX);
+	if (fleetPrefixProblem)
+		errors.push(`fleetPrefix: ${describe(config.fleetPrefix)} ${fleetPrefixProblem}`);
+	if (config.model && (config.model.length > MODEL_MAX || !MODEL().test(config.model)))
+		errors.push(`model: ${describe(config.model)} must be levels of A-Z a-z 0-9 _ . - separated by / (at most ${MODEL_MAX} characters), as mcconfig -p names a platform`);
 	const roots = rootNames(config.caCert);
 	for (const name of roots)
 		if (!DER_NAME_PATTERN().test(name))

@@ -18,6 +18,7 @@ export const KEY = Object.freeze({
 	otaTrial: "otaTrial",	// the update version on trial, or that failed and is not reported yet ("" none); updates/trial.ts
 	otaBoots: "otaBoots",	// boots of the image on trial so far; updates/trial.ts
 	otaCause: "otaCause",	// why the trial was reverted; updates/trial.ts
+	releaseFailed: "releaseFailed",	// a release version that failed here: not installed again by the rollout; updates/fleet.ts
 } as const);
 
 /** ms between readings. */

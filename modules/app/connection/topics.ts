@@ -15,6 +15,7 @@ export interface Topics {
 	command: string;	// incoming commands
 	result: string;		// command answers
 	ota: string;		// update progress
+	update: string;		// retained Home Assistant update entity state
 	sync: string;		// the device's own delivery-confirmation marker
 	gpioSet: string;	// subscription filter of the plain output commands, "<base>/gpio/+/set"
 }
@@ -28,6 +29,7 @@ export function makeTopics(prefix: string, id: string): Topics {
 		command: `${base}/cmd`,
 		result: `${base}/cmd/result`,
 		ota: `${base}/ota`,
+		update: `${base}/update`,
 		sync: `${base}/sync`,
 		gpioSet: `${base}/gpio/+/set`,
 	};

@@ -11,7 +11,11 @@
  *   - `<value>`: a `sensor` per value the sensor describes, from the telemetry topic's
  *     `values`, with device_class, unit_of_measurement and state_class where known;
  *   - `restart`: a `button` that sends `{"op":"restart"}` to the command topic, where
- *     the platform can restart (`restart`).
+ *     the platform can restart (`restart`);
+ *   - `update`: an `update` (device class firmware) where the device follows fleet
+ *     releases (`update`): its state is the retained `update` topic (installed and
+ *     latest version, progress: FleetUpdates.state()), Install sends
+ *     `{"op":"release.install"}` to the command topic.
  *   Every component has `p`, `name` and `unique_id` `<deviceId>_<key>`; no `object_id`
  *   (deprecated). Keys are Home Assistant's documented abbreviations, to stay small.
  * - Templates index with ['name'], never `.name`: Jinja's dot prefers attributes, so
@@ -43,6 +47,8 @@ export interface DiscoveryInput {
 	values: SensorValue[];
 	/** The restart command is available (a System port exists). */
 	restart: boolean;
+	/** The device follows fleet releases: offer the update entity. */
+	update?: boolean;
 }
 
 export interface Discovery {
@@ -76,7 +82,7 @@ export function buildDiscovery(haPrefix: string, input: DiscoveryInput): Discove
 		add(`gpio_${name}`, "binary_sensor", name, { val_tpl: pinTemplate(name), pl_on: "1", pl_off: "0" });
 	for (const value of input.values) {
 		const { name } = value;
-		if (!SENSOR_NAME().test(name) || name === "restart" || name.startsWith("gpio_") || Object.hasOwn(components, name)) {
+		if (!SENSOR_NAME().test(name) || name === "restart" || name === "update" || name.startsWith("gpio_") || Object.hasOwn(components, name)) {
 			skipped.push(`sensor value ${JSON.stringify(name.slice(0, 40))}: not a plain name or already used`);
 			continue;
 		}
@@ -91,6 +97,8 @@ export function buildDiscovery(haPrefix: string, input: DiscoveryInput): Discove
 	}
 	if (input.restart)
 		add("restart", "button", "restart", { cmd_t: topics.command, pl_prs: JSON.stringify({ op: "restart" }), dev_cla: "restart", ent_cat: "config" });
+	if (input.update)
+		add("update", "update", "firmware", { stat_t: topics.update, cmd_t: topics.command, pl_inst: JSON.stringify({ op: "release.install" }), dev_cla: "firmware", ent_cat: "config" });
 	const payload = JSON.stringify({
 		dev: { ids: [deviceId], name: deviceId, mdl: ORIGIN, sw: firmwareVersion },
 		o: { name: ORIGIN, sw: firmwareVersion },

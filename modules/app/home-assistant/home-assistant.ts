@@ -13,6 +13,8 @@
  *   answer all at once; announcements while one is pending add nothing; anything else
  *   is ignored.
  * - detach() cancels a pending re-publication; the next session publishes anyway.
+ * - updateState(json): the update entity's state, retained on the `update` topic
+ *   (latest-wins: only the newest waits for a full socket).
  * - The message is built when it is sent, never kept: it is rarely needed and can be
  *   several KB.
  * Limits: the XS client cannot tell a retained announcement, so a broker that retains
@@ -37,6 +39,8 @@ export interface HomeAssistantOptions {
 	sensor: Sensor;
 	/** The restart command is available (the button is offered). */
 	restart: boolean;
+	/** Fleet releases are followed: the update entity is offered, its state kept retained. */
+	update?: { state(): string; watch(listener: (state: string) => void): void };
 	timers: Timers;
 	log: Log;
 	random: () => number;
@@ -62,6 +66,7 @@ export class HomeAssistant {
 			timers: options.timers, log: options.log, capacity: 1, onSendFailed: options.onSendFailed,
 			onUnsendable: (topic, bytes) => { this.#unsent = `discovery of ${bytes} bytes exceeds one publish`; },
 		});
+		options.update?.watch(state => this.updateState(state));
 	}
 
 	/** Discovery messages handed to the outbox since boot. */
@@ -70,6 +75,8 @@ export class HomeAssistant {
 	get unsent(): string | undefined { return this.#unsent; }
 
 	attach(session: Session): void {
+		if (this.#o.update)
+			this.updateState(this.#o.update.state());
 		this.#publish();
 		this.#outbox.attach(session);
 	}
@@ -78,6 +85,10 @@ export class HomeAssistant {
 		this.#o.timers.clear(this.#pending);
 		this.#pending = undefined;
 		this.#outbox.detach();
+	}
+
+	updateState(state: string): void {
+		this.#outbox.put(this.#o.topics.update, state, true);
 	}
 
 	announce(payload: string): void {
@@ -93,9 +104,9 @@ export class HomeAssistant {
 	}
 
 	#publish(): void {
-		const { config, topics, firmwareVersion, sensor, restart } = this.#o;
+		const { config, topics, firmwareVersion, sensor, restart, update } = this.#o;
 		const { topic, payload, skipped } = buildDiscovery(config.haPrefix, {
-			deviceId: config.deviceId, topics, firmwareVersion, restart,
+			deviceId: config.deviceId, topics, firmwareVersion, restart, update: update !== undefined,
 			outputs: Object.keys(config.outputs), inputs: Object.keys(config.inputs),
 			values: sensor.describe?.() ?? [],
 		});

@@ -8,6 +8,7 @@
  *   so a full socket loses nothing silently; step(): a download step is latest-wins,
  *   and offline the newest step waits for the next session.
  * - The outbox is shared with the boot confirmation (trial.ts publishes through it).
+ * - onReport (optional) is told the fields of every message (fleet.ts follows them).
  */
 
 import type { Log, Timers } from "../ports";
@@ -26,6 +27,7 @@ export interface ProgressOptions {
 	timers: Timers;
 	log: Log;
 	onSendFailed(detail: string): void;
+	onReport?(fields: ProgressFields): void;
 }
 
 const WAITING = 6;			// state changes kept while the socket is full
@@ -39,19 +41,24 @@ export function shortMessage(message: string): string {
 export class UpdateProgress {
 	readonly outbox: Outbox;
 	readonly #topic: string;
+	readonly #onReport: ((fields: ProgressFields) => void) | undefined;
 
 	constructor(options: ProgressOptions) {
 		this.#topic = options.topic;
+		this.#onReport = options.onReport;
 		this.outbox = new Outbox({ timers: options.timers, log: options.log, capacity: WAITING, onSendFailed: options.onSendFailed });
 	}
 
-	/** A state change (fields, or a whole payload: the trial's reports): waits in line. */
+	/** A state change (fields, or a whole payload: the trial's and the fleet's reports): waits in line. */
 	change(fields: ProgressFields | string, error?: { code: OtaReason; message: string }): void {
 		this.outbox.push(this.#topic, typeof fields === "string" ? fields : JSON.stringify({ ...fields, ...(error ? { error } : {}) }));
+		if (typeof fields !== "string")
+			this.#onReport?.(fields);
 	}
 
 	/** A download step: replaces the one still waiting. */
 	step(fields: ProgressFields): void {
 		this.outbox.put(this.#topic, JSON.stringify(fields), false);
+		this.#onReport?.(fields);
 	}
 }

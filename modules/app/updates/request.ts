@@ -10,6 +10,9 @@
  *   ASCII path, no user info; at most URL_MAX characters.
  * - sha256: 64 hex digits in any case; the request carries them in lower case.
  * - version: 1..32 characters of 0-9 A-Z a-z . + -; compareVersions() orders them.
+ * - model: the board model, 1..MODEL_MAX characters of A-Z a-z 0-9 _ . - in levels
+ *   separated by single / (as mcconfig's -p spells a platform: lin, sim/moddable_two,
+ *   esp32/esp32_thing); a model other than the device's is refused ("model").
  * - size: the image's length in bytes, 1..SIZE_MAX; signature: any string for the
  *   table; UpdateSignature checks it (at most SIGNATURE_MAX characters of base64), so
  *   that a missing or malformed one is E_SIGNATURE.
@@ -55,6 +58,7 @@ export const OtaRefusal = Object.freeze({
 	Busy: "busy",					// an update is under way or the running one is on trial (start), or installed and rebooting (cancel)
 	Signature: "signature",		// the signature is missing, malformed or not by the bundled key
 	Version: "version",			// a version not above the running one, without force
+	Model: "model",				// an image for another board model
 	Idle: "idle",					// cancel with no update running
 });
 export type OtaRefusal = typeof OtaRefusal[keyof typeof OtaRefusal];
@@ -67,6 +71,7 @@ export class OtaRefused extends Error {
 
 export interface OtaRequest {
 	url: string;
+	model: string;		// the board model the image is for: must be the device's
 	sha256: string;		// 64 hex digits, lower case
 	version: string;
 	size: number;		// bytes: the download must be exactly this long
@@ -100,6 +105,7 @@ export const HTTPS_URL = (): RegExp => /^https:\/\/[A-Za-z0-9.-]+(:(?:[1-9][0-9]
 export const SHA256_HEX = (): RegExp => /^[0-9A-Fa-f]{64}$/;
 export const VERSION = (): RegExp => /^[0-9A-Za-z.+-]{1,32}$/;
 export const SIZE_MAX = 0x7FFFFFFF;
+export { MODEL, MODEL_MAX } from "../config/config";	// the config key's format: one owner
 export const SIGNATURE_MAX = 200;
 
 /**

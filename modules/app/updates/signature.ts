@@ -3,8 +3,10 @@
  * `signature` was made by the bundled update-signing key over the canonical message.
  *
  * - signedMessage() is the contract operators sign: the UTF-8 bytes of exactly
- *   `ota1\n<version>\n<size>\n<sha256 as lowercase hex>` (no trailing newline). The
- *   signature is base64 of the DER ECDSA signature `openssl dgst -sha256 -sign` writes.
+ *   `ota2\n<model>\n<version>\n<size>\n<sha256 as lowercase hex>` (no trailing newline):
+ *   the model binds an image to one board model. The signature is base64 of the DER
+ *   ECDSA signature `openssl dgst -sha256 -sign` writes. Statements of the earlier form
+ *   (`ota1`, without the model) never verify.
  * - UpdateSignature.load() takes the key's SubjectPublicKeyInfo DER (or undefined when
  *   the firmware was built without one) and the Ecdsa port; a missing, unusable key or
  *   port leaves `problem` set: every ota.start is then E_UNAVAILABLE with that text.
@@ -18,17 +20,18 @@ import type { Ecdsa } from "../ports";
 import { OtaRefused, OtaRefusal, SIGNATURE_MAX } from "./request";
 import { decodeBase64, parsePublicKey, parseSignature } from "./der";
 
-export const MESSAGE_TAG = "ota1";
+export const MESSAGE_TAG = "ota2";
 
 /** What the operator signs for one image. */
 export interface SignedFields {
+	model: string;		// the board model the image is built for (config `model`)
 	version: string;
 	size: number;
 	sha256: string;
 }
 
 export function signedMessage(fields: SignedFields): string {
-	return `${MESSAGE_TAG}\n${fields.version}\n${fields.size}\n${fields.sha256.toLowerCase()}`;
+	return `${MESSAGE_TAG}\n${fields.model}\n${fields.version}\n${fields.size}\n${fields.sha256.toLowerCase()}`;
 }
 
 /** UTF-8 bytes of `text` (the core has no TextEncoder on XS). */
@@ -87,7 +90,7 @@ export class UpdateSignature {
 		if (!this.#point || !this.#ecdsa)
 			throw new OtaRefused(OtaRefusal.Unavailable, this.problem ?? "no update-signing key");
 		if (signature === undefined || signature === "")
-			throw new OtaRefused(OtaRefusal.Signature, "missing signature (base64 DER ECDSA P-256 over ota1\\n<version>\\n<size>\\n<sha256>)");
+			throw new OtaRefused(OtaRefusal.Signature, "missing signature (base64 DER ECDSA P-256 over ota2\\n<model>\\n<version>\\n<size>\\n<sha256>)");
 		let rs: Uint8Array;
 		try {
 			if (signature.length > SIGNATURE_MAX)
@@ -105,6 +108,6 @@ export class UpdateSignature {
 			throw new OtaRefused(OtaRefusal.Signature, `signature check failed: ${String(error).slice(0, 60)}`);
 		}
 		if (!valid)
-			throw new OtaRefused(OtaRefusal.Signature, "the signature is not by the bundled update-signing key for this version, size and sha256");
+			throw new OtaRefused(OtaRefusal.Signature, "the signature is not by the bundled update-signing key for this model, version, size and sha256");
 	}
 }

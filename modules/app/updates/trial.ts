@@ -79,6 +79,8 @@ export class OtaTrial {
 	get state(): TrialState { return this.#state; }
 	/** "rollback" when this boot came back from a failed update, else undefined. */
 	get bootReason(): string | undefined { return this.#state === TrialState.RolledBack ? "rollback" : undefined; }
+	/** The version whose update failed and rolled back, on the boot that reports it. */
+	get rolledBack(): string | undefined { return this.#state === TrialState.RolledBack ? this.#version : undefined; }
 	get pending(): boolean { return this.#state === TrialState.Pending || this.#state === TrialState.Reverting; }
 
 	/** The device starts: a pending image counts this boot and gets its deadline. */

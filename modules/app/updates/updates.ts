@@ -16,6 +16,14 @@
  *   next session.
  * - start() counts a boot on trial; settled() is the first settled session (the trial
  *   confirms); stop() abandons a running download and clears every timer.
+ * - Fleet releases (fleet.ts), where `model` names the board: `releaseTopic` is what the
+ *   device subscribes to (attach() does, on every session), receiveRelease() each message
+ *   on it, installRelease() the release.install command. The release follower exists
+ *   from start-up (it must hear the retained release); it drives the update machine
+ *   through the same first-use path as ota.start.
+ *   Without a model, updates are refused (E_UNAVAILABLE) and no release is followed.
+ * - begin() is ota.start: a request for another model than `model` is refused
+ *   ("model", E_MODEL on the wire) before Ota looks at it, so before anything is fetched.
  */
 
 import type { BootSlots, Ecdsa, Fetcher, Hash, Log, Session, Storage, Timers, UpdateTarget } from "../ports";
@@ -24,6 +32,9 @@ import { Ota, type OtaLimits } from "./ota";
 import { UpdateProgress } from "./progress";
 import { UpdateSignature } from "./signature";
 import { OtaTrial } from "./trial";
+import { FleetUpdates, type UpdateRunner } from "./fleet";
+import { releaseTopic } from "./release";
+import type { Config } from "../config/config";
 
 /** What an update needs from the platform; every part is optional. */
 export interface UpdatePorts {
@@ -64,12 +75,18 @@ export interface UpdatesOptions {
 	restart: ((reason: string) => void) | undefined;
 	freeHeap: (() => number | undefined) | undefined;
 	onSendFailed(detail: string): void;
+	/** The board model updates must name ("" refuses them all); fleet releases: the device's id (its bucket), fleetPrefix, releaseWindow (ms). */
+	fleet: Pick<Config, "model" | "deviceId" | "fleetPrefix" | "releaseWindow"> & { random: () => number };
 }
 
 const UNAVAILABLE = "ota is not available on this platform";
 
 export class Updates {
 	readonly trial: OtaTrial;
+	/** Fleet releases, where the config names a model. */
+	readonly fleet: FleetUpdates | undefined;
+	readonly releaseTopic: string | undefined;
+	#signature: UpdateSignature | undefined;
 	#ota: Ota | undefined;
 	#progress: UpdateProgress | undefined;
 	#session: Session | undefined;
@@ -88,6 +105,20 @@ export class Updates {
 			runningVersion: options.firmwareVersion, confirmTimeout: options.confirmTimeout,
 			publish: payload => this.#outbox().change(payload),
 		});
+		const { model, deviceId, fleetPrefix, releaseWindow, random } = options.fleet;
+		this.releaseTopic = model ? releaseTopic(fleetPrefix, model) : undefined;
+		const updates = this;
+		const runner: UpdateRunner = {
+			get state() { return updates.#ota?.state ?? "idle"; },
+			start: request => updates.#machine().start(request),
+			cancel: () => updates.#ota?.cancel(),
+		};
+		this.fleet = model ? new FleetUpdates({
+			deviceId, model, firmwareVersion: options.firmwareVersion, window: releaseWindow, random,
+			signature: { check: (fields, signature) => this.#checker().check(fields, signature) },
+			ota: runner, storage, timers, log, rolledBack: this.trial.rolledBack,
+			report: payload => this.#outbox().change(payload),
+		}) : undefined;
 	}
 
 	/** The update state machine, once the first ota.start built it. */
@@ -104,6 +135,7 @@ export class Updates {
 	}
 
 	stop(): void {
+		this.fleet?.stop();
 		this.trial.stop();
 		this.#ota?.stop();
 		this.detach();
@@ -111,6 +143,11 @@ export class Updates {
 
 	/** The ota.start command. */
 	begin(request: OtaRequest): OtaStarted {
+		const model = this.#o.fleet.model;
+		if (!model)
+			throw new OtaRefused(OtaRefusal.Unavailable, "this build names no board model (config model)");
+		if (request.model !== model)
+			throw new OtaRefused(OtaRefusal.Model, `the image is for model ${request.model}; this device is ${model}`);
 		return this.#machine().start(request);
 	}
 
@@ -123,10 +160,28 @@ export class Updates {
 		return this.#ota.cancel();
 	}
 
+	/** A message on releaseTopic. */
+	receiveRelease(payload: string): void { this.fleet?.receive(payload); }
+
+	/** The release.install command. */
+	installRelease(): OtaStarted {
+		if (!this.fleet)
+			throw new OtaRefused(OtaRefusal.Unavailable, "fleet releases need a board model (config model)");
+		return this.fleet.install();
+	}
+
 	/** The first settled session: an image on trial confirms itself. */
 	settled(): void { this.trial.settled(); }
 
+	/** Subscribes to the release topic (its retained release comes next), then sends waiting progress. */
 	attach(session: Session): void {
+		try {
+			if (this.releaseTopic)
+				session.subscribe(this.releaseTopic);
+		}
+		catch (error) {
+			return this.#o.onSendFailed(`subscribe: ${error}`);
+		}
 		this.#session = session;
 		this.#progress?.outbox.attach(session);
 	}
@@ -139,7 +194,7 @@ export class Updates {
 	#outbox(): UpdateProgress {
 		if (!this.#progress) {
 			const { topic, timers, log, onSendFailed } = this.#o;
-			this.#progress = new UpdateProgress({ topic, timers, log, onSendFailed });
+			this.#progress = new UpdateProgress({ topic, timers, log, onSendFailed, onReport: fields => this.fleet?.progress(fields) });
 			if (this.#session)
 				this.#progress.outbox.attach(this.#session);
 		}
@@ -155,10 +210,16 @@ export class Updates {
 			throw new OtaRefused(OtaRefusal.Unavailable, UNAVAILABLE);
 		return this.#ota = new Ota({
 			firmwareVersion, timers, log, restart, openFetcher, openTarget, createHash, freeHeap,
-			signature: UpdateSignature.load(ports.otaKey, ports.ecdsa, this.#o.keyName),
+			signature: this.#checker(),
 			trial: this.trial,
 			progress: this.#outbox(),
 			limits: ports.otaLimits,
 		});
+	}
+
+	/** The signature checker, loaded by the first update or release that needs it. */
+	#checker(): UpdateSignature {
+		const { ports, keyName } = this.#o;
+		return this.#signature ??= UpdateSignature.load(ports.otaKey, ports.ecdsa, keyName);
 	}
 }

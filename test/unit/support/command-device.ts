@@ -18,6 +18,8 @@ export const RESULT = "devices/node-1/cmd/result";
 export const STATE = "devices/node-1/state";
 export const SYNC = "devices/node-1/sync";
 export const OTA = "devices/node-1/ota";
+/** The board model of the device under test: what its updates must name. */
+export const MODEL = "test/board";
 
 export interface Setup {
 	raw?: RawConfig;
@@ -34,7 +36,7 @@ export interface Setup {
 
 export function setup({ raw = {}, storage = new MemoryStorage(), pins = new FakePins(), system = new FakeSystem(), fetcher = new FakeFetcher(), target = new FakeTarget(), slots = new FakeSlots(), otaKey = TEST_SIGNER.spki, firmwareVersion }: Setup = {}) {
 	const { config, errors } = loadConfig({
-		mqttHost: "broker.example.com", deviceId: "node-1", interval: "1000", outputs: "led:2,relay:4", inputs: "button:5", ...raw,
+		mqttHost: "broker.example.com", deviceId: "node-1", interval: "1000", outputs: "led:2,relay:4", inputs: "button:5", model: MODEL, ...raw,
 	}, { defaultDeviceId: "unused", wifiRequired: false });
 	assert.deepEqual(errors, []);
 	const time = new FakeTime({ ticks: 5_000, wall: 1_763_769_600_000 });
@@ -83,13 +85,13 @@ export function assertError(result: { id: unknown; ok: boolean; error?: { code: 
 
 
 /**
- * An ota.start command signed by TEST_SIGNER over its own version, size and sha256
+ * An ota.start command for MODEL signed by TEST_SIGNER over its own model, version, size and sha256
  * (after `extra` is applied; a non-string sha256/version or non-number size is signed
  * as given text). `signature` in `extra` replaces the computed one (undefined drops it).
  */
 export function signedOta(fields: { url: string; sha256: string; version: string; size: number } & Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
-	const command: Record<string, unknown> = { id: "u", op: "ota.start", ...fields, ...extra };
-	const signature = TEST_SIGNER.sign({ version: String(command.version), size: Number(command.size), sha256: String(command.sha256) });
+	const command: Record<string, unknown> = { id: "u", op: "ota.start", model: MODEL, ...fields, ...extra };
+	const signature = TEST_SIGNER.sign({ model: String(command.model), version: String(command.version), size: Number(command.size), sha256: String(command.sha256) });
 	if (!Object.hasOwn(extra, "signature"))
 		command.signature = signature;
 	else if (extra.signature === undefined)
