@@ -5,6 +5,7 @@
  * - Losing the broker is said once (with the reason) and getting it back once; the
  *   client's failed reconnects in between (every second) are not printed.
  * - Every second it reports the commands that got no answer (LiveView.expire()).
+ * - onBirth(id, fw) is called for every birth (a status with online true).
  */
 
 import { readFileSync } from "node:fs";
@@ -19,6 +20,8 @@ export interface MonitorOptions {
 	host?: string;		// default "localhost"
 	/** The operator's login on a broker that requires one (client certificate or password). */
 	login?: Partial<IClientOptions>;
+	/** Each birth seen: the device id and the firmware version it runs. */
+	onBirth?: (id: string, fw: string) => void;
 }
 
 export interface Monitor {
@@ -59,6 +62,9 @@ export function startMonitor(options: MonitorOptions): Monitor {
 		const line = view.feed(topic, payload.toString("utf8"), packet.retain);
 		if (line !== undefined)
 			say(line);
+		const birth = topic.endsWith("/status") ? parseBirth(payload.toString("utf8")) : undefined;
+		if (birth !== undefined)
+			options.onBirth?.(topic.slice(prefix.length + 1, -"/status".length), birth);
 	});
 	const expiry = setInterval(() => { for (const line of view.expire()) say(line); }, 1_000);
 	return {
@@ -68,4 +74,15 @@ export function startMonitor(options: MonitorOptions): Monitor {
 			await client.endAsync(true).catch(() => undefined);
 		},
 	};
+}
+
+/** The fw of a birth message, else undefined. */
+function parseBirth(payload: string): string | undefined {
+	try {
+		const status = JSON.parse(payload) as { online?: unknown; fw?: unknown };
+		return status.online === true && typeof status.fw === "string" ? status.fw : undefined;
+	}
+	catch {
+		return undefined;
+	}
 }

@@ -9,13 +9,16 @@
  *   `-- --password` start it as the broker kit's production broker instead (client
  *   certificates or a password file, ACL per device; tools/dev-identity.ts).
  * - With MODDABLE set, builds the firmware and runs it in the simulator (tools/sdk.ts);
- *   otherwise runs the core on Node as device "dev-node", every 2 s, with outputs
- *   led (GPIO 2) and relay (GPIO 4) and input button (GPIO 5) in an in-memory pin bank;
- *   the restart command re-creates it (boot counter +1, reason "restart"), and so does
- *   a completed update (reason "ota", running the version it installed, on trial
- *   until confirmed, else rolled back). The boot slots are kept in .dev/node-ota.bin
- *   (.pending, .previous, .slots.json): a new `npm start` boots what was installed
- *   (delete them to run FIRMWARE_VERSION again).
+ *   otherwise runs the core on Node as device "dev-node" (tools/emulator.ts): the
+ *   restart command re-creates it (boot counter +1, reason "restart"), and so does a
+ *   completed update (reason "ota", running the version it installed, on trial until
+ *   confirmed, else rolled back to what ran before). The boot slots are kept in
+ *   .dev/node-ota.bin (.pending, .previous, .slots.json): a new `npm start` boots what
+ *   was installed.
+ * - `-- --reset` first deletes the emulator's state (boot counter, interval, boot
+ *   slots) and the simulator build (.dev/sim), so the device starts as new.
+ * - The `npm run ota` hint is printed at each birth with a new fw, with a version
+ *   above the running one (tools/start-hints.ts).
  * - One per checkout: the second refuses (dev-state.ts claimCheckout), naming the first.
  *   Needs the openssl CLI (the dev PKI); without it, says so and exits 1.
  * - Writes the broker's port to .dev/broker.json (removed at a clean stop), where
@@ -30,31 +33,46 @@
  * SMN_BROKER=aedes forces the embedded broker where mosquitto is installed.
  */
 
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { startBroker } from "./broker/broker";
 import { BrokerSupervisor } from "./broker/supervise";
 import { devIdentity, operatorOptions, startMode } from "./dev-identity";
-import { NODE_DEVICE_STATE, NODE_OTA_IMAGE, PKI_DIR, ROOT, claimCheckout, removeBrokerInfo, writeBrokerInfo } from "./dev-state";
+import { DEV_DIR, NODE_DEVICE_STATE, NODE_OTA_IMAGE, PKI_DIR, ROOT, claimCheckout, removeBrokerInfo, writeBrokerInfo } from "./dev-state";
+import { emulatorFiles, emulatorSummary, resetEmulator, startEmulator } from "./emulator";
 import { startMonitor } from "./monitor";
-import { createNodeDevice } from "../node/device";
 import { MemoryStorage } from "../node/ports";
 import { NodeUpdateTarget } from "../node/update-target";
 import { generatePki } from "./pki";
 import { runSimulator } from "./sdk";
+import { commandHints, updateHint } from "./start-hints";
 
 const CERTS_DIR = join(ROOT, "certs");
-// The Node emulator's config (the README's "The emulator" describes it).
-const EMULATOR = { deviceId: "dev-node", interval: 2_000, backoffMin: 500, backoffMax: 10_000, outputs: "led:2,relay:4", inputs: "button:5" };
+const SIM_BUILD = join(DEV_DIR, "sim");
+const USAGE = "usage: npm start [-- --mtls | --password] [--reset]";
 
 const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 23)} ${line}`);
 // The device's trace, minus its command lines: the live view prints each command with its result.
 const sayDevice = (line: string) => { if (!/^\[dev-(node|sim)\] cmd: /.test(line)) say(line); };
 
 async function main(): Promise<void> {
-	const mode = startMode(process.argv.slice(2));
+	const argv = process.argv.slice(2);
+	if (argv.includes("--help")) {
+		console.log(`${USAGE}\n  --mtls      the device logs in with a client certificate (the broker kit's mTLS broker)\n  --password  the device logs in with a password (the broker kit's password broker)\n  --reset     start the device as new: delete its boot counter, interval, installed updates and simulator build`);
+		return;
+	}
+	const reset = argv.includes("--reset");
+	const mode = startMode(argv.filter(arg => arg !== "--reset"));
 	const release = claimCheckout();
 	process.on("exit", release);
+	if (reset) {
+		const removed = resetEmulator(emulatorFiles(NODE_DEVICE_STATE, NODE_OTA_IMAGE));
+		if (existsSync(SIM_BUILD)) {	// a fresh build is a fresh simulated device
+			rmSync(SIM_BUILD, { recursive: true, force: true });
+			removed.push(SIM_BUILD);
+		}
+		say(`reset: ${removed.length ? `removed ${removed.map(file => relative(ROOT, file)).join(", ")}` : "nothing to remove"}; the device starts as new`);
+	}
 	const pki = generatePki(PKI_DIR);
 	mkdirSync(CERTS_DIR, { recursive: true });
 	const bundledCa = join(CERTS_DIR, "ca.der");
@@ -81,14 +99,15 @@ async function main(): Promise<void> {
 	supervisor.attach(broker);
 	const port = broker.port;
 	say(`broker: ${broker.kind} on localhost:${port} (TLS only${mode === "mtls" ? ", client certificates required" : mode === "password" ? ", password file" : ""}${broker.logFile ? `, log ${broker.logFile}` : ""})`);
-	const login = identity.flags ? ` ${identity.flags}` : "";
-	console.log(`\n  watch:   mosquitto_sub --cafile .dev/pki/ca.pem${login} -h localhost -p ${port} -t 'devices/#' -T 'devices/+/sync' -v`);
-	console.log(`  command: mosquitto_pub --cafile .dev/pki/ca.pem${login} -h localhost -p ${port} -t devices/${id}/cmd -m '{"id":"c-1","op":"status"}'`);
-	console.log(`  gpio:    mosquitto_pub --cafile .dev/pki/ca.pem${login} -h localhost -p ${port} -t devices/${id}/cmd -m '{"id":"c-2","op":"gpio.set","pin":"led","value":1}'`);
-	console.log(`  update:  npm run ota -- <image file> --device ${id} --version 1.1.0\n`);
+	console.log(["", ...commandHints(port, id, identity.flags), "  update:  printed when the device is online (a version above the one it runs)", ""].join("\n"));
 	writeBrokerInfo({ port, pid: process.pid, prefix: "devices", pkiDir: PKI_DIR, login: identity.auth ? identity.operator : undefined });
 
-	const monitor = startMonitor({ port, caPem: pki.caPem, say, login: operatorOptions(identity.operator, readFileSync) });
+	let running: string | undefined;
+	const onBirth = (device: string, fw: string) => {
+		if (device === id && fw !== running)
+			say(updateHint(id, running = fw));
+	};
+	const monitor = startMonitor({ port, caPem: pki.caPem, say, login: operatorOptions(identity.operator, readFileSync), onBirth });
 
 	let stopDevice: () => unknown = () => undefined;
 	if (process.env.MODDABLE) {
@@ -97,27 +116,18 @@ async function main(): Promise<void> {
 		stopDevice = () => simulator.stop();
 	}
 	else {
-		say(`device: ${EMULATOR.deviceId} on Node, outputs ${EMULATOR.outputs}, inputs ${EMULATOR.inputs} (name:GPIO, in memory), a reading every ${EMULATOR.interval / 1000} s; boot counter and interval kept in ${relative(ROOT, NODE_DEVICE_STATE)} (delete it to reset)`);
 		const storage = new MemoryStorage(NODE_DEVICE_STATE);
-		// The "flash" survives the device's restarts, as a board's OTA partition does.
-		const updateTarget = new NodeUpdateTarget({ path: NODE_OTA_IMAGE });
-		const boot = (bootReason?: string, firmwareVersion?: string) => {
-			const node = createNodeDevice({
-				config: { ...EMULATOR, mqttHost: "localhost", mqttPort: port, ...identity.deviceConfig },
-				// A client certificate is in the dev PKI, next to the CA the broker uses.
-				certsDir: mode === "mtls" ? PKI_DIR : CERTS_DIR,
-				storage,
-				log: { print: line => sayDevice(`[dev-node] ${line}`) },
-				bootReason,
-				firmwareVersion,
-				updateTarget,
-				// The device has already stopped cleanly: come back as a new boot, as a board would.
-				onRestart: (reason, next) => { setTimeout(() => boot(reason, next.firmwareVersion), 200); },
-			});
-			node.device.start();
-			stopDevice = () => node.device.stop();
-		};
-		boot();
+		say(emulatorSummary(storage, NODE_DEVICE_STATE, ROOT));
+		const emulator = startEmulator({
+			config: { mqttHost: "localhost", mqttPort: port, ...identity.deviceConfig },
+			// A client certificate is in the dev PKI, next to the CA the broker uses.
+			certsDir: mode === "mtls" ? PKI_DIR : CERTS_DIR,
+			storage,
+			// The "flash" survives the device's restarts, as a board's OTA partition does.
+			updateTarget: new NodeUpdateTarget({ path: NODE_OTA_IMAGE }),
+			print: line => sayDevice(`[dev-node] ${line}`),
+		});
+		stopDevice = () => emulator.stop();
 	}
 
 	shutdownSteps = async () => {
