@@ -5,12 +5,15 @@
  * - Losing the broker is said once (with the reason) and getting it back once; the
  *   client's failed reconnects in between (every second) are not printed.
  * - Every second it reports the commands that got no answer (LiveView.expire()).
+ * - Payloads are decoded as the device decodes them (node/device-text.ts): bytes that
+ *   are not UTF-8 are one NOT_UTF8 character, as the device's command parser sees them.
  * - onBirth(id, fw) is called for every birth (a status with online true).
  */
 
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions } from "mqtt";
 import { LiveView } from "./live-view";
+import { decodeAsDevice } from "../node/device-text";
 
 export interface MonitorOptions {
 	port: number;
@@ -59,7 +62,8 @@ export function startMonitor(options: MonitorOptions): Monitor {
 		client.subscribe(`${prefix}/+/#`, { qos: 0 });
 	});
 	client.on("message", (topic, payload, packet) => {
-		const line = view.feed(topic, payload.toString("utf8"), packet.retain);
+		// Decoded as the device decodes it, so the view reads the id the device reads.
+		const line = view.feed(topic, decodeAsDevice(payload), packet.retain);
 		if (line !== undefined)
 			say(line);
 		const birth = topic.endsWith("/status") ? parseBirth(payload.toString("utf8")) : undefined;
