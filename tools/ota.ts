@@ -20,12 +20,17 @@
  *   E_BUSY, ...); 3 the update failed (E_HASH, E_HTTP, ..., or it rolled back); 4
  *   timeout (no answer within --timeout s, or no progress for --timeout s). --help
  *   prints the usage and exits 0.
+ * - A wrong argument is refused before anything is signed or sent, naming it with the
+ *   rule and an example: a missing --device or --version, a version every device
+ *   would refuse (not starting with a number: it orders as 0), a URL the device does
+ *   not fetch (modules/app/ota-request.ts: https only, URL_MAX), an image that is a
+ *   folder, empty or missing, an unknown option.
  *   The server is stopped before exiting, whatever happened.
  * Limits: the device must trust the dev CA (certs/ca.der from `npm start`) and reach
  * this machine at --host; the CLI trusts the broker with the same --pki CA.
  */
 
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import { basename, join, resolve } from "node:path";
 import { lookup } from "node:dns/promises";
@@ -38,6 +43,7 @@ import { operatorOptions } from "./dev-identity";
 import { LOOPBACK } from "./net";
 import { checkHostName, makeHostServer } from "./pki";
 import { OTA_SIGNING_KEY, signedStart } from "./ota-sign";
+import { HTTPS_URL, SIZE_MAX, URL_MAX, VERSION } from "../modules/app/ota-request";
 
 export enum Exit { Ok = 0, Usage = 1, Refused = 2, Failed = 3, Timeout = 4 }
 
@@ -73,8 +79,51 @@ class Stop extends Error {
 	constructor(readonly code: Exit, message: string) { super(message); }
 }
 
+/** parseArgs, with its own message (it names the option) followed by the usage. */
+function parse<T>(parser: () => T): T {
+	try {
+		return parser();
+	}
+	catch (error) {
+		throw new Stop(Exit.Usage, `${error instanceof Error ? error.message : error}\n${USAGE}`);
+	}
+}
+
+/** The image file: one positional that is a non-empty file the device can take. */
+function checkImage(positionals: string[]): string {
+	if (positionals.length !== 1)
+		throw new Stop(Exit.Usage, `${positionals.length ? `one image file, got ${positionals.map(arg => JSON.stringify(arg)).join(" ")}` : "no image file given"} (e.g. npm run ota -- ./build/xs_esp32.bin --device dev-node --version 1.1.0)\n${USAGE}`);
+	const image = positionals[0];
+	if (!existsSync(image))
+		throw new Stop(Exit.Usage, `${image}: no such file (give the image file the device is to install)`);
+	const stat = statSync(image);
+	if (stat.isDirectory())
+		throw new Stop(Exit.Usage, `${image} is a folder: give the image file inside it (e.g. ${join(image, "xs_esp32.bin")})`);
+	if (stat.size < 1 || stat.size > SIZE_MAX)
+		throw new Stop(Exit.Usage, `${image}: ${stat.size} bytes; an image is 1..${SIZE_MAX} bytes`);
+	return image;
+}
+
+/** --version: a version the device can order above its own (it compares dotted numbers). */
+function checkVersion(version: string | undefined): string {
+	if (version === undefined)
+		throw new Stop(Exit.Usage, "missing --version <v>: the version the image carries, above the one the device runs (e.g. --version 1.1.0)");
+	if (!VERSION.test(version) || !/^[0-9]/.test(version))
+		throw new Stop(Exit.Usage, `--version ${JSON.stringify(version)}: 1..32 of 0-9 A-Z a-z . + -, starting with a number (the device orders versions by their dotted numbers; one without a number counts as 0, below every device) (e.g. --version 1.1.0)`);
+	return version;
+}
+
+/** --url (sign): a URL the device fetches. */
+function checkUrl(url: string | undefined): string {
+	if (url === undefined)
+		throw new Stop(Exit.Usage, "missing --url <https url>: where devices will fetch the image (e.g. --url https://fw.example.com/node-1.1.0.bin)");
+	if (url.length > URL_MAX || !HTTPS_URL.test(url))
+		throw new Stop(Exit.Usage, `--url ${JSON.stringify(url)}: the device fetches only https:// URLs with a host name or IPv4 address, an optional port and a printable ASCII path, at most ${URL_MAX} characters (e.g. --url https://fw.example.com/node-1.1.0.bin)`);
+	return url;
+}
+
 function options(argv: string[]): Options {
-	const { values, positionals } = parseArgs({
+	const { values, positionals } = parse(() => parseArgs({
 		args: argv, allowPositionals: true, options: {
 			device: { type: "string" }, version: { type: "string" }, force: { type: "boolean", default: false },
 			port: { type: "string" }, prefix: { type: "string", default: "devices" }, pki: { type: "string" },
@@ -82,16 +131,17 @@ function options(argv: string[]): Options {
 			broker: { type: "string", default: "localhost" }, help: { type: "boolean", default: false },
 			key: { type: "string" },
 		},
-	});
+	}));
 	if (values.help)
 		throw new Stop(Exit.Ok, USAGE);
-	if (positionals.length !== 1 || !values.device || !values.version)
-		throw new Stop(Exit.Usage, USAGE);
-	const image = positionals[0];
-	if (!existsSync(image))
-		throw new Stop(Exit.Usage, `${image}: no such file`);
+	const image = checkImage(positionals);
+	if (!values.device)
+		throw new Stop(Exit.Usage, "missing --device <id>: the id of the device to update, as in its topics devices/<id>/... (e.g. --device dev-node)");
+	checkVersion(values.version);
 	const info = readBrokerInfo();
 	const port = values.port ? Number(values.port) : info?.port;
+	if (values.port !== undefined && !(Number.isInteger(port) && port! >= 1 && port! <= 65535))
+		throw new Stop(Exit.Usage, `--port ${JSON.stringify(values.port)}: the broker's TLS port, 1..65535 (e.g. --port 8883)`);
 	if (!port || !Number.isInteger(port))
 		throw new Stop(Exit.Usage, "no broker: start one with `npm start` (it writes .dev/broker.json) or pass --port");
 	const pkiDir = values.pki ?? info?.pkiDir ?? PKI_DIR;
@@ -102,8 +152,8 @@ function options(argv: string[]): Options {
 	const key = signingKey(values.key, pkiDir);
 	const timeout = Number(values.timeout);
 	if (!(timeout > 0))
-		throw new Stop(Exit.Usage, `--timeout ${values.timeout}: seconds, more than 0`);
-	return { image, device: values.device, version: values.version, force: values.force === true, port, prefix: values.prefix ?? "devices", pkiDir, key, host, broker: values.broker ?? "localhost", timeout: timeout * 1000 };
+		throw new Stop(Exit.Usage, `--timeout ${JSON.stringify(values.timeout)}: seconds, more than 0 (e.g. --timeout 120)`);
+	return { image, device: values.device, version: values.version!, force: values.force === true, port, prefix: values.prefix ?? "devices", pkiDir, key, host, broker: values.broker ?? "localhost", timeout: timeout * 1000 };
 }
 
 /** The signing key's path (--key, else the dev PKI's); a usage error when it is missing. */
@@ -116,18 +166,17 @@ function signingKey(given: string | undefined, pkiDir: string): string {
 
 /** `sign`: the signed ota.start payload for an image, as one line of JSON. */
 function sign(argv: string[]): { code: Exit; message: string } {
-	const { values, positionals } = parseArgs({
+	const { values, positionals } = parse(() => parseArgs({
 		args: argv, allowPositionals: true, options: {
 			version: { type: "string" }, url: { type: "string" }, key: { type: "string" }, pki: { type: "string" },
 			force: { type: "boolean", default: false }, id: { type: "string" },
 		},
-	});
-	if (positionals.length !== 1 || !values.version || !values.url)
-		throw new Stop(Exit.Usage, USAGE);
-	if (!existsSync(positionals[0]))
-		throw new Stop(Exit.Usage, `${positionals[0]}: no such file`);
+	}));
+	const image = checkImage(positionals);
+	const version = checkVersion(values.version);
+	const url = checkUrl(values.url);
 	const key = readFileSync(signingKey(values.key, values.pki ?? readBrokerInfo()?.pkiDir ?? PKI_DIR));
-	const payload = signedStart(key, readFileSync(positionals[0]), values.url, values.version, values.force === true);
+	const payload = signedStart(key, readFileSync(image), url, version, values.force === true);
 	return { code: Exit.Ok, message: JSON.stringify({ id: values.id ?? `ota-${Date.now().toString(36)}`, ...payload }) };
 }
 
