@@ -5,16 +5,19 @@
  *   E_TOO_LARGE), then nesting depth (> MAX_DEPTH is E_SHAPE), and only then JSON.parse
  *   (failure is E_PARSE). XS's JSON.parse recurses on the native stack: deeply nested
  *   input aborts the whole VM and no try/catch can catch that, so the depth is counted
- *   by a flat scan of the text before the parser ever sees it.
+ *   by a flat scan of the text before the parser ever sees it. A payload whose bytes
+ *   are not UTF-8 (it arrives as NOT_UTF8) is E_PARSE saying so.
  * - The payload must be a JSON object (else E_SHAPE). Its `id`, when present, must be a
  *   string of 1..MAX_ID characters or a finite number (else E_SHAPE, id null); `op`
  *   must be a string (else E_SHAPE, with the id). The op is not looked up here.
  * - Whatever could be read of the id is returned with every error, so it can be echoed.
- * Limits: the depth scan treats anything between quotes as a string, exactly as JSON
+ * Limits: a payload of exactly the character U+FFFD (bytes EF BF BD) cannot be told
+ * from NOT_UTF8 and is answered as not UTF-8 (it is not JSON either way). The depth scan treats anything between quotes as a string, exactly as JSON
  * does; it does not validate the JSON (the parser does that, once it is safe to).
  */
 
 import { CommandError, ErrorCode, describe, utf8Length, type CommandId } from "./command-result";
+import { NOT_UTF8 } from "./ports";
 
 export const MAX_PAYLOAD_BYTES = 1024;
 export const MAX_DEPTH = 4;
@@ -35,6 +38,8 @@ export function parseCommand(payload: string): ParsedCommand {
 		return failed(null, ErrorCode.TooLarge, `payload exceeds ${MAX_PAYLOAD_BYTES} bytes`);
 	if (exceedsDepth(payload, MAX_DEPTH))
 		return failed(null, ErrorCode.Shape, `payload is nested deeper than ${MAX_DEPTH} levels`);
+	if (payload === NOT_UTF8)
+		return failed(null, ErrorCode.Parse, "payload is not valid UTF-8 (a command is JSON text in UTF-8)");
 	let value: unknown;
 	try {
 		value = JSON.parse(payload);
