@@ -27,7 +27,9 @@
  *   with its result; the device's own trace without its command lines (they would
  *   repeat the view's).
  * - A broker that dies on its own is said once and started again on the same port
- *   (broker/supervise.ts); one that keeps dying stops everything cleanly, exit 1.
+ *   (broker/supervise.ts); one that keeps dying stops everything cleanly, exit 1. The
+ *   simulator likewise (sim-supervise.ts): its death is said with its last lines and it
+ *   is started again from the same build; one that keeps dying stops everything, exit 1.
  * - Ctrl-C / SIGTERM: stops the device cleanly (retained offline status), then the
  *   broker, and exits 0.
  * SMN_BROKER=aedes forces the embedded broker where mosquitto is installed.
@@ -44,7 +46,8 @@ import { startMonitor } from "./monitor";
 import { MemoryStorage } from "../node/ports";
 import { NodeUpdateTarget } from "../node/update-target";
 import { generatePki } from "./pki";
-import { runSimulator } from "./sdk";
+import { prepareSimulator } from "./sdk";
+import { SimulatorSupervisor } from "./sim-supervise";
 import { commandHints, updateHint } from "./start-hints";
 
 const CERTS_DIR = join(ROOT, "certs");
@@ -112,7 +115,10 @@ async function main(): Promise<void> {
 	let stopDevice: () => unknown = () => undefined;
 	if (process.env.MODDABLE) {
 		say(`MODDABLE is set: running the firmware in the simulator (tools/sdk.ts)`);
-		const simulator = await runSimulator({ port, caDer: bundledCa, otaKeyDer: bundledOtaKey, log: sayDevice, config: identity.deviceConfig, bundle: identity.bundle });
+		const launch = await prepareSimulator({ port, caDer: bundledCa, otaKeyDer: bundledOtaKey, log: sayDevice, config: identity.deviceConfig, bundle: identity.bundle });
+		// A simulator that dies is said, with its last lines, and started again (sim-supervise.ts).
+		const simulator = new SimulatorSupervisor({ launch, say, giveUp: reason => void shutdown(`simulator: giving up: ${reason}`, 1) });
+		simulator.start();
 		stopDevice = () => simulator.stop();
 	}
 	else {
