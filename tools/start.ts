@@ -64,6 +64,11 @@ async function main(): Promise<void> {
 		console.log(`${USAGE}\n  --mtls      the device logs in with a client certificate (the broker kit's mTLS broker)\n  --password  the device logs in with a password (the broker kit's password broker)\n  --reset     start the device as new: delete its boot counter, interval, installed updates and simulator build`);
 		return;
 	}
+	const unknown = argv.filter(arg => !["--mtls", "--password", "--reset"].includes(arg));
+	if (unknown.length)
+		throw new Error(`npm start: unknown argument ${unknown.map(arg => JSON.stringify(arg)).join(" ")} (e.g. npm start -- --mtls)\n${USAGE}; --help explains them`);
+	if (argv.includes("--mtls") && argv.includes("--password"))
+		throw new Error(`npm start: --mtls and --password are two ways for the device to log in: give one (e.g. npm start -- --mtls)\n${USAGE}`);
 	const reset = argv.includes("--reset");
 	const mode = startMode(argv.filter(arg => arg !== "--reset"));
 	const release = claimCheckout();
