@@ -162,7 +162,10 @@ function brokerKit(dir: string | undefined, mode: string, prefix: string, haPref
 	console.log(mode === "mtls"
 		? `devices: npm run pki -- device <id> (or your CA, CN = device id); operator: a certificate with CN=operator`
 		: `devices: mosquitto_passwd ${files.passwordFile} <device-id>; operator: mosquitto_passwd ${files.passwordFile} operator`);
-	console.log(`run:     mosquitto -c ${join(kit, "mosquitto.conf")}${account.uid === undefined ? `   (as ${account.name}, who owns the files)` : ""}`);
+	console.log(`run:     mosquitto -c ${join(kit, "mosquitto.conf")}`);
+	console.log(account.uid === undefined
+		? `         as ${account.name}, who owns the files (started as root, mosquitto switches to ${account.name})`
+		: `         as root (it switches to ${account.name}) or as ${account.name}`);
 }
 
 function main(argv: string[]): void {
