@@ -17,7 +17,7 @@
 import config from "mc/config";
 import Timer from "timer";
 import Resource from "Resource";
-import { loadConfig, rootNames, type Config } from "app/config";
+import { loadConfig, rootNames, type Config } from "app/config/config";
 import { Device } from "app/device";
 import { mixedRandom } from "app/random";
 import type { Network, Sensor } from "app/ports";

@@ -13,7 +13,7 @@
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { rootNames, type Config } from "../modules/app/config";
+import { rootNames, type Config } from "../modules/app/config/config";
 
 export interface CredentialFiles {
 	caFiles: string[];

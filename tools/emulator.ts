@@ -21,9 +21,9 @@ import { existsSync, rmSync } from "node:fs";
 import { relative } from "node:path";
 import { createNodeDevice, type NodeDevice, type NodeDeviceOptions } from "../node/device";
 import { NodeUpdateTarget } from "../node/update-target";
-import type { RawConfig } from "../modules/app/config";
+import type { RawConfig } from "../modules/app/config/config";
 import type { Storage } from "../modules/app/ports";
-import { storedInterval } from "../modules/app/settings";
+import { storedInterval } from "../modules/app/config/settings";
 
 /** The emulator's config (the README's "The emulator" describes it). */
 export const EMULATOR = Object.freeze({ deviceId: "dev-node", interval: 2_000, backoffMin: 500, backoffMax: 10_000, outputs: "led:2,relay:4", inputs: "button:5" });

@@ -21,8 +21,8 @@
  * shown only as its result.
  */
 
-import { parseCommand } from "../modules/app/command-parse";
-import type { CommandId } from "../modules/app/command-result";
+import { parseCommand } from "../modules/app/commands/parse";
+import type { CommandId } from "../modules/app/commands/result";
 import { NOT_UTF8 } from "../modules/app/ports";
 
 export interface LiveViewOptions {

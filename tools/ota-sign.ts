@@ -1,7 +1,7 @@
 /*
  * Signing updates on the operator's side: the signature an ota.start must carry.
  *
- * - signUpdate() signs signedMessage() (modules/app/ota-signature.ts, the one owner
+ * - signUpdate() signs signedMessage() (modules/app/updates/signature.ts, the one owner
  *   of the message format) with an EC P-256 private key, exactly as `openssl dgst
  *   -sha256 -sign key.pem` would, and returns the DER signature in base64.
  * - signedStart() is the whole ota.start payload for an image: url, version, sha256,
@@ -16,7 +16,7 @@ import { KeyObject, createHash, createPrivateKey, sign } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { opensslBytes } from "./openssl";
-import { signedMessage, type SignedFields } from "../modules/app/ota-signature";
+import { signedMessage, type SignedFields } from "../modules/app/updates/signature";
 
 export function signUpdate(privateKey: KeyObject | string | Buffer, fields: SignedFields): string {
 	const key = privateKey instanceof KeyObject ? privateKey : createPrivateKey(privateKey);

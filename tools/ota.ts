@@ -23,7 +23,7 @@
  * - A wrong argument is refused before anything is signed or sent, naming it with the
  *   rule and an example: a missing --device or --version, a version every device
  *   would refuse (not starting with a number: it orders as 0), a URL the device does
- *   not fetch (modules/app/ota-request.ts: https only, URL_MAX), an image that is a
+ *   not fetch (modules/app/updates/request.ts: https only, URL_MAX), an image that is a
  *   folder, empty or missing, an unknown option.
  *   The server is stopped before exiting, whatever happened.
  * Limits: the device must trust the dev CA (certs/ca.der from `npm start`) and reach
@@ -43,7 +43,7 @@ import { operatorOptions } from "./dev-identity";
 import { LOOPBACK } from "./net";
 import { checkHostName, makeHostServer } from "./pki";
 import { OTA_SIGNING_KEY, signedStart } from "./ota-sign";
-import { HTTPS_URL, SIZE_MAX, URL_MAX, VERSION } from "../modules/app/ota-request";
+import { HTTPS_URL, SIZE_MAX, URL_MAX, VERSION } from "../modules/app/updates/request";
 
 export enum Exit { Ok = 0, Usage = 1, Refused = 2, Failed = 3, Timeout = 4 }
 

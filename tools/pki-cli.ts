@@ -22,7 +22,7 @@ import { chownSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from "n
 import { userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { loadConfig } from "../modules/app/config";
+import { loadConfig } from "../modules/app/config/config";
 import { AUTH_MODES, HA_PREFIX, MESSAGE_SIZE_LIMIT, aclText, kitConfig, type AuthMode } from "./broker/kit";
 import { PKI_DIR, ROOT } from "./dev-state";
 import { generatePki, issueDeviceCert } from "./pki";

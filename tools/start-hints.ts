@@ -7,10 +7,10 @@
  *   is one the device accepts (above the running one), so the line works as printed.
  *   npm start prints it at each birth with a new fw (after an update, a rollback).
  * - nextVersion(): the running version with its second part raised (1.0.0 -> 1.1.0),
- *   by the device's own ordering (modules/app/ota-request.ts compareVersions).
+ *   by the device's own ordering (modules/app/updates/request.ts compareVersions).
  */
 
-import { compareVersions } from "../modules/app/ota-request";
+import { compareVersions } from "../modules/app/updates/request";
 
 export function commandHints(port: number, id: string, login: string): string[] {
 	const flags = `--cafile .dev/pki/ca.pem${login ? ` ${login}` : ""} -h localhost -p ${port}`;

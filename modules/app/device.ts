@@ -19,34 +19,32 @@
  *   is published; without system, status has heap and rssi null and restart is
  *   E_UNAVAILABLE.
  * - The sampling period is the one the telemetry.interval command persisted
- *   (settings.ts) when valid, else `config.interval`.
- * - Over-the-air update (ota.ts): available with `fetcher`, `createHash`,
- *   `updateTarget` and `system` (else ota.start is E_UNAVAILABLE); its progress has its
- *   own outbox on the ota topic; stop() abandons a running download. `firmwareVersion`
- *   (default FIRMWARE_VERSION) goes into birth and status; an update must be above it
- *   and signed by `otaKey` (checked through `ecdsa`; without either start() traces why).
- * - Boot confirmation (ota-trial.ts) over `bootSlots`: confirmed by the gate opening
+ *   (config/settings.ts) when valid, else `config.interval`.
+ * - Over-the-air update (updates/updates.ts, over the UpdatePorts and `system`): its
+ *   progress has its own outbox on the ota topic; stop() abandons a running download.
+ *   `firmwareVersion` (default FIRMWARE_VERSION) goes into birth and status; an update
+ *   must be above it. Boot confirmation over `bootSlots`: confirmed by the gate opening
  *   (onSettled), else rolled back; ota.start is E_BUSY while the image is on trial.
  */
 
-import type { BootSlots, Clock, Ecdsa, Fetcher, Hash, Log, Network, Pins, Sensor, Session, Storage, System, Timers, TimerHandle, Transport, UpdateTarget } from "./ports";
-import type { Config } from "./config";
-import { Backoff } from "./backoff";
-import { CommandChannel } from "./command-channel";
-import type { ResultFields } from "./command-result";
-import { Commands } from "./commands";
-import { nextBoot, storedInterval } from "./settings";
-import { Connection, Reason } from "./connection";
-import { Gpio } from "./gpio";
-import { HomeAssistant } from "./home-assistant";
-import { Ota, type OtaLimits } from "./ota";
-import { UpdateSignature } from "./ota-signature";
-import { OtaTrial } from "./ota-trial";
-import { Telemetry } from "./telemetry";
-import { makeTopics, outputOfSetTopic, type Topics } from "./topics";
+import type { Clock, Log, Network, Pins, Sensor, Session, Storage, System, Timers, TimerHandle, Transport } from "./ports";
+import type { Config } from "./config/config";
+import { Backoff } from "./connection/backoff";
+import { CommandChannel } from "./commands/channel";
+import type { ResultFields } from "./commands/result";
+import { Commands } from "./commands/table";
+import { nextBoot, storedInterval } from "./config/settings";
+import { Connection, Reason } from "./connection/connection";
+import { Gpio } from "./commands/gpio";
+import { HomeAssistant } from "./home-assistant/home-assistant";
+import type { Ota } from "./updates/ota";
+import type { OtaTrial } from "./updates/trial";
+import { Updates, type UpdatePorts } from "./updates/updates";
+import { Telemetry } from "./connection/telemetry";
+import { makeTopics, outputOfSetTopic, type Topics } from "./connection/topics";
 import { FIRMWARE_VERSION } from "./version";
 
-export interface DeviceOptions {
+export interface DeviceOptions extends UpdatePorts {
 	config: Config;
 	transport: Transport;
 	network: Network;
@@ -64,22 +62,8 @@ export interface DeviceOptions {
 	pins?: Pins;
 	/** Heap, RSSI and restart; absent: status reports null for them, restart is refused. */
 	system?: System;
-	/** HTTPS downloads for ota.start. */
-	fetcher?: Fetcher;
-	/** A fresh incremental SHA-256 per update. */
-	createHash?: () => Hash;
-	/** Where an update is written (the inactive OTA partition on a board). */
-	updateTarget?: UpdateTarget;
 	/** The running firmware's version (default FIRMWARE_VERSION). */
 	firmwareVersion?: string;
-	/** Shorter update limits (stall, deadline) for tests; defaults in ota.ts. */
-	otaLimits?: Partial<OtaLimits>;
-	/** The update-signing public key (SubjectPublicKeyInfo DER); absent: not bundled. */
-	otaKey?: Uint8Array;
-	/** ECDSA P-256 verification for update signatures. */
-	ecdsa?: Ecdsa;
-	/** The update target's boot slots (pending, confirm, revert). */
-	bootSlots?: BootSlots;
 }
 
 const OFFLINE = JSON.stringify({ online: false });
@@ -94,8 +78,7 @@ export class Device {
 	readonly gpio: Gpio;
 	readonly commands: Commands;
 	readonly channel: CommandChannel;
-	readonly ota: Ota;
-	readonly trial: OtaTrial;
+	readonly updates: Updates;
 	readonly firmwareVersion: string;
 	/** Home Assistant discovery, when `config.haDiscovery` is on. */
 	readonly homeAssistant: HomeAssistant | undefined;
@@ -103,13 +86,11 @@ export class Device {
 	#stopped = false;
 	#interval: number;
 	readonly #startedAt: number;
-	readonly #signature: UpdateSignature;
 	readonly #o: DeviceOptions;
 
 	constructor(options: DeviceOptions) {
 		this.#o = options;
 		const { config, storage, timers, log, system } = options;
-		this.#signature = UpdateSignature.load(options.otaKey, options.ecdsa, config.otaKey);
 		this.firmwareVersion = options.firmwareVersion ?? FIRMWARE_VERSION;
 		this.#startedAt = options.clock.ticks();
 		this.#interval = storedInterval(storage) ?? config.interval;
@@ -158,32 +139,25 @@ export class Device {
 			this.stop();
 			system.restart(reason);
 		} : undefined;
-		this.trial = new OtaTrial({
-			slots: options.bootSlots, storage, timers, log, restart,
-			runningVersion: this.firmwareVersion, confirmTimeout: config.otaConfirmTimeout,
-			publish: payload => this.ota.outbox.push(this.topics.ota, payload),
-		});
-		this.ota = new Ota({
-			topic: this.topics.ota, firmwareVersion: this.firmwareVersion, timers, log, restart,
-			fetcher: options.fetcher, createHash: options.createHash, target: options.updateTarget,
-			signature: this.#signature, trial: this.trial,
+		this.updates = new Updates({
+			ports: options, topic: this.topics.ota, firmwareVersion: this.firmwareVersion,
+			keyName: config.otaKey, confirmTimeout: config.otaConfirmTimeout, storage, timers, log, restart,
 			freeHeap: system && (() => system.freeHeap()),
 			onSendFailed: detail => this.connection.fail(detail),
-			limits: options.otaLimits,
 		});
 		this.commands = new Commands({
 			gpio: this.gpio, storage, timers, log,
 			status: () => this.#status(),
 			setInterval: ms => this.setInterval(ms),
 			restart,
-			startOta: request => this.ota.start(request),
-			cancelOta: () => this.ota.cancel(),
+			startOta: request => this.updates.begin(request),
+			cancelOta: () => this.updates.cancel(),
 		});
 		this.channel = new CommandChannel({
 			topics: this.topics, boot: this.boot, commands: this.commands, gpio: this.gpio, timers, log,
 			capacity: RESULTS_WAITING,
 			onSendFailed: detail => this.connection.fail(detail),
-			onSettled: () => this.trial.settled(),
+			onSettled: () => this.updates.settled(),
 		});
 		this.homeAssistant = config.haDiscovery ? new HomeAssistant({
 			config, topics: this.topics, firmwareVersion: this.firmwareVersion, sensor: options.sensor,
@@ -193,13 +167,14 @@ export class Device {
 	}
 
 	get interval(): number { return this.#interval; }
+	/** The update state machine and the boot confirmation (for tests and tools). */
+	get ota(): Ota { return this.updates.ota; }
+	get trial(): OtaTrial { return this.updates.trial; }
 
 	start(): void {
 		const { config, log } = this.#o;
 		log(`device: ${config.deviceId} fw ${this.firmwareVersion} boot ${this.boot}, broker ${config.mqttHost}:${config.mqttPort}, every ${this.#interval} ms`);
-		if (this.#signature.problem)
-			log(`ota: updates refused: ${this.#signature.problem}`);
-		this.trial.start();
+		this.updates.start();
 		this.gpio.start();
 		this.#startSampling();
 		this.connection.start();
@@ -213,9 +188,7 @@ export class Device {
 		this.#o.timers.clear(this.#sampler);
 		this.#sampler = undefined;
 		this.gpio.stop();
-		this.trial.stop();
-		this.ota.stop();
-		this.ota.detach();
+		this.updates.stop();
 		this.channel.detach();
 		this.homeAssistant?.detach();
 		this.telemetry.detach();
@@ -257,7 +230,7 @@ export class Device {
 		this.channel.attach(session);
 		if (this.connection.session !== session)
 			return;	// the channel's first publish failed and ended the session
-		const birth = JSON.stringify({ online: true, fw: this.firmwareVersion, boot: this.boot, reason: this.trial.bootReason ?? this.#o.bootReason ?? "power-on" });
+		const birth = JSON.stringify({ online: true, fw: this.firmwareVersion, boot: this.boot, reason: this.updates.bootReason ?? this.#o.bootReason ?? "power-on" });
 		try {
 			// The socket is nearly empty right after CONNACK: a full one means it is broken.
 			if (!session.publish(this.topics.status, birth, true))
@@ -267,7 +240,7 @@ export class Device {
 			this.connection.fail(`birth: ${error}`);
 			return;
 		}
-		this.ota.attach(session);
+		this.updates.attach(session);
 		if (this.connection.session !== session)
 			return;
 		this.homeAssistant?.attach(session);
@@ -278,7 +251,7 @@ export class Device {
 
 	#offline(reason: Reason): void {
 		this.channel.detach();
-		this.ota.detach();
+		this.updates.detach();
 		this.homeAssistant?.detach();
 		this.telemetry.detach();
 		this.#o.log(`device: offline (${reason}), ${this.telemetry.queued} readings kept`);

@@ -12,7 +12,7 @@
  * - MAX_PAYLOAD: the largest payload the device publishes (a command result; state,
  *   readings and update progress are smaller).
  * - MAX_TOPIC: what is left for the longest topic; config refuses a topicPrefix and
- *   deviceId whose topics would not fit (config.ts, topics.ts).
+ *   deviceId whose topics would not fit (config/config.ts, connection/topics.ts).
  * - Sizes are UTF-8 bytes, what goes on the wire: utf8Length() counts them (TextEncoder
  *   is not part of the language on XS).
  */

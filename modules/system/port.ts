@@ -10,7 +10,7 @@
  */
 
 import type { Storage, System } from "app/ports";
-import { storeRestartReason, takeRestartReason } from "app/settings";
+import { storeRestartReason, takeRestartReason } from "app/config/settings";
 
 export interface SystemOptions {
 	storage: Storage;

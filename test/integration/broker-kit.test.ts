@@ -21,7 +21,7 @@ import { Watcher } from "../../tools/harness/watcher";
 import { freePort, waitForTls } from "../../tools/net";
 import { generatePki, issueDeviceCert } from "../../tools/pki";
 import { createNodeDevice, type NodeDevice } from "../../node/device";
-import { Gate } from "../../modules/app/command-channel";
+import { Gate } from "../../modules/app/commands/channel";
 
 const ID = "kit-ha";
 const HA = "ha-kit";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Broker } from "../../tools/broker/broker";
 import type { NodeDevice } from "../../node/device";
-import { Reason, State } from "../../modules/app/connection";
+import { Reason, State } from "../../modules/app/connection/connection";
 import { Fixture } from "../../tools/harness/fixture";
 import { waitFor } from "../../tools/harness/wait";
 import { distinctSeqs, gaps, type Watcher } from "../../tools/harness/watcher";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import type { Broker } from "../../tools/broker/broker";
 import type { NodeDevice } from "../../node/device";
-import { Gate } from "../../modules/app/command-channel";
+import { Gate } from "../../modules/app/commands/channel";
 import { Fixture } from "../../tools/harness/fixture";
 import { waitFor } from "../../tools/harness/wait";
 import { parse, type Watcher } from "../../tools/harness/watcher";

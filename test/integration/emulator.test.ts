@@ -14,7 +14,7 @@ import { waitFor } from "../../tools/harness/wait";
 import { createNodeDevice, type NodeDevice, type NodeDeviceOptions } from "../../node/device";
 import { MemoryStorage } from "../../node/ports";
 import { NodeUpdateTarget } from "../../node/update-target";
-import { KEY } from "../../modules/app/settings";
+import { KEY } from "../../modules/app/config/settings";
 
 const fixture = new Fixture();
 after(() => fixture.cleanup());

@@ -18,7 +18,7 @@ import { after, before, describe, it } from "node:test";
 import mqtt from "mqtt";
 import { OPERATOR } from "../../tools/broker/kit";
 import { issueDeviceCert, makeRogueServer } from "../../tools/pki";
-import { Reason, State } from "../../modules/app/connection";
+import { Reason, State } from "../../modules/app/connection/connection";
 import { Fixture } from "../../tools/harness/fixture";
 import { waitFor } from "../../tools/harness/wait";
 import { distinctSeqs } from "../../tools/harness/watcher";

@@ -10,7 +10,7 @@ import { after, before, describe, it } from "node:test";
 import mqtt from "mqtt";
 import { readFileSync } from "node:fs";
 import type { Broker } from "../../tools/broker/broker";
-import { Gate } from "../../modules/app/command-channel";
+import { Gate } from "../../modules/app/commands/channel";
 import { Fixture } from "../../tools/harness/fixture";
 import { waitFor } from "../../tools/harness/wait";
 import { startMonitor, type Monitor } from "../../tools/monitor";

@@ -13,7 +13,7 @@ import { after, before, describe, it } from "node:test";
 import type { NodeDevice } from "../../node/device";
 import { MemoryStorage } from "../../node/ports";
 import { NodeUpdateTarget } from "../../node/update-target";
-import { Gate } from "../../modules/app/command-channel";
+import { Gate } from "../../modules/app/commands/channel";
 import { Fixture } from "../../tools/harness/fixture";
 import { startImageServer, type ImageServer } from "../../tools/harness/image-server";
 import { delay, waitFor } from "../../tools/harness/wait";

@@ -19,7 +19,7 @@ import { MemoryStorage, SwitchableNetwork } from "../../node/ports";
 import { NodeUpdateTarget } from "../../node/update-target";
 import { makeRogueServer } from "../../tools/pki";
 import { signUpdate } from "../../tools/ota-sign";
-import { Gate } from "../../modules/app/command-channel";
+import { Gate } from "../../modules/app/commands/channel";
 import { FIRMWARE_VERSION } from "../../modules/app/version";
 import { Fixture } from "../../tools/harness/fixture";
 import { startImageServer, type ImageServer } from "../../tools/harness/image-server";

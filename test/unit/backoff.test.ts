@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Backoff } from "../../modules/app/backoff";
+import { Backoff } from "../../modules/app/connection/backoff";
 import { scriptedRandom } from "./support/fakes";
 
 const ALMOST_ONE = 1 - 2 ** -53;	// the largest double below 1

@@ -5,12 +5,12 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadConfig } from "../../modules/app/config";
+import { loadConfig } from "../../modules/app/config/config";
 import { Device } from "../../modules/app/device";
-import { Gate, REFUSED_BUDGET, SETTLE_RETRY } from "../../modules/app/command-channel";
-import { MAX_ID } from "../../modules/app/command-parse";
-import { RETRY } from "../../modules/app/outbox";
-import { State } from "../../modules/app/connection";
+import { Gate, REFUSED_BUDGET, SETTLE_RETRY } from "../../modules/app/commands/channel";
+import { MAX_ID } from "../../modules/app/commands/parse";
+import { RETRY } from "../../modules/app/connection/outbox";
+import { State } from "../../modules/app/connection/connection";
 import { FakePins, FakeSession, FakeSystem, FakeTime, FakeTransport, FakeNetwork, MemoryStorage, ScriptedSensor, recordingLog, scriptedRandom } from "./support/fakes";
 
 const COMMAND = "devices/node-1/cmd";

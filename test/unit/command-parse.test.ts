@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { MAX_PAYLOAD_BYTES, exceedsDepth, parseCommand } from "../../modules/app/command-parse";
-import { describe as quote, utf8Length } from "../../modules/app/command-result";
+import { MAX_PAYLOAD_BYTES, exceedsDepth, parseCommand } from "../../modules/app/commands/parse";
+import { describe as quote, utf8Length } from "../../modules/app/commands/result";
 import { NOT_UTF8 } from "../../modules/app/ports";
 
 test("parse: a command object with id and op", () => {

@@ -7,7 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { STATE, assertError, ready, setup } from "./support/command-device";
 import { FakePins, MemoryStorage } from "./support/fakes";
-import { RESTART_DELAY } from "../../modules/app/commands";
+import { RESTART_DELAY } from "../../modules/app/commands/table";
 import { FIRMWARE_VERSION } from "../../modules/app/version";
 
 // --- happy paths

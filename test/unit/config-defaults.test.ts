@@ -1,12 +1,12 @@
 /*
- * The config defaults are written once, in config.ts's CONFIG_FIELDS; manifest.json's
+ * The config defaults are written once, in config/config.ts's CONFIG_FIELDS; manifest.json's
  * `config` and the README's configuration table must say the same.
  */
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { CONFIG_FIELDS, loadConfig } from "../../modules/app/config";
+import { CONFIG_FIELDS, loadConfig } from "../../modules/app/config/config";
 
 const ROOT = new URL("../../", import.meta.url);
 const manifest = JSON.parse(readFileSync(new URL("manifest.json", ROOT), "utf8"));

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadConfig, rootNames, type RawConfig } from "../../modules/app/config";
+import { loadConfig, rootNames, type RawConfig } from "../../modules/app/config/config";
 import { MAX_TOPIC } from "../../modules/app/limits";
-import { longestTopic } from "../../modules/app/topics";
+import { longestTopic } from "../../modules/app/connection/topics";
 
 const SIMULATOR = { defaultDeviceId: "esp32-a1b2c3", wifiRequired: false };
 const BOARD = { defaultDeviceId: "esp32-a1b2c3", wifiRequired: true };

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Backoff } from "../../modules/app/backoff";
-import { Connection, Reason, State, describeRefusal } from "../../modules/app/connection";
+import { Backoff } from "../../modules/app/connection/backoff";
+import { Connection, Reason, State, describeRefusal } from "../../modules/app/connection/connection";
 import type { Session } from "../../modules/app/ports";
 import { FakeNetwork, FakeTime, FakeTransport, recordingLog, scriptedRandom } from "./support/fakes";
 

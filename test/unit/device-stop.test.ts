@@ -9,8 +9,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ready, signedOta } from "./support/command-device";
 import { image } from "./support/ota-fakes";
-import { REBOOT_DELAY } from "../../modules/app/ota";
-import { RESTART_DELAY } from "../../modules/app/commands";
+import { REBOOT_DELAY } from "../../modules/app/updates/ota";
+import { RESTART_DELAY } from "../../modules/app/commands/table";
 
 const URL = "https://updates.example.com/fw/1.1.0.bin";
 const { bytes: IMAGE, sha256: SHA } = image(4_000);

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decodeAsDevice } from "../../node/device-text";
 import { NOT_UTF8 } from "../../modules/app/ports";
-import { parseCommand } from "../../modules/app/command-parse";
+import { parseCommand } from "../../modules/app/commands/parse";
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
 

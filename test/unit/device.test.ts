@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadConfig, type RawConfig } from "../../modules/app/config";
-import { Reason, State } from "../../modules/app/connection";
+import { loadConfig, type RawConfig } from "../../modules/app/config/config";
+import { Reason, State } from "../../modules/app/connection/connection";
 import { Device } from "../../modules/app/device";
 import { FIRMWARE_VERSION } from "../../modules/app/version";
 import { FakeNetwork, FakeSession, FakeTime, FakeTransport, MemoryStorage, ScriptedSensor, recordingLog, scriptedRandom } from "./support/fakes";

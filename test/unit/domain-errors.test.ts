@@ -6,10 +6,10 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Gpio, PinError, PinFault } from "../../modules/app/gpio";
-import { UpdateSignature } from "../../modules/app/ota-signature";
-import { Ota, OtaRefusal, OtaRefused } from "../../modules/app/ota";
-import { CommandError } from "../../modules/app/command-result";
+import { Gpio, PinError, PinFault } from "../../modules/app/commands/gpio";
+import { UpdateSignature } from "../../modules/app/updates/signature";
+import { Ota, OtaRefusal, OtaRefused } from "../../modules/app/updates/ota";
+import { CommandError } from "../../modules/app/commands/result";
 import { FakePins, FakeTime } from "./support/fakes";
 
 function gpio(pins = new FakePins()): Gpio {

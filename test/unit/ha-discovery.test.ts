@@ -5,11 +5,11 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { buildDiscovery, discoveryTopic, haStatusTopic } from "../../modules/app/ha-discovery";
-import { MAX_PINS } from "../../modules/app/config";
+import { buildDiscovery, discoveryTopic, haStatusTopic } from "../../modules/app/home-assistant/discovery";
+import { MAX_PINS } from "../../modules/app/config/config";
 import { SimulatedSensor } from "../../modules/app/simulated-sensor";
-import { makeTopics } from "../../modules/app/topics";
-import { utf8Length } from "../../modules/app/command-result";
+import { makeTopics } from "../../modules/app/connection/topics";
+import { utf8Length } from "../../modules/app/commands/result";
 
 const topics = makeTopics("devices", "node-1");
 const simulated = new SimulatedSensor().describe();

@@ -6,7 +6,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { REPUBLISH_MIN, REPUBLISH_SPREAD } from "../../modules/app/home-assistant";
+import { REPUBLISH_MIN, REPUBLISH_SPREAD } from "../../modules/app/home-assistant/home-assistant";
 import { RESULT, STATE, assertError, ready, setup } from "./support/command-device";
 
 const CONFIG = "homeassistant/device/node-1/config";

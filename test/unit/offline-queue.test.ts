@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { OfflineQueue } from "../../modules/app/offline-queue";
+import { OfflineQueue } from "../../modules/app/connection/offline-queue";
 
 /** Hands out up to `count` unsent entries the way telemetry does: peek, then mark sent. */
 function take(queue: OfflineQueue<string>, count: number): string[] {

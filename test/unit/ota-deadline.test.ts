@@ -9,7 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OTA, assertError, ready, signedOta } from "./support/command-device";
 import { image } from "./support/ota-fakes";
-import { DEADLINE_BASE, MIN_RATE, OtaState, REBOOT_DELAY, STALL_TIMEOUT } from "../../modules/app/ota";
+import { DEADLINE_BASE, MIN_RATE, OtaState, REBOOT_DELAY, STALL_TIMEOUT } from "../../modules/app/updates/ota";
 
 const URL = "https://updates.example.com/fw/1.1.0.bin";
 const { bytes: IMAGE, sha256: SHA } = image(20_000);

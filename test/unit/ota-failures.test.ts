@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OTA, ready, signedOta } from "./support/command-device";
 import { FakeTarget, image, type TargetCall } from "./support/ota-fakes";
-import { OtaReason, OtaState, STALL_TIMEOUT } from "../../modules/app/ota";
+import { OtaReason, OtaState, STALL_TIMEOUT } from "../../modules/app/updates/ota";
 
 const URL = "https://updates.example.com/fw.bin";
 const { bytes: IMAGE, sha256: SHA } = image(20_000);

@@ -9,10 +9,10 @@ import assert from "node:assert/strict";
 import { createHash, generateKeyPairSync, sign } from "node:crypto";
 import { OTA, assertError, ready, signedOta } from "./support/command-device";
 import { Signer, TEST_SIGNER, image } from "./support/ota-fakes";
-import { P256_N, decodeBase64, parsePublicKey, parseSignature } from "../../modules/app/ecdsa-der";
-import { UpdateSignature, signedMessage, utf8 } from "../../modules/app/ota-signature";
-import { compareVersions } from "../../modules/app/ota-request";
-import { OtaRefusal } from "../../modules/app/ota";
+import { P256_N, decodeBase64, parsePublicKey, parseSignature } from "../../modules/app/updates/der";
+import { UpdateSignature, signedMessage, utf8 } from "../../modules/app/updates/signature";
+import { compareVersions } from "../../modules/app/updates/request";
+import { OtaRefusal } from "../../modules/app/updates/ota";
 import { nodeEcdsa } from "../../node/ecdsa";
 
 const URL = "https://updates.example.com/fw.bin";

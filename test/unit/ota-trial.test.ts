@@ -10,8 +10,8 @@ import assert from "node:assert/strict";
 import { COMMAND, OTA, RESULT, SYNC, assertError, ready, setup, signedOta } from "./support/command-device";
 import { FakeSlots, image } from "./support/ota-fakes";
 import { MemoryStorage } from "./support/fakes";
-import { BOOTS_KEY, MAX_TRIAL_BOOTS, TRIAL_KEY, TrialState } from "../../modules/app/ota-trial";
-import { REBOOT_DELAY } from "../../modules/app/ota";
+import { BOOTS_KEY, MAX_TRIAL_BOOTS, TRIAL_KEY, TrialState } from "../../modules/app/updates/trial";
+import { REBOOT_DELAY } from "../../modules/app/updates/ota";
 
 const STATUS = "devices/node-1/status";
 const TIMEOUT = 60_000;

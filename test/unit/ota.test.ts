@@ -8,8 +8,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { OTA, assertError, ready, signedOta } from "./support/command-device";
 import { FakeTarget, image } from "./support/ota-fakes";
-import { OtaState, REBOOT_DELAY, REBOOT_WAIT, UPDATE_HEADROOM } from "../../modules/app/ota";
-import { RETRY } from "../../modules/app/outbox";
+import { OtaState, REBOOT_DELAY, REBOOT_WAIT, UPDATE_HEADROOM } from "../../modules/app/updates/ota";
+import { RETRY } from "../../modules/app/connection/outbox";
 import { FIRMWARE_VERSION } from "../../modules/app/version";
 
 const STATUS = "devices/node-1/status";

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { INTERVAL_MAX, INTERVAL_MIN, KEY, isInterval, nextBoot, storeInterval, storeRestartReason, storedInterval, takeRestartReason } from "../../modules/app/settings";
+import { INTERVAL_MAX, INTERVAL_MIN, KEY, isInterval, nextBoot, storeInterval, storeRestartReason, storedInterval, takeRestartReason } from "../../modules/app/config/settings";
 import { MemoryStorage } from "./support/fakes";
 
 test("settings: the interval range includes its bounds and nothing else", () => {

@@ -11,11 +11,11 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { emulatorFiles, emulatorSummary, resetEmulator } from "../../tools/emulator";
 import { nextVersion, updateHint } from "../../tools/start-hints";
-import { compareVersions } from "../../modules/app/ota-request";
+import { compareVersions } from "../../modules/app/updates/request";
 import { FIRMWARE_VERSION } from "../../modules/app/version";
 import { MemoryStorage } from "../../node/ports";
 import { NodeUpdateTarget } from "../../node/update-target";
-import { storeInterval } from "../../modules/app/settings";
+import { storeInterval } from "../../modules/app/config/settings";
 
 describe("npm start's text", () => {
 	const dir = mkdtempSync(join(tmpdir(), "smn-start-text-"));

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Telemetry } from "../../modules/app/telemetry";
+import { Telemetry } from "../../modules/app/connection/telemetry";
 import type { SessionEvents } from "../../modules/app/ports";
 import { FakeSession, FakeTime, ScriptedSensor, recordingLog } from "./support/fakes";
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { startBroker, type Broker, type BrokerOptions } from "../broker/broker";
 import { createNodeDevice, type NodeDevice, type NodeDeviceOptions } from "../../node/device";
 import { generatePki } from "../pki";
-import type { RawConfig } from "../../modules/app/config";
+import type { RawConfig } from "../../modules/app/config/config";
 import { Watcher, type WatcherOptions } from "./watcher";
 
 /** Small but valid timings: interval 1000 is the config minimum. */

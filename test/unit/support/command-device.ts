@@ -6,9 +6,9 @@
  */
 
 import assert from "node:assert/strict";
-import { loadConfig, type RawConfig } from "../../../modules/app/config";
+import { loadConfig, type RawConfig } from "../../../modules/app/config/config";
 import { Device } from "../../../modules/app/device";
-import { Gate } from "../../../modules/app/command-channel";
+import { Gate } from "../../../modules/app/commands/channel";
 import { FakeFetcher, FakeHash, FakeSlots, FakeTarget, TEST_SIGNER } from "./ota-fakes";
 import { nodeEcdsa } from "../../../node/ecdsa";
 import { FakePins, FakeSystem, FakeTime, FakeTransport, FakeNetwork, MemoryStorage, ScriptedSensor, recordingLog, scriptedRandom } from "./fakes";

@@ -16,7 +16,7 @@
 
 import { createHash, generateKeyPairSync, type KeyObject } from "node:crypto";
 import type { BootSlots, Download, DownloadEvents, Fetcher, Hash, UpdateTarget } from "../../../modules/app/ports";
-import type { SignedFields } from "../../../modules/app/ota-signature";
+import type { SignedFields } from "../../../modules/app/updates/signature";
 import { signUpdate } from "../../../tools/ota-sign";
 
 export class FakeDownload implements Download {

@@ -20,8 +20,8 @@
  * are logical 0/1, active-low wiring is the adapter's business.
  */
 
-import type { DigitalInput, DigitalOutput, Log, Pins, TimerHandle, Timers } from "./ports";
-import { describe } from "./describe";
+import type { DigitalInput, DigitalOutput, Log, Pins, TimerHandle, Timers } from "../ports";
+import { describe } from "../describe";
 
 export type Level = 0 | 1;
 

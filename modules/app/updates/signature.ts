@@ -14,10 +14,9 @@
  * signed with the current one.
  */
 
-import type { Ecdsa } from "./ports";
-import { OtaRefused, OtaRefusal } from "./ota";
-import { decodeBase64, parsePublicKey, parseSignature } from "./ecdsa-der";
-import { SIGNATURE_MAX } from "./ota-request";
+import type { Ecdsa } from "../ports";
+import { OtaRefused, OtaRefusal, SIGNATURE_MAX } from "./request";
+import { decodeBase64, parsePublicKey, parseSignature } from "./der";
 
 export const MESSAGE_TAG = "ota1";
 

@@ -11,8 +11,8 @@
  *   was cleared, never from inside a call.
  */
 
-import type { TimerHandle, Timers } from "./ports";
-import { OtaReason } from "./ota-request";
+import type { TimerHandle, Timers } from "../ports";
+import { OtaReason } from "./request";
 
 export const STALL_TIMEOUT = 30_000;	// ms without any download event
 export const DEADLINE_BASE = 60_000;	// ms a body may take on top of its size at MIN_RATE (twice the stall timeout)

@@ -12,10 +12,10 @@
  * Limits: byte lengths are counted as UTF-8, which is what goes on the wire.
  */
 
-import { MAX_PAYLOAD, utf8Length } from "./limits";
+import { MAX_PAYLOAD, utf8Length } from "../limits";
 
-export { describe } from "./describe";
-export { utf8Length } from "./limits";
+export { describe } from "../describe";
+export { utf8Length } from "../limits";
 export enum ErrorCode {
 	TooLarge = "E_TOO_LARGE",		// payload over the size limit, not parsed
 	Parse = "E_PARSE",				// not JSON

@@ -5,7 +5,7 @@
  * - push(): a message that must not be lost to a full socket (a command result, an
  *   update's state change). At most `capacity` wait; one more drops the oldest waiting
  *   one, counted in `dropped` and logged (the command channel never lets it come to
- *   that: it checks `results` first, see command-channel.ts).
+ *   that: it checks `results` first, see commands/channel.ts).
  * - put(): a latest-wins message (retained state, a marker): a newer one for the same
  *   topic replaces the waiting one in place, so it never costs more than one slot.
  * - Messages leave in order. A publish that returns false (socket full) is retried
@@ -16,7 +16,7 @@
  * (QoS 0): a result written just before the connection dies may never arrive.
  */
 
-import type { Log, Session, TimerHandle, Timers } from "./ports";
+import type { Log, Session, TimerHandle, Timers } from "../ports";
 
 export interface OutboxOptions {
 	timers: Timers;

@@ -8,16 +8,16 @@
  * - The restart reason is stored by whoever restarts and read once at the next boot.
  */
 
-import type { Storage } from "./ports";
+import type { Storage } from "../ports";
 
 /** Storage keys. */
 export const KEY = {
 	interval: "interval",	// ms between readings, set by telemetry.interval
 	boot: "boot",			// boot counter
 	reason: "reason",		// why the device restarted itself ("restart", "ota", "rollback"), "" once reported
-	otaTrial: "otaTrial",	// the update version on trial, or that failed and is not reported yet ("" none); ota-trial.ts
-	otaBoots: "otaBoots",	// boots of the image on trial so far; ota-trial.ts
-	otaCause: "otaCause",	// why the trial was reverted; ota-trial.ts
+	otaTrial: "otaTrial",	// the update version on trial, or that failed and is not reported yet ("" none); updates/trial.ts
+	otaBoots: "otaBoots",	// boots of the image on trial so far; updates/trial.ts
+	otaCause: "otaCause",	// why the trial was reverted; updates/trial.ts
 } as const;
 
 /** ms between readings. */

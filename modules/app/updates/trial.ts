@@ -15,14 +15,14 @@
  *   in state rolled-back: its birth reason is "rollback", and on its first settled
  *   session {"state":"rolled-back","version":<the failed version>,"running","cause"} is
  *   published and the record cleared (until then every boot reports it again).
- * - Storage (keys in settings.ts): TRIAL_KEY the version on trial ("" when none,
+ * - Storage (keys in config/settings.ts): TRIAL_KEY the version on trial ("" when none,
  *   written by installed() just before the restart into it), BOOTS_KEY its boots so
  *   far, CAUSE_KEY why it was reverted.
  * - Without BootSlots (memory targets) nothing is ever pending: state stays settled.
  */
 
-import type { BootSlots, Log, Storage, TimerHandle, Timers } from "./ports";
-import { KEY } from "./settings";
+import type { BootSlots, Log, Storage, TimerHandle, Timers } from "../ports";
+import { KEY } from "../config/settings";
 
 export enum TrialState {
 	Settled = "settled",		// a confirmed image runs: nothing to do
@@ -32,7 +32,6 @@ export enum TrialState {
 	Reverting = "reverting",	// the trial failed: the previous image is bootable, restart requested
 }
 
-export const CONFIRM_TIMEOUT = 300_000;	// ms: default of config otaConfirmTimeout
 export const MAX_TRIAL_BOOTS = 3;
 export const { otaTrial: TRIAL_KEY, otaBoots: BOOTS_KEY, otaCause: CAUSE_KEY } = KEY;
 const BOOTLOADER_CAUSE = "rebooted before confirming (the bootloader went back)";

@@ -16,7 +16,7 @@
  * Limits: one session at a time; the listener is told of online/offline only.
  */
 
-import type { Clock, Log, Network, Session, SessionOptions, Timers, TimerHandle, Transport } from "./ports";
+import type { Clock, Log, Network, Session, SessionOptions, Timers, TimerHandle, Transport } from "../ports";
 import { Backoff } from "./backoff";
 
 export enum State {

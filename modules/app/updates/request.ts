@@ -1,8 +1,10 @@
 /*
- * The ota.start request, its argument formats (checked by the command table), why
- * ota.start or ota.cancel is refused (OtaRefused, named on the wire by the command
- * table), and the stable reason codes an update can fail with (the `error.code` of a
- * failed progress message on the ota topic).
+ * The ota.start request, its argument formats (checked by the command table), the
+ * update's states and answers as the wire shows them, why ota.start or ota.cancel is
+ * refused (OtaRefused, named on the wire by the command table), and the stable reason
+ * codes an update can fail with (the `error.code` of a failed progress message on the
+ * ota topic); responseProblem() checks a download's response against the request
+ * before anything is written.
  *
  * - url: https: only, host name or IPv4 address, optional port, printable ASCII path,
  *   no user info; at most URL_MAX characters.
@@ -13,6 +15,20 @@
  *   that a missing or malformed one is E_SIGNATURE.
  * Limits: IPv6 literal hosts are not accepted.
  */
+
+export enum OtaState {
+	Idle = "idle",
+	Downloading = "downloading",
+	Verifying = "verifying",
+	Applying = "applying",
+	Rebooting = "rebooting",
+	Failed = "failed",
+}
+
+/** start()'s answer: the update is under way. */
+export type OtaStarted = { state: OtaState; version: string };
+/** cancel()'s answer: the download ended, failed with E_CANCELLED. */
+export type OtaCancelled = { state: OtaState; version: string | null; received: number };
 
 /** Why an update failed: the `error.code` of a failed progress message. */
 export enum OtaReason {
@@ -53,6 +69,24 @@ export interface OtaRequest {
 	size: number;		// bytes: the download must be exactly this long
 	signature: string | undefined;	// base64 DER ECDSA over signedMessage()
 	force: boolean;
+}
+
+/**
+ * Why a download's response cannot be the signed image, or undefined: the status must
+ * be 200 and Content-Length 1..capacity and exactly the signed `size`.
+ */
+export function responseProblem(status: number, length: number | undefined, capacity: number, size: number): { reason: OtaReason; message: string } | undefined {
+	if (status !== 200)
+		return { reason: OtaReason.Http, message: `HTTP status ${status}` };
+	if (length === undefined)
+		return { reason: OtaReason.NoLength, message: "the response has no Content-Length" };
+	if (!(length > 0))
+		return { reason: OtaReason.Length, message: `Content-Length ${length}: empty image` };
+	if (length > capacity)
+		return { reason: OtaReason.TooBig, message: `image of ${length} bytes exceeds the target's ${capacity}` };
+	if (length !== size)
+		return { reason: length > size ? OtaReason.TooBig : OtaReason.Truncated, message: `Content-Length ${length} is not the signed size ${size}` };
+	return undefined;
 }
 
 // The ota.start argument formats (checked by the command table).

@@ -3,10 +3,10 @@
  * The table in the README lists them; change both together.
  * - longestTopic() is the byte length of the longest of them, which config checks
  *   against limits.ts MAX_TOPIC; levelProblem() is what a broker will not serve in a
- *   prefix or id (config.ts names the key).
+ *   prefix or id (config/config.ts names the key).
  */
 
-import { utf8Length } from "./limits";
+import { utf8Length } from "../limits";
 
 export interface Topics {
 	status: string;		// retained birth / will

@@ -1,5 +1,5 @@
 /*
- * ha-discovery: the one Home Assistant device-based discovery message for this device.
+ * buildDiscovery: the one Home Assistant device-based discovery message for this device.
  *
  * - Topic `<haPrefix>/device/<deviceId>/config` (the device id is already limited to
  *   A-Z a-z 0-9 _ -, the characters Home Assistant allows there); published retained.
@@ -24,8 +24,8 @@
  * than one TLS write on the simulator, so the XS transport splits it (mqtt-tls).
  */
 
-import type { SensorValue } from "./ports";
-import { outputSetTopic, type Topics } from "./topics";
+import type { SensorValue } from "../ports";
+import { outputSetTopic, type Topics } from "../connection/topics";
 
 export const ORIGIN = "secure-mqtt-node";	// the firmware's name, also the device model
 const SENSOR_NAME = /^[a-z][a-z0-9_]{0,31}$/;

@@ -16,8 +16,8 @@
  * does; it does not validate the JSON (the parser does that, once it is safe to).
  */
 
-import { CommandError, ErrorCode, describe, utf8Length, type CommandId } from "./command-result";
-import { NOT_UTF8 } from "./ports";
+import { CommandError, ErrorCode, describe, utf8Length, type CommandId } from "./result";
+import { NOT_UTF8 } from "../ports";
 
 export const MAX_PAYLOAD_BYTES = 1024;
 export const MAX_DEPTH = 4;

@@ -3,7 +3,7 @@
  * Assistant's announcements.
  *
  * - attach(): on every ready session, publishes the retained discovery message
- *   (ha-discovery.ts) through its own latest-wins Outbox (a full socket is retried,
+ *   (discovery.ts) through its own latest-wins Outbox (a full socket is retried,
  *   a publish that throws ends the session through onSendFailed).
  * - announce(payload): a message on `<haPrefix>/status`. "online" (Home Assistant
  *   started, or its MQTT integration reconnected) publishes the message again after a
@@ -20,12 +20,12 @@
  * session unless `haDiscovery` is off.
  */
 
-import type { Log, Sensor, Session, TimerHandle, Timers } from "./ports";
-import type { Config } from "./config";
-import type { Topics } from "./topics";
-import { buildDiscovery, haStatusTopic } from "./ha-discovery";
-import { utf8Length } from "./command-result";
-import { Outbox } from "./outbox";
+import type { Log, Sensor, Session, TimerHandle, Timers } from "../ports";
+import type { Config } from "../config/config";
+import type { Topics } from "../connection/topics";
+import { buildDiscovery, haStatusTopic } from "./discovery";
+import { utf8Length } from "../limits";
+import { Outbox } from "../connection/outbox";
 
 export interface HomeAssistantOptions {
 	config: Pick<Config, "deviceId" | "haPrefix" | "outputs" | "inputs">;

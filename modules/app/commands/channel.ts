@@ -35,13 +35,13 @@
  * and the marker's return is refused too (E_RETAINED; send it again).
  */
 
-import type { Log, Session, TimerHandle, Timers } from "./ports";
-import type { Topics } from "./topics";
-import type { Commands } from "./commands";
+import type { Log, Session, TimerHandle, Timers } from "../ports";
+import type { Topics } from "../connection/topics";
+import type { Commands } from "./table";
 import type { Gpio } from "./gpio";
-import { ErrorCode, describe, errorResult, type CommandId } from "./command-result";
-import { parseCommand } from "./command-parse";
-import { Outbox } from "./outbox";
+import { ErrorCode, describe, errorResult, type CommandId } from "./result";
+import { parseCommand } from "./parse";
+import { Outbox } from "../connection/outbox";
 
 export enum Gate {
 	Offline = "offline",	// no session

@@ -9,10 +9,10 @@
  *   table E_OP (looked up as an own key: "constructor" is not an op).
  * - Handlers return the result fields; they signal failure by throwing CommandError,
  *   or a domain error the table maps to its wire code (PinError from gpio.ts,
- *   OtaRefused from ota.ts). Anything else they throw is answered as E_INTERNAL, so no
+ *   OtaRefused from updates/request.ts). Anything else they throw is answered as E_INTERNAL, so no
  *   command can stop the device.
- * - execute() returns the finished result payload (see command-result.ts).
- * - telemetry.interval persists the period (settings.ts, read back at boot by the
+ * - execute() returns the finished result payload (see result.ts).
+ * - telemetry.interval persists the period (config/settings.ts, read back at boot by the
  *   Device) before applying it. restart answers first and restarts RESTART_DELAY
  *   ms later, so the answer can leave the socket; stop() cancels a pending restart (the
  *   device that answered is gone: it must not restart whatever runs next).
@@ -24,13 +24,12 @@
  *   E_IDLE, E_BUSY, E_UNAVAILABLE).
  */
 
-import type { Log, Storage, TimerHandle, Timers } from "./ports";
-import { CommandError, ErrorCode, describe, errorResult, okResult, type CommandId, type ResultFields } from "./command-result";
-import type { CommandObject } from "./command-parse";
+import type { Log, Storage, TimerHandle, Timers } from "../ports";
+import { CommandError, ErrorCode, describe, errorResult, okResult, type CommandId, type ResultFields } from "./result";
+import type { CommandObject } from "./parse";
 import { PinError, PinFault, type Gpio, type Level } from "./gpio";
-import { OtaRefused, OtaRefusal, type OtaCancelled, type OtaStarted } from "./ota";
-import { HTTPS_URL, SHA256_HEX, SIZE_MAX, URL_MAX, VERSION, type OtaRequest } from "./ota-request";
-import { INTERVAL_MAX, INTERVAL_MIN, storeInterval } from "./settings";
+import { HTTPS_URL, OtaRefused, OtaRefusal, SHA256_HEX, SIZE_MAX, URL_MAX, VERSION, type OtaCancelled, type OtaRequest, type OtaStarted } from "../updates/request";
+import { INTERVAL_MAX, INTERVAL_MIN, storeInterval } from "../config/settings";
 
 export interface CommandsOptions {
 	gpio: Gpio;

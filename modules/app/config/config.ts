@@ -7,7 +7,7 @@
  * - Values may arrive as strings (the mcconfig command line makes every value a
  *   string): numbers are parsed, `outputs`/`inputs` accept "led:2,relay:4" or an object.
  * - Secrets (password, mqttPassword) are never echoed in messages.
- * - topicPrefix and deviceId: nothing a broker will not serve (topics.ts levelProblem:
+ * - topicPrefix and deviceId: nothing a broker will not serve (connection/topics.ts levelProblem:
  *   control characters, wildcards, a leading $), and together short enough that the
  *   longest topic plus the largest payload fit one TLS write (limits.ts MAX_TOPIC).
  * - At most MAX_PINS outputs and inputs together: the retained state and the gpio.get
@@ -20,11 +20,10 @@
  *   resource names (`*.der`), checked for existence and content by each runtime.
  */
 
-import { describe as quote } from "./describe";
-import { MAX_TOPIC } from "./limits";
-import { levelProblem, longestTopic } from "./topics";
+import { FieldReader, boolean, describe, integer, pins, text, type Field, type RawConfig } from "./fields";
+import { MAX_TOPIC } from "../limits";
+import { levelProblem, longestTopic } from "../connection/topics";
 import { INTERVAL_MAX, INTERVAL_MIN } from "./settings";
-import { CONFIRM_TIMEOUT } from "./ota-trial";
 
 export type SensorKind = "simulated" | "adc";
 
@@ -57,7 +56,7 @@ export interface Config {
 	otaConfirmTimeout: number;	// ms an updated image has to confirm itself
 }
 
-export type RawConfig = Record<string, unknown>;
+export type { RawConfig } from "./fields";
 
 export interface ConfigResult {
 	config: Config;
@@ -71,26 +70,12 @@ export interface ConfigContext {
 	wifiRequired: boolean;
 }
 
-const QUOTE = 40;	// characters of an offending value quoted in a config problem
-const describe = (value: unknown) => quote(value, QUOTE);
-
 const DER_NAME_PATTERN = /^[A-Za-z0-9_.-]+\.der$/;
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
-const PIN_NAME_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
 const SENSORS: readonly SensorKind[] = ["simulated", "adc"];
 export const MAX_PINS = 16;
 export const HA_PREFIX_MAX = 64;	// characters
 
-interface TextField { kind: "text"; default: string }
-interface IntegerField { kind: "integer"; default: number; min: number; max: number; unit: string }
-interface PinsField { kind: "pins"; default: "" }
-interface BooleanField { kind: "boolean"; default: boolean }
-type Field = TextField | IntegerField | PinsField | BooleanField;
-
-const text = (fallback: string): TextField => ({ kind: "text", default: fallback });
-const integer = (fallback: number, min: number, max: number, unit: string): IntegerField => ({ kind: "integer", default: fallback, min, max, unit });
-const pins = (): PinsField => ({ kind: "pins", default: "" });
-const boolean = (fallback: boolean): BooleanField => ({ kind: "boolean", default: fallback });
 
 /**
  * Every config key with its default and range: the one place they are written.
@@ -123,91 +108,8 @@ export const CONFIG_FIELDS = {
 	haDiscovery: boolean(false),
 	haPrefix: text("homeassistant"),
 	otaKey: text("ota-key.der"),
-	otaConfirmTimeout: integer(CONFIRM_TIMEOUT, 1_000, 86_400_000, "ms"),
+	otaConfirmTimeout: integer(300_000, 1_000, 86_400_000, "ms"),
 } satisfies Record<keyof Config, Field>;
-
-type Fields = typeof CONFIG_FIELDS;
-type KeyOf<F> = { [K in keyof Fields]: Fields[K] extends F ? K : never }[keyof Fields];
-
-class Reader {
-	readonly errors: string[] = [];
-	constructor(private readonly raw: RawConfig) {}
-
-	string(key: KeyOf<TextField>): string {
-		const fallback = CONFIG_FIELDS[key].default;
-		const value = this.raw[key];
-		if (value === undefined || value === null)
-			return fallback;
-		if (typeof value === "number")
-			return String(value);
-		if (typeof value !== "string") {
-			this.errors.push(`${key}: expected a string, got ${describe(value)}`);
-			return fallback;
-		}
-		return value;
-	}
-
-	integer(key: KeyOf<IntegerField>): number {
-		const { default: fallback, min, max, unit } = CONFIG_FIELDS[key];
-		const value = this.raw[key];
-		if (value === undefined || value === null || value === "")
-			return fallback;
-		const number = typeof value === "number" ? value : typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : NaN;
-		if (!Number.isInteger(number)) {
-			this.errors.push(`${key}: expected a whole number of ${unit}, got ${describe(value)}`);
-			return fallback;
-		}
-		if (number < min || number > max) {
-			this.errors.push(`${key}: ${number} ${unit} is outside ${min}..${max}`);
-			return fallback;
-		}
-		return number;
-	}
-
-	boolean(key: KeyOf<BooleanField>): boolean {
-		const fallback = CONFIG_FIELDS[key].default;
-		const value = this.raw[key];
-		if (value === undefined || value === null || value === "")
-			return fallback;
-		if (value === true || value === "true" || value === 1 || value === "1")
-			return true;
-		if (value === false || value === "false" || value === 0 || value === "0")
-			return false;
-		this.errors.push(`${key}: expected true or false, got ${describe(value)}`);
-		return fallback;
-	}
-
-	pinMap(key: KeyOf<PinsField>): Record<string, number> {
-		const value = this.raw[key];
-		const result: Record<string, number> = {};
-		if (value === undefined || value === null || value === "")
-			return result;
-		let entries: [string, unknown][];
-		if (typeof value === "string")
-			entries = value.split(",").map(part => {
-				const at = part.indexOf(":");
-				return at < 0 ? [part.trim(), undefined] : [part.slice(0, at).trim(), part.slice(at + 1).trim()];
-			});
-		else if (typeof value === "object" && !Array.isArray(value))
-			entries = Object.entries(value as Record<string, unknown>);
-		else {
-			this.errors.push(`${key}: expected "name:pin,..." or an object, got ${describe(value)}`);
-			return result;
-		}
-		for (const [name, pin] of entries) {
-			const number = typeof pin === "number" ? pin : typeof pin === "string" && /^\d+$/.test(pin) ? Number(pin) : NaN;
-			if (!PIN_NAME_PATTERN.test(name))
-				this.errors.push(`${key}: pin name ${describe(name)} must be lower-case letters, digits or _ (at most 16)`);
-			else if (!Number.isInteger(number) || number < 0 || number > 48)
-				this.errors.push(`${key}: pin ${describe(pin)} for "${name}" is not a GPIO number 0..48`);
-			else if (Object.hasOwn(result, name))
-				this.errors.push(`${key}: "${name}" is given twice`);
-			else
-				result[name] = number;
-		}
-		return result;
-	}
-}
 
 /** The trusted roots' resource names in `caCert` ("ca.der, ca-next.der"): several during a CA rotation. */
 export function rootNames(caCert: string): string[] {
@@ -215,7 +117,7 @@ export function rootNames(caCert: string): string[] {
 }
 
 export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult {
-	const read = new Reader(raw);
+	const read = new FieldReader(raw, CONFIG_FIELDS);
 	const errors = read.errors;
 	const config: Config = {
 		ssid: read.string("ssid"),

@@ -4,15 +4,14 @@
  * - start() is the ota.start command (arguments validated by the command table). It
  *   throws OtaRefused (the command layer names them on the wire): "unavailable"
  *   without fetcher, hash, target, restart or a usable signing key (saying why),
- *   "busy" while an update runs, the running image is on trial (ota-trial.ts) or free
+ *   "busy" while an update runs, the running image is on trial (trial.ts) or free
  *   heap (where the platform tells) is below UPDATE_HEADROOM,
  *   "signature" unless the signature verifies (before anything is fetched), "version"
  *   for a version not above the running one unless `force`; otherwise it answers at
  *   once and the update goes on: downloading -> verifying -> applying -> rebooting, or
  *   failed from the first three.
- * - downloading: GET through the Fetcher. The response must be 200 with a
- *   Content-Length of 1..target.capacity equal to the signed `size` (longer: E_TOO_BIG,
- *   shorter: E_TRUNCATED), checked before target.begin(). Each chunk is hashed and
+ * - downloading: GET through the Fetcher; the response is checked against the request
+ *   (request.ts responseProblem) before target.begin(). Each chunk is hashed and
  *   written at once (synchronous, one chunk: telemetry and commands keep their turns).
  *   The DownloadWatchdog fails a download with no event for 30 s (E_STALL) and one
  *   whose body has not arrived 60 s + its size at 1 KB/s after the response
@@ -20,49 +19,31 @@
  * - cancel() is ota.cancel: a download fails with E_CANCELLED; refused "busy" while
  *   rebooting into an installed image, "idle" when no update runs.
  * - verifying: the SHA-256 of exactly the received bytes must equal the expected one;
- *   only then applying: target.complete(version) and trial.installed(version). Then rebooting is published and restart("ota") follows
- *   REBOOT_DELAY ms later (up to REBOOT_WAIT while progress still waits for the
- *   socket), so the message can leave.
+ *   only then applying: target.complete(version) and trial.installed(version). Then
+ *   rebooting is published and restart("ota") follows REBOOT_DELAY ms later (up to
+ *   REBOOT_WAIT while progress still waits for the socket), so the message can leave.
  * - Every failure cancels the download and the target (the running image stays the one
  *   that boots; cancel() may come before begin()) and publishes failed with a stable
  *   OtaReason code and a message.
- * - Progress on the ota topic: {"state","version","received","total"} (total null until
- *   the response) plus "error" when failed; at every state change and whenever received
- *   crosses another tenth of total. Through its own Outbox: state changes queue
- *   (bounded), download progress is latest-wins, so a full socket loses nothing
- *   silently and, offline, the newest progress waits for the next session.
+ * - Progress on the ota topic (progress.ts: its format and outbox) at every state
+ *   change and whenever received crosses another tenth of total.
  * Limits: no resume of a cut download; a retry starts from byte 0.
  */
 
-import type { Download, Fetcher, Hash, Log, Session, TimerHandle, Timers, UpdateTarget } from "./ports";
-import { Outbox } from "./outbox";
-import { OtaReason, OtaRefusal, OtaRefused, compareVersions, type OtaRequest } from "./ota-request";
-import { DownloadWatchdog, type OtaLimits } from "./download-watchdog";
-import type { UpdateSignature } from "./ota-signature";
-import type { OtaTrial } from "./ota-trial";
+import type { Download, Fetcher, Hash, Log, Session, TimerHandle, Timers, UpdateTarget } from "../ports";
+import type { Outbox } from "../connection/outbox";
+import { OtaReason, OtaRefusal, OtaRefused, OtaState, compareVersions, responseProblem, type OtaCancelled, type OtaRequest, type OtaStarted } from "./request";
+import { UpdateProgress, shortMessage } from "./progress";
+import { DownloadWatchdog, type OtaLimits } from "./watchdog";
+import type { UpdateSignature } from "./signature";
+import type { OtaTrial } from "./trial";
 
-export { OtaReason, OtaRefusal, OtaRefused } from "./ota-request";
-export type { OtaRequest } from "./ota-request";
-export { DEADLINE_BASE, MIN_RATE, STALL_TIMEOUT, type OtaLimits } from "./download-watchdog";
-
-export enum OtaState {
-	Idle = "idle",
-	Downloading = "downloading",
-	Verifying = "verifying",
-	Applying = "applying",
-	Rebooting = "rebooting",
-	Failed = "failed",
-}
-
-/** start()'s answer: the update is under way. */
-export type OtaStarted = { state: OtaState; version: string };
-/** cancel()'s answer: the download ended, failed with E_CANCELLED. */
-export type OtaCancelled = { state: OtaState; version: string | null; received: number };
+export { OtaReason, OtaRefusal, OtaRefused, OtaState } from "./request";
+export type { OtaCancelled, OtaRequest, OtaStarted } from "./request";
+export { DEADLINE_BASE, MIN_RATE, STALL_TIMEOUT, type OtaLimits } from "./watchdog";
 
 export const REBOOT_DELAY = 500;		// ms between rebooting and the restart
 export const REBOOT_WAIT = 5_000;		// ms the restart waits at most for progress still queued
-const WAITING = 6;						// state changes kept while the socket is full
-const MAX_MESSAGE = 120;				// characters of a failure message
 export const UPDATE_HEADROOM = 27_648;	// bytes of free heap an update needs (measured: bench/README.md)
 
 export interface OtaOptions {
@@ -80,13 +61,13 @@ export interface OtaOptions {
 	timers: Timers;
 	log: Log;
 	onSendFailed(detail: string): void;
-	/** Shorter limits for tests (download-watchdog.ts has the defaults). */
+	/** Shorter limits for tests (watchdog.ts has the defaults). */
 	limits?: Partial<OtaLimits>;
 	freeHeap?: () => number | undefined;	// bytes; undefined where the platform cannot tell (no check)
 }
 
 export class Ota {
-	readonly outbox: Outbox;
+	readonly #progress: UpdateProgress;
 	#state = OtaState.Idle;
 	#request: OtaRequest | undefined;
 	#download: Download | undefined;	// set while the fetcher may still send events
@@ -106,10 +87,12 @@ export class Ota {
 			received: () => this.#received,
 			onExpired: (reason, message) => this.#fail(reason, message),
 		});
-		this.outbox = new Outbox({ timers: options.timers, log: options.log, capacity: WAITING, onSendFailed: options.onSendFailed });
+		this.#progress = new UpdateProgress({ topic: options.topic, timers: options.timers, log: options.log, onSendFailed: options.onSendFailed });
 	}
 
 	get state(): OtaState { return this.#state; }
+	/** The ota topic's outbox (boot confirmation reports through it too). */
+	get outbox(): Outbox { return this.#progress.outbox; }
 	/** The version made bootable by complete(), until the restart. */
 	get installed(): string | undefined { return this.#installed; }
 	get available(): boolean {
@@ -193,22 +176,14 @@ export class Ota {
 
 	#response(status: number, length: number | undefined): void {
 		this.#watchdog.activity();
-		const capacity = this.#o.target!.capacity;
-		if (status !== 200)
-			return this.#fail(OtaReason.Http, `HTTP status ${status}`);
-		if (length === undefined)
-			return this.#fail(OtaReason.NoLength, "the response has no Content-Length");
-		if (!(length > 0))
-			return this.#fail(OtaReason.Length, `Content-Length ${length}: empty image`);
-		if (length > capacity)
-			return this.#fail(OtaReason.TooBig, `image of ${length} bytes exceeds the target's ${capacity}`);
-		const size = this.#request!.size;
-		if (length !== size)
-			return this.#fail(length > size ? OtaReason.TooBig : OtaReason.Truncated, `Content-Length ${length} is not the signed size ${size}`);
-		this.#total = length;
-		if (!this.#target(() => this.#o.target!.begin(length)))
+		const problem = responseProblem(status, length, this.#o.target!.capacity, this.#request!.size);
+		if (problem)
+			return this.#fail(problem.reason, problem.message);
+		const total = length!;	// responseProblem() refuses a missing length
+		this.#total = total;
+		if (!this.#target(() => this.#o.target!.begin(total)))
 			return;
-		this.#watchdog.response(length);
+		this.#watchdog.response(total);
 		this.#report(false);
 	}
 
@@ -300,7 +275,7 @@ export class Ota {
 		try { download?.cancel(); } catch (error) { log(`ota: cancelling the download failed: ${error}`); }
 		try { target?.cancel(); } catch (error) { log(`ota: cancelling the target failed: ${error}`); }
 		this.#hash = undefined;
-		const text = message.length > MAX_MESSAGE ? message.slice(0, MAX_MESSAGE) + "..." : message;
+		const text = shortMessage(message);
 		log(`ota: failed ${reason}: ${text}`);
 		this.#enter(OtaState.Failed, { code: reason, message: text });
 	}
@@ -314,16 +289,10 @@ export class Ota {
 
 	/** Queues a progress message: a state change waits in line, a download step is latest-wins. */
 	#report(change: boolean, error?: { code: OtaReason; message: string }): void {
-		const payload = JSON.stringify({
-			state: this.#state,
-			version: this.#request?.version ?? null,
-			received: this.#received,
-			total: this.#total ?? null,
-			...(error ? { error } : {}),
-		});
+		const fields = { state: this.#state, version: this.#request?.version ?? null, received: this.#received, total: this.#total ?? null };
 		if (change)
-			this.outbox.push(this.#o.topic, payload);
+			this.#progress.change(fields, error);
 		else
-			this.outbox.put(this.#o.topic, payload, false);
+			this.#progress.step(fields);
 	}
 }

@@ -17,7 +17,7 @@
  *   false) is retried on the next turn, never counted as a failure.
  */
 
-import type { Clock, Log, Sensor, Session, Timers, TimerHandle } from "./ports";
+import type { Clock, Log, Sensor, Session, Timers, TimerHandle } from "../ports";
 import { OfflineQueue } from "./offline-queue";
 
 export interface TelemetryOptions {
