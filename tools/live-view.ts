@@ -12,7 +12,7 @@
  *   are printed together on one line ("c-1 gpio.set pin=led value=1 -> ok value=1").
  *   A plain `gpio/<name>/set` payload is a command too (its result has id null).
  *   Results are matched by the id the device echoes, which the core's own parser
- *   (parseCommand) reads from the payload: null for a payload it cannot read an id
+ *   reads from the payload (answerId): null for a payload it cannot read an id
  *   from (too large, not JSON, an id of the wrong shape such as ""). Null-id results
  *   are matched in order (the device answers in order). expire() prints the commands
  *   that got no answer within `answerTimeout` ms; a command answered is never expired.
@@ -21,7 +21,7 @@
  * shown only as its result.
  */
 
-import { parseCommand } from "../modules/app/commands/parse";
+import { answerId } from "../modules/app/commands/channel";
 import type { CommandId } from "../modules/app/commands/result";
 import { NOT_UTF8 } from "../modules/app/ports";
 
@@ -127,7 +127,7 @@ export class LiveView {
 		case "cmd":
 			if (payload.length === 0)
 				return undefined;	// the device deleting a retained command
-			device.pending.push({ id: parseCommand(payload).id, text: this.#commandText(message, payload), sent: this.#now() });
+			device.pending.push({ id: answerId(payload), text: this.#commandText(message, payload), sent: this.#now() });
 			return undefined;
 		case "cmd/result":
 			return message ? this.#result(device, message) : `result (unreadable) ${payload}`;
