@@ -21,6 +21,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { chownSync, copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../modules/app/config/config";
 import { AUTH_MODES, HA_PREFIX, MESSAGE_SIZE_LIMIT, aclText, kitConfig, type AuthMode } from "./broker/kit";
@@ -168,7 +169,8 @@ function brokerKit(dir: string | undefined, mode: string, prefix: string, haPref
 		: `         as root (it switches to ${account.name}) or as ${account.name}`);
 }
 
-function main(argv: string[]): void {
+/** Runs one command; a wrong argument or a refusal throws (its message says which and why). */
+export function runPki(argv: string[], out: (text: string) => void = text => console.log(text)): void {
 	let parsed;
 	try {
 		parsed = parseArgs({
@@ -188,7 +190,7 @@ function main(argv: string[]): void {
 	}
 	const { positionals, values } = parsed;
 	if (values.help) {
-		console.log(USAGE);
+		out(USAGE);
 		return;
 	}
 	const [command, argument, ...rest] = positionals;
@@ -202,10 +204,12 @@ function main(argv: string[]): void {
 		throw new Usage(`${command === undefined ? "no command" : `unknown command ${JSON.stringify(command)}`}: device or broker-kit\n${USAGE}`);
 }
 
-try {
-	main(process.argv.slice(2));
-}
-catch (error) {
-	console.error(error instanceof Error ? error.message : String(error));
-	process.exit(2);
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+	try {
+		runPki(process.argv.slice(2));
+	}
+	catch (error) {
+		console.error(error instanceof Error ? error.message : String(error));
+		process.exit(2);
+	}
 }

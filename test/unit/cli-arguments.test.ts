@@ -1,7 +1,7 @@
 /*
  * Wrong arguments to the operator's tools are named, with the rule and an example, and
  * refused before anything is signed (issue 21, defect 6): `npm run ota` (run in-process)
- * and `npm run pki` (run as npm runs it). Nothing here needs a broker.
+ * and `npm run pki` (in-process, and once as npm runs it). Nothing here needs a broker.
  */
 
 import assert from "node:assert/strict";
@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { Exit, runOta } from "../../tools/ota";
+import { runPki } from "../../tools/pki-cli";
 import { ROOT } from "../../tools/dev-state";
 
 const dir = mkdtempSync(join(tmpdir(), "smn-cli-args-"));
@@ -23,11 +24,6 @@ const key = join(dir, "absent.key");
 
 async function ota(...args: string[]) {
 	return runOta(args, () => undefined);
-}
-
-function pki(...args: string[]) {
-	const result = spawnSync(process.execPath, ["--import", "tsx", "tools/pki-cli.ts", ...args], { cwd: ROOT, encoding: "utf8" });
-	return { status: result.status, out: result.stdout, err: result.stderr };
 }
 
 describe("npm run ota: wrong arguments", () => {
@@ -65,27 +61,27 @@ describe("npm run ota: wrong arguments", () => {
 });
 
 describe("npm run pki: wrong arguments", () => {
-	it("--help prints the usage and exits 0", () => {
-		const result = pki("--help");
-		assert.equal(result.status, 0, result.err);
-		assert.match(result.out, /^usage: npm run pki -- device <id>/);
+	it("--help prints the usage (exit 0)", () => {
+		const out: string[] = [];
+		runPki(["--help"], text => out.push(text));
+		assert.match(out.join("\n"), /^usage: npm run pki -- device <id>/);
 	});
 
 	it("names a bad --mode, --port or --ha-prefix, with the rule and an example", () => {
-		const mode = pki("broker-kit", join(dir, "kit"), "--mode", "weird");
-		assert.equal(mode.status, 2);
-		assert.equal(mode.err.trim(), '--mode "weird": one of mtls, password (e.g. --mode mtls)');
-		const port = pki("broker-kit", join(dir, "kit"), "--port", "99999");
-		assert.equal(port.status, 2);
-		assert.equal(port.err.trim(), '--port "99999": a TCP port, 1..65535 (e.g. --port 8883)');
-		const ha = pki("broker-kit", join(dir, "kit"), "--ha-prefix", "home/#");
-		assert.equal(ha.status, 2);
-		assert.match(ha.err.trim(), /^--ha-prefix: "home\/#" contains the wildcard # \(e\.g\. --ha-prefix homeassistant\)$/);
+		assert.throws(() => runPki(["broker-kit", join(dir, "kit"), "--mode", "weird"]), { message: '--mode "weird": one of mtls, password (e.g. --mode mtls)' });
+		assert.throws(() => runPki(["broker-kit", join(dir, "kit"), "--port", "99999"]), { message: '--port "99999": a TCP port, 1..65535 (e.g. --port 8883)' });
+		assert.throws(() => runPki(["broker-kit", join(dir, "kit"), "--ha-prefix", "home/#"]), { message: /^--ha-prefix: "home\/#" contains the wildcard # \(e\.g\. --ha-prefix homeassistant\)$/ });
+		assert.throws(() => runPki(["broker-kit"]), { message: /^broker-kit needs the folder to write the kit to \(e\.g\. npm run pki -- broker-kit \.\/broker --mode mtls\)$/ });
 	});
 
-	it("names an unknown command", () => {
-		const result = pki("kit");
+	it("names an unknown command or option", () => {
+		assert.throws(() => runPki(["kit"]), { message: /^unknown command "kit": device or broker-kit\nusage:/ });
+		assert.throws(() => runPki(["broker-kit", "x", "--colour"]), { message: /^Unknown option '--colour'/ });
+	});
+
+	it("runs as npm runs it: exit 2 and the message on stderr", () => {
+		const result = spawnSync(process.execPath, ["--import", "tsx", "tools/pki-cli.ts", "broker-kit", join(dir, "kit"), "--mode", "weird"], { cwd: ROOT, encoding: "utf8" });
 		assert.equal(result.status, 2);
-		assert.match(result.err, /^unknown command "kit": device or broker-kit\nusage:/);
+		assert.equal(result.stderr.trim(), '--mode "weird": one of mtls, password (e.g. --mode mtls)');
 	});
 });
