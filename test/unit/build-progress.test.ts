@@ -10,7 +10,7 @@ import { BuildProgress } from "../../tools/build-progress";
 test("build progress: a line every 10 s with the steps, then the total", () => {
 	let now = 0;
 	const progress = new BuildProgress({ first: true, now: () => now });
-	assert.match(progress.opening, /about 2 minutes/);
+	assert.match(progress.opening, /about 270 steps, 2 minutes/);
 	progress.feed("# xsc main.xsb\n# tsc\nsome compiler warning\n");
 	now = 9_999;
 	assert.equal(progress.tick(), undefined);
@@ -22,5 +22,5 @@ test("build progress: a line every 10 s with the steps, then the total", () => {
 	progress.feed("# xsl modules\n# ld mc.so\n");
 	assert.equal(progress.tick(), "build: 95 s, 6 steps, now ld mc.so");
 	assert.equal(progress.done(), "build: done in 95 s (6 steps)");
-	assert.doesNotMatch(new BuildProgress({ first: false }).opening, /2 minutes/);
+	assert.doesNotMatch(new BuildProgress({ first: false }).opening, /minutes/);
 });
