@@ -12,8 +12,9 @@
  *   must be a string (else E_SHAPE, with the id). The op is not looked up here.
  * - Whatever could be read of the id is returned with every error, so it can be echoed.
  * Limits: a payload of exactly the character U+FFFD (bytes EF BF BD) cannot be told
- * from NOT_UTF8 and is answered as not UTF-8 (it is not JSON either way). The depth scan treats anything between quotes as a string, exactly as JSON
- * does; it does not validate the JSON (the parser does that, once it is safe to).
+ * from NOT_UTF8 and is answered as not UTF-8 (it is not JSON either way). The depth
+ * scan treats anything between quotes as a string, exactly as JSON does; it does not
+ * validate the JSON (the parser does that, once it is safe to).
  */
 
 import { CommandError, ErrorCode, describe, utf8Length, type CommandId } from "./result";
