@@ -34,8 +34,10 @@ export class App {
 	readonly publishes: number[] = [];	// receipt times at the subscriber
 	readonly lines: { at: number; text: string }[] = [];	// every trace line, with its arrival time
 	launchedAt = 0;
+	/** When the subscriber got its first telemetry reading. */
+	firstReading: number | undefined;
 	simulator!: Simulator;
-	/** Set when mcsim ended by itself (a crash): the trace's last line says how. */
+	/** Set when mcsim ended by itself or its VM aborted (a crash): what the trace said last. */
 	ended: string | undefined;
 	stopping = false;
 	#columns: string[] = [];
@@ -57,6 +59,8 @@ export class App {
 	#line(line: string): void {
 		const at = Date.now();
 		this.lines.push({ at, text: line });
+		if (line.startsWith("XS abort"))	// the VM is gone, though mcsim may stay up
+			this.ended ??= line;
 		const probe = /^bench: t=(\d+) chunk=(\d+) slot=(\d+) stack=(\d+) gc=(\d+)/.exec(line);
 		if (probe)
 			this.samples.push({ at, chunk: +probe[2], slot: +probe[3], stack: +probe[4], gc: +probe[5] });
@@ -105,7 +109,7 @@ export class App {
 	/** Median of the probe samples (taken right after a forced GC) from `since` on. */
 	async heapAfterGc(count = 3): Promise<{ chunk: number; slot: number; samples: number }> {
 		const since = Date.now();
-		const fresh = await waitFor(`${count} probe samples from ${this.name}`, () => {
+		const fresh = await this.waitFor(`${count} probe samples`, () => {
 			const list = this.samples.filter(sample => sample.at >= since);
 			return list.length >= count && list;
 		}, count * 2_000 + 10_000);
@@ -115,7 +119,29 @@ export class App {
 	publishedAfter(time: number): number | undefined {
 		return this.publishes.find(at => at > time);
 	}
+
+	/** The app's last trace lines, for saying what it printed before it failed. */
+	lastLines(count = 20): string {
+		return this.lines.slice(-count).map(({ at, text }) => `  [${this.name} ${new Date(at).toISOString().slice(11, 23)}] ${text}`).join("\n");
+	}
+
+	/** An error naming this side, what was awaited and what it printed last. */
+	failure(what: string): Error {
+		const how = this.ended ? `its simulator ended (${this.ended})` : "it is still running";
+		return new Error(`bench: the ${this.name} failed: ${what}; ${how}. Its last trace lines:\n${this.lastLines()}`);
+	}
+
+	/** waitFor() that ends at once, naming this side, when its simulator ends, and names it on a timeout. */
+	async waitFor<T>(what: string, condition: () => T | undefined | null | false, timeout: number): Promise<T> {
+		const value = await waitFor(what, () => condition() || (this.ended ? ENDED : undefined), timeout)
+			.catch(error => { throw error instanceof Error && error.message.startsWith("timed out") ? this.failure(`timed out after ${timeout} ms waiting for ${what}`) : error; });
+		if (value === ENDED)
+			throw this.failure(`waiting for ${what}`);
+		return value as T;
+	}
 }
+
+const ENDED = Symbol("ended");
 
 function maxInto(peaks: Peaks, sample: Peaks): void {
 	for (const key of ["chunkUsed", "slotUsed", "chunkHeap", "slotHeap", "stack"] as const)
@@ -134,13 +160,13 @@ export function median(values: number[]): number {
 // Subscriber: a persistent session (clean: false, QoS 1, reconnect every 100 ms), so
 // mosquitto queues what arrives while the subscriber itself reconnects after a restart.
 
-export async function subscribe(pkiDir: string, port: number, topics: string[], onMessage: (topic: string) => void): Promise<MqttClient> {
+export async function subscribe(pkiDir: string, port: number, topics: string[], onMessage: (topic: string, payload: string) => void): Promise<MqttClient> {
 	const client = mqtt.connect({
 		protocol: "mqtts", host: "localhost", port, ca: readFileSync(join(pkiDir, "ca.pem")),
 		protocolVersion: 4, clientId: "bench-subscriber", clean: false, reconnectPeriod: 100, connectTimeout: 10_000,
 	});
 	client.on("error", () => { /* reconnects */ });
-	client.on("message", topic => onMessage(topic));
+	client.on("message", (topic, payload) => onMessage(topic, payload.toString("utf8")));
 	await new Promise<void>((resolve, reject) => {
 		client.once("connect", () => resolve());
 		client.once("error", reject);

@@ -5,7 +5,6 @@
  * the firmware's and the baseline's steady heaps.
  */
 
-import { waitFor } from "../tools/harness/wait";
 import type { App } from "./app";
 
 export interface Part { part: string; chunk: number; slot: number }
@@ -15,7 +14,7 @@ const SLOT_LIN = 32;	// bytes per slot on lin (16 on ESP32)
 /** Runs the budget app (built beforehand) until it traced every part. */
 export async function measureBudget(app: App): Promise<Part[]> {
 	app.launch(120);
-	await waitFor("the budget app's last part", () => app.lines.some(line => line.text === "budget: done") || app.ended, 90_000);
+	await app.waitFor("its last part (budget: done)", () => app.lines.some(line => line.text === "budget: done"), 90_000);
 	app.stopping = true;
 	await app.simulator.stop();
 	const parts: Part[] = [];
@@ -27,14 +26,18 @@ export async function measureBudget(app: App): Promise<Part[]> {
 	return parts;
 }
 
-export function printBudget(parts: Part[], steady: [{ chunk: number; slot: number }, { chunk: number; slot: number }]): void {
-	console.log("\nMemory budget: what each part keeps (XS heap growth after a forced GC as the bench/budget app builds it; lin: 32 B slots, 16 B on ESP32)");
-	console.log(`${"part".padEnd(56)} ${"chunk (B)".padStart(10)} ${"slots".padStart(7)}`);
-	const row = (name: string, chunk: number, slot: number) => console.log(`${name.padEnd(56)} ${String(chunk).padStart(10)} ${String(Math.round(slot / SLOT_LIN)).padStart(7)}`);
+/** The budget table as the bench prints it (and as bench/README.md shows it). */
+export function formatBudget(parts: Part[], steady: [{ chunk: number; slot: number }, { chunk: number; slot: number }]): string[] {
+	const lines = [
+		"Memory budget: what each part keeps (XS heap growth after a forced GC as the bench/budget app builds it; lin: 32 B slots, 16 B on ESP32)",
+		`${"part".padEnd(56)} ${"chunk (B)".padStart(10)} ${"slots".padStart(7)}`,
+	];
+	const row = (name: string, chunk: number, slot: number) => lines.push(`${name.padEnd(56)} ${String(chunk).padStart(10)} ${String(Math.round(slot / SLOT_LIN)).padStart(7)}`);
 	for (const { part, chunk, slot } of parts)
 		row(part, chunk, slot);
 	const counted = parts.slice(1).filter(p => !p.part.includes("per entry"));
 	row("sum of the parts (without queued readings)", counted.reduce((a, p) => a + p.chunk, 0), counted.reduce((a, p) => a + p.slot, 0));
 	row("firmware steady state (main run)", steady[0].chunk, steady[0].slot);
 	row("baseline steady state (main run)", steady[1].chunk, steady[1].slot);
+	return lines;
 }

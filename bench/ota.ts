@@ -13,16 +13,15 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { join } from "node:path";
-import { buildFirmware } from "../tools/sdk";
 import { startImageServer, type ImageServer } from "../tools/harness/image-server";
-import { delay, waitFor } from "../tools/harness/wait";
-import { App, type Peaks } from "./app";
+import { delay } from "../tools/harness/wait";
+import type { App, Peaks } from "./app";
 import { signedStart } from "../tools/ota-sign";
 
 const IMAGE_SIZE = 256 * 1024;	// bytes
-const PATH = "/bench-image.bin";
+export const IMAGE_PATH = "/bench-image.bin";
 const LOAD_EVERY = 250;			// ms between commands during the download
+const ANSWER_WITHIN = 3_000;	// ms for the device to answer ota.start before it is sent again (and said so)
 
 export interface OtaFigures {
 	bytes: number;
@@ -31,35 +30,40 @@ export interface OtaFigures {
 	window: { from: number; to: number };	// the firmware's download + verify
 	commands: number;			// sent during the window
 	rawPeaks: Peaks;			// the bare download's whole run
+	starts: number;				// ota.start commands it took (1 unless the device refused one; each resend is logged)
 }
 
 export async function startOtaServer(pkiDir: string): Promise<{ server: ImageServer; image: Buffer }> {
 	const image = randomBytes(IMAGE_SIZE);
 	const server = await startImageServer(pkiDir);
-	server.route(PATH, { kind: "ok", body: image });
+	server.route(IMAGE_PATH, { kind: "ok", body: image });
 	return { server, image };
 }
 
-/** Builds the bare downloader for `server` (call before the timed part: a build is slow). */
-export function buildRawFetch(outDir: string, caDer: string, server: ImageServer, bench: string): App {
-	return new App("rawfetch", buildFirmware({
-		outDir, caDer, app: join(bench, "rawfetch/manifest.json"),
-		config: { imageHost: "localhost", imagePort: server.port, imagePath: PATH },
-	}));
-}
-
-/** Times the firmware's update of `image` (signed with `signingKey`), then the bare download of the same bytes. */
-export async function measureOta(firmware: App, rawfetch: App, server: ImageServer, image: Buffer, signingKey: Buffer,
-	sendCommand: (payload: string) => Promise<void>, cutBroker: () => void): Promise<OtaFigures> {
-	const signed = signedStart(signingKey, image, server.url(PATH), "9.9.9");
+/**
+ * Times the firmware's update of `image` (signed with `signingKey`), then the bare
+ * download of the same bytes. `answers` holds the firmware's command results by id: an
+ * ota.start it refuses (a command that arrives before its settle marker is refused as
+ * possibly retained) is sent again, each time with the answer logged through `step`.
+ */
+export async function measureOta(firmware: App, rawfetch: App, image: Buffer, signingKey: Buffer, server: ImageServer,
+	sendCommand: (payload: string) => Promise<void>, cutBroker: () => void, answers: Map<string, string>, step: (text: string) => void): Promise<OtaFigures> {
+	const signed = signedStart(signingKey, image, server.url(IMAGE_PATH), "9.9.9");
 	const since = Date.now();
 	const line = (app: App, pattern: RegExp) => app.lines.find(entry => entry.at >= since && pattern.test(entry.text));
-	// Sent again while unanswered: a command before the device's settle marker is refused as possibly retained.
-	let sent = 0;
-	const begun = await waitFor("the firmware's OTA start", () => {
-		if (Date.now() - since >= sent * 3_000)
-			sendCommand(JSON.stringify({ id: `bench-ota-${++sent}`, ...signed })).catch(() => undefined);
-		return line(firmware, /^ota: \S+ -> 9\.9\.9/);
+	let sent = 0, sentAt = 0;
+	const send = () => {
+		sentAt = Date.now();
+		sendCommand(JSON.stringify({ id: `bench-ota-${++sent}`, ...signed })).catch(error => step(`ota.start bench-ota-${sent} could not be published: ${error}`));
+	};
+	send();
+	const begun = await firmware.waitFor("its OTA start (ota: 1.0.0 -> 9.9.9)", () => {
+		const started = line(firmware, /^ota: \S+ -> 9\.9\.9/);
+		if (!started && Date.now() - sentAt >= ANSWER_WITHIN && sent < 5) {
+			step(`ota.start bench-ota-${sent} did not start the update within ${ANSWER_WITHIN} ms; the device answered: ${answers.get(`bench-ota-${sent}`) ?? "nothing"}; sending it again`);
+			send();
+		}
+		return started;
 	}, 30_000);
 	let commands = 0;
 	let cut = false;
@@ -72,20 +76,20 @@ export async function measureOta(firmware: App, rawfetch: App, server: ImageServ
 			cutBroker();
 		}
 	}, LOAD_EVERY);
-	const applying = await waitFor("the firmware's OTA verify", () => line(firmware, /^ota: (applying|failed)/), 120_000)
+	const applying = await firmware.waitFor("its OTA verify (ota: applying)", () => line(firmware, /^ota: (applying|failed)/), 120_000)
 		.finally(() => clearInterval(load));
 	const otaMs = /applying/.test(applying.text) ? applying.at - begun.at : null;
 	await delay(1_500);	// the last instruments line of the window
 
 	rawfetch.launch(300);
-	const start = await waitFor("the raw download's start", () => line(rawfetch, /^rawfetch: start/), 30_000);
-	const done = await waitFor("the raw download's end", () => line(rawfetch, /^rawfetch: (done|failed)/), 120_000);
+	const start = await rawfetch.waitFor("its download's start", () => line(rawfetch, /^rawfetch: start/), 30_000);
+	const done = await rawfetch.waitFor("its download's end", () => line(rawfetch, /^rawfetch: (done|failed)/), 120_000);
 	const received = Number(/(\d+) bytes/.exec(done.text)?.[1] ?? 0);
 	rawfetch.stopping = true;
 	await rawfetch.simulator.stop();
 	return {
 		bytes: image.length, otaMs, rawMs: received === image.length ? done.at - start.at : null,
-		window: { from: begun.at, to: applying.at }, commands, rawPeaks: { ...rawfetch.peaks },
+		window: { from: begun.at, to: applying.at }, commands, rawPeaks: { ...rawfetch.peaks }, starts: sent,
 	};
 }
 

@@ -8,7 +8,7 @@
  */
 
 import type { TcpProxy } from "../tools/harness/tcp-proxy";
-import { delay, waitFor } from "../tools/harness/wait";
+import { delay } from "../tools/harness/wait";
 import { App, median, type Handshake } from "./app";
 
 export interface Handshakes { connects: number; medianMs: number | null; tlsMs: number | null; resumed: number }
@@ -20,7 +20,7 @@ export async function cutConnections(apps: { app: App; proxy: TcpProxy }[], coun
 		for (const { proxy } of apps)
 			proxy.cut();
 		for (const { app } of apps)
-			await waitFor(`the ${app.name}'s first publish after cut ${round}`, () => app.publishedAfter(at), 30_000);
+			await app.waitFor(`its first publish after socket cut ${round}`, () => app.publishedAfter(at), 30_000);
 		await delay(1_000);
 	}
 }

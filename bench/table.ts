@@ -22,12 +22,18 @@ export class Table {
 	}
 
 	print(): void {
-		const format = (value: number | null) => value === null ? "-" : String(value);
-		const widths = [Math.max(...this.rows.map(r => r.figure.length + r.unit.length + 3)), 9, 9, 6];
-		console.log("\n" + ["figure".padEnd(widths[0]), "firmware".padStart(widths[1]), "baseline".padStart(widths[2]), "ratio".padStart(widths[3]), "method"].join("  "));
-		for (const row of this.rows)
-			console.log([`${row.figure} (${row.unit})`.padEnd(widths[0]), format(row.firmware).padStart(widths[1]), format(row.baseline).padStart(widths[2]), format(row.ratio).padStart(widths[3]), row.method].join("  "));
+		console.log("\n" + formatRows(this.rows).join("\n"));
 	}
+}
+
+/** The rows as the bench prints them (and as bench/README.md shows them). */
+export function formatRows(rows: Row[]): string[] {
+	const format = (value: number | null) => value === null ? "-" : String(value);
+	const widths = [Math.max(...rows.map(r => r.figure.length + r.unit.length + 3)), 9, 9, 6];
+	return [
+		["figure".padEnd(widths[0]), "firmware".padStart(widths[1]), "baseline".padStart(widths[2]), "ratio".padStart(widths[3]), "method"].join("  "),
+		...rows.map(row => [`${row.figure} (${row.unit})`.padEnd(widths[0]), format(row.firmware).padStart(widths[1]), format(row.baseline).padStart(widths[2]), format(row.ratio).padStart(widths[3]), row.method].join("  ")),
+	];
 }
 
 /** delta / count to one decimal. */

@@ -63,7 +63,7 @@ export function checkImage(positionals: string[]): string {
 export function checkVersion(version: string | undefined): string {
 	if (version === undefined)
 		throw new Stop(Exit.Usage, "missing --version <v>: the version the image carries, above the one the device runs (e.g. --version 1.1.0)");
-	if (!VERSION.test(version) || !/^[0-9]/.test(version))
+	if (!VERSION().test(version) || !/^[0-9]/.test(version))
 		throw new Stop(Exit.Usage, `--version ${JSON.stringify(version)}: 1..32 of 0-9 A-Z a-z . + -, starting with a number (the device orders versions by their dotted numbers; one without a number counts as 0, below every device) (e.g. --version 1.1.0)`);
 	return version;
 }
@@ -72,7 +72,7 @@ export function checkVersion(version: string | undefined): string {
 export function checkUrl(url: string | undefined): string {
 	if (url === undefined)
 		throw new Stop(Exit.Usage, "missing --url <https url>: where devices will fetch the image (e.g. --url https://fw.example.com/node-1.1.0.bin)");
-	if (url.length > URL_MAX || !HTTPS_URL.test(url))
+	if (url.length > URL_MAX || !HTTPS_URL().test(url))
 		throw new Stop(Exit.Usage, `--url ${JSON.stringify(url)}: the device fetches only https:// URLs with a host name or IPv4 address, an optional port and a printable ASCII path, at most ${URL_MAX} characters (e.g. --url https://fw.example.com/node-1.1.0.bin)`);
 	return url;
 }

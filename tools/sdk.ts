@@ -17,12 +17,14 @@
  * - prepareSimulator() is what `npm start` calls: build (with progress), then it returns
  *   the launcher that runs the build until stopped (again after a death: start.ts's
  *   SimulatorSupervisor).
+ * - simulatorStateDir(library) is where that build keeps its state when it runs
+ *   (modules/board/storage/sim.ts): storage.json and the update target's files.
  */
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { BuildProgress } from "./build-progress";
 
@@ -106,6 +108,11 @@ function checkBuild(build: Build, status: number | null, output: string): string
 		throw new Error(`mcconfig failed (exit ${status}):\n${tail}`);
 	}
 	return build.library;
+}
+
+/** The directory where the simulator build `library` (mc.so) keeps its state (board/storage). */
+export function simulatorStateDir(library: string): string {
+	return join(dirname(library), "state");
 }
 
 /** Builds the firmware and returns the path of the simulator library (mc.so). */

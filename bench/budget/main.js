@@ -7,15 +7,18 @@ import config from "mc/config";
 import Debug from "debug";
 import Instrumentation from "instrumentation";
 import Timer from "timer";
-import { loadConfig } from "app/config/config";
+import Resource from "Resource";
+import { loadConfig, rootNames } from "app/config/config";
 import { Backoff } from "app/connection/backoff";
 import { Telemetry } from "app/connection/telemetry";
 import { Connection } from "app/connection/connection";
 import { Gpio } from "app/commands/gpio";
-import { Ota } from "app/updates/ota";
+import { Updates } from "app/updates/updates";
 import { Commands } from "app/commands/table";
 import { CommandChannel } from "app/commands/channel";
 import { makeTopics } from "app/connection/topics";
+import { loadCredentials } from "credentials";
+import { ecdsa } from "ota/ecdsa";
 import { createTransport } from "mqtt-tls";
 import { createLink } from "board/link";
 import { createSensor } from "board/sensors";
@@ -40,8 +43,9 @@ function measure(part, per = 1) {
 const quiet = () => {};
 measure("start (runtime, probe)");
 const { config: settings } = loadConfig(config, { defaultDeviceId: "budget", wifiRequired: false });
+const { credentials } = loadCredentials({ ...settings, caCerts: rootNames(settings.caCert) });
 const topics = makeTopics(settings.topicPrefix, settings.deviceId);
-keep.push(settings, topics);
+keep.push(settings, credentials, topics);
 measure("config");
 
 const telemetry = new Telemetry({
@@ -54,7 +58,7 @@ for (let i = 0; i < QUEUED; i++)
 	telemetry.sample();
 measure("telemetry queue, per entry", QUEUED);
 
-const transport = createTransport({ host: settings.mqttHost, port: settings.mqttPort, caCert: settings.caCert });
+const transport = createTransport({ host: settings.mqttHost, port: settings.mqttPort, credentials });
 keep.push(transport);
 measure("mqtt-tls transport (CA, socket class, session cache)");
 const network = createLink({ ssid: settings.ssid, password: settings.password, sntp: settings.sntp, log: quiet });
@@ -77,22 +81,27 @@ function online() {
 	gpio.start();
 	keep.push(gpio);
 	measure("gpio");
-	const fetcher = createFetcher(settings.caCert);
+	const fetcher = createFetcher(credentials.roots);
 	keep.push(fetcher);
 	measure("ota fetcher (CA, socket class, session cache)");
-	const target = createUpdateTarget("budget", quiet);
+	const target = createUpdateTarget("budget", quiet, storage);
 	keep.push(target);
 	measure("ota target");
-	const ota = new Ota({ topic: topics.ota, firmwareVersion: "0", timers, log: quiet, restart: quiet, onSendFailed: quiet, fetcher, createHash, target });
-	keep.push(ota);
-	measure("ota state machine + outbox (idle)");
+	const otaKey = Resource.exists(settings.otaKey) ? new Uint8Array(new Resource(settings.otaKey).slice(0)) : undefined;
+	const updates = new Updates({
+		ports: { fetcher, createHash, updateTarget: target, bootSlots: target, otaKey, ecdsa }, topic: topics.ota,
+		firmwareVersion: target.version() ?? "1.0.0", keyName: settings.otaKey, confirmTimeout: settings.otaConfirmTimeout,
+		storage, timers, log: quiet, restart: quiet, freeHeap: undefined, onSendFailed: quiet,
+	});
+	keep.push(updates);
+	measure("ota state machine, trial, signature key + outbox (idle)");
 	const commands = new Commands({
 		gpio, storage, timers, log: quiet, status: () => ({}), setInterval: quiet, restart: undefined,
-		startOta: request => ota.start(request),
+		startOta: request => updates.begin(request), cancelOta: () => updates.cancel(),
 	});
 	keep.push(commands);
 	measure("command table");
-	keep.push(new CommandChannel({ topics, boot: 1, commands, gpio, timers, log: quiet, capacity: 8, onSendFailed: quiet }));
+	keep.push(new CommandChannel({ topics, boot: 1, commands, gpio, timers, log: quiet, capacity: 8, onSendFailed: quiet, onSettled: () => updates.settled() }));
 	measure("command channel");
 	trace("budget: done\n");
 }

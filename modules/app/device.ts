@@ -286,6 +286,7 @@ export class Device {
 			queue: telemetry.queued,
 			dropped: telemetry.dropped,
 			commandsDropped: channel.dropped,
+			unsent: this.homeAssistant?.unsent ?? null,
 			interval: this.#interval,
 			fw: this.firmwareVersion,
 			boot: this.boot,

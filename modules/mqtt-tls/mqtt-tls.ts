@@ -21,8 +21,9 @@
  * - Sockets come from tls-socket (closed ones linger: a simulator socket bug).
  * Limits: QoS 0 only; received messages carry no retain flag. A message in pieces
  * needs the simulator's socket, which sends each write at once, or on ESP32 room for
- * the whole message in lwIP's send buffer (8 KB; the discovery message, at most about
- * 6.5 KB, goes right after the birth, when it is nearly empty); this ESP32 path is
+ * the whole message in lwIP's send buffer (8 KB; the discovery message, at most
+ * MAX_MESSAGE (7 KB; the core's Outbox never hands over a larger one), goes right after
+ * the birth, when it is nearly empty); this ESP32 path is
  * generated and type-checked here, never run.
  */
 

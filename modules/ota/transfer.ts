@@ -20,13 +20,13 @@ import type { Der } from "credentials";
 import { Digest } from "crypt";
 import type { Download, DownloadEvents, Fetcher, Hash } from "app/ports";
 
-const URL_PATTERN = /^https:\/\/([A-Za-z0-9.-]+)(?::(\d{1,5}))?(\/[^\s#]*)?$/;
+const URL_PATTERN = () => /^https:\/\/([A-Za-z0-9.-]+)(?::(\d{1,5}))?(\/[^\s#]*)?$/;	// made on each use: a preloaded RegExp crashes XS (README, notes on changing the firmware)
 
 export function createFetcher(roots: Der[]): Fetcher {
 	const Socket = lingeringSecureSocket(roots);	// the same socket class as MQTT (see tls-socket)
 	return {
 		get(url: string, events: DownloadEvents): Download {
-			const parts = URL_PATTERN.exec(url);
+			const parts = URL_PATTERN().exec(url);
 			if (!parts)
 				throw new Error(`not an https URL: ${url}`);
 			let status = 0;

@@ -3,19 +3,17 @@
  *
  * - Timers wrap the SDK's `timer`; Clock.ticks is `Time.ticks`, and the wall clock
  *   counts as set once it is past 2024-01-01 (a board boots at 1970 until SNTP runs).
- * - Storage is `Preference` under the "app" domain; keys must stay within 15 bytes
- *   (the ESP32 NVS limit). A failed write is traced, not thrown: losing a boot counter
- *   must not stop the device.
+ * - Storage is the board's (board/storage: Preference on ESP32, each simulator build's
+ *   own file); keys must stay within 15 bytes (the ESP32 NVS limit).
  * - Log writes one line per call to `trace`.
  */
 
 import Timer from "timer";
 import Time from "time";
-import Preference from "preference";
+import { createStorage } from "board/storage";
 import type { Clock, Log, Storage, Timers, TimerHandle } from "app/ports";
 
 const CLOCK_VALID_AFTER = 1_704_067_200_000;	// ms: 2024-01-01T00:00:00Z; earlier means never set
-const DOMAIN = "app";
 
 export const timers: Timers = {
 	set: (callback, ms) => Timer.set(callback, ms),
@@ -34,19 +32,6 @@ export const clock: Clock = {
 	ticks: () => Time.ticks,
 };
 
-export const storage: Storage = {
-	get(key) {
-		const value = Preference.get(DOMAIN, key);
-		return typeof value === "number" || typeof value === "string" ? value : undefined;
-	},
-	set(key, value) {
-		try {
-			Preference.set(DOMAIN, key, value);
-		}
-		catch (error) {
-			trace(`storage: cannot keep ${key}: ${error}\n`);
-		}
-	},
-};
+export const storage: Storage = createStorage();
 
 export const log: Log = line => trace(line + "\n");

@@ -16,9 +16,12 @@ import * as platformEsp32 from "../../modules/board/platform/esp32";
 import * as platformSim from "../../modules/board/platform/sim";
 import * as otaTargetEsp32 from "../../modules/board/ota-target/esp32";
 import * as otaTargetSim from "../../modules/board/ota-target/sim";
+import * as storageEsp32 from "../../modules/board/storage/esp32";
+import * as storageSim from "../../modules/board/storage/sim";
 
 export const link: typeof import("board/link")[] = [linkEsp32, linkSim];
 export const sensors: typeof import("board/sensors")[] = [sensorsEsp32, sensorsSim];
 export const pins: typeof import("board/pins")[] = [pinsEsp32, pinsLin, pinsSim];
 export const platform: typeof import("board/platform")[] = [platformEsp32, platformSim];
 export const otaTarget: typeof import("board/ota-target")[] = [otaTargetEsp32, otaTargetSim];
+export const storage: typeof import("board/storage")[] = [storageEsp32, storageSim];

@@ -9,19 +9,18 @@
 
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { startImageServer, type ImageServer } from "../../tools/harness/image-server";
 import { delay, waitFor } from "../../tools/harness/wait";
 import { parse, type Received, type Watcher } from "../../tools/harness/watcher";
 import { signedStart } from "../../tools/ota-sign";
+import { simulatorStateDir } from "../../tools/sdk";
 import { DeviceFixture, sdkSkip } from "./support";
 
 const ID = "sim-hardening";
 const TOPIC = (leaf: string) => `devices/${ID}/${leaf}`;
-const PARTIAL = `/tmp/${ID}-ota.part`;
-const RECORDED = `/tmp/${ID}-ota.bin`;
 const BURST = 200;
 
 interface Result { id: string | null; ok: boolean; error?: { code: string; message: string }; [field: string]: unknown }
@@ -36,12 +35,14 @@ describe("simulator: hardening", () => {
 	const small = randomBytes(8 * 1024);
 	const slow = randomBytes(64 * 1024);
 	const signingKey = () => readFileSync(join(fixture.pkiDir, "ota-signing.key"));
+	// The build's own state directory: the partial download and the pending (bootable) image.
+	let state = "";
+	const PARTIAL = () => join(state, `${ID}-ota.part`);
+	const RECORDED = () => join(state, `${ID}-pending.bin`);
 
 	before(async () => {
 		if (sdkSkip)
 			return;
-		for (const file of [PARTIAL, RECORDED])
-			rmSync(file, { force: true });
 		fixture = new DeviceFixture();
 		const broker = await fixture.broker();
 		brokerPort = broker.port;
@@ -51,6 +52,7 @@ describe("simulator: hardening", () => {
 		images.route("/slow.bin", { kind: "slow", body: slow, chunk: 512, every: 500 });
 		images.route("/overlong.bin", { kind: "overlong", body: small, extra: 100 });
 		const library = await fixture.build(broker.port, ID, { outputs: "led:2" });
+		state = simulatorStateDir(library);
 		watcher = await fixture.watcher({ port: broker.port, topics: [`devices/${ID}/#`] });
 		fixture.simulate(library, 240);
 		await watcher.waitFor(TOPIC("status"), payload => (payload as Status).online === true, 60_000);
@@ -100,8 +102,8 @@ describe("simulator: hardening", () => {
 		assert.equal(answer.state, "failed");
 		const failed = await waitFor("failed", () => progress().slice(start).find(p => p.state === "failed"), 15_000);
 		assert.equal(failed.error?.code, "E_CANCELLED");
-		assert.ok(!existsSync(PARTIAL), "the partial image was discarded");
-		assert.ok(!existsSync(RECORDED), "nothing would boot");
+		assert.ok(!existsSync(PARTIAL()), "the partial image was discarded");
+		assert.ok(!existsSync(RECORDED()), "nothing would boot");
 		assert.equal((await command({ op: "ota.cancel" })).error?.code, "E_IDLE");
 	});
 
@@ -110,7 +112,7 @@ describe("simulator: hardening", () => {
 		assert.equal((await command({ ...signedStart(signingKey(), small, images.url("/overlong.bin"), "1.1.0") })).ok, true);
 		const failed = await waitFor("failed", () => progress().slice(start).find(p => p.state === "failed"), 30_000);
 		assert.equal(failed.error?.code, "E_LENGTH", JSON.stringify(failed));
-		assert.ok(!existsSync(RECORDED), "nothing would boot");
+		assert.ok(!existsSync(RECORDED()), "nothing would boot");
 	});
 
 	it("a restart command during the update's reboot window boots once", { skip: sdkSkip }, async () => {

@@ -18,7 +18,7 @@
 
 import assert from "node:assert/strict";
 import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { signUpdate } from "../../tools/ota-sign";
@@ -27,17 +27,11 @@ import { startProxy, type TcpProxy } from "../../tools/harness/tcp-proxy";
 import { waitFor } from "../../tools/harness/wait";
 import { parse, type Watcher } from "../../tools/harness/watcher";
 import { DeviceFixture, sdkSkip } from "./support";
-import type { Simulator } from "../../tools/sdk";
+import { simulatorStateDir, type Simulator } from "../../tools/sdk";
 
 const ID = "sim-ota";
 const TOPIC = (leaf: string) => `devices/${ID}/${leaf}`;
 const CONFIRM_TIMEOUT = 8_000;	// ms: otaConfirmTimeout of this build
-// The simulator target keeps its slots under mc/config's file root, /tmp/ on lin.
-const SLOT = (slot: string) => `/tmp/${ID}-${slot}.bin`;
-const PARTIAL = `/tmp/${ID}-ota.part`;
-// lin's Preference file (every simulator on the machine shares it): the trial and slot keys are this test's.
-const PREFERENCES = "/tmp/modpreferences.json";
-const OTA_KEYS = ["otaTrial", "otaBoots", "otaCause", "slotPending", "slotInstalled", "slotPrevious"];
 
 interface Progress {
 	state: string;
@@ -50,19 +44,6 @@ interface Progress {
 }
 interface Birth { online: boolean; fw?: string; reason?: string }
 
-/** Forgets the slots and trial a previous run left (files and this test's Preference keys). */
-function resetSlots(): void {
-	for (const path of [SLOT("pending"), SLOT("installed"), SLOT("previous"), PARTIAL])
-		rmSync(path, { force: true });
-	try {
-		const saved = JSON.parse(readFileSync(PREFERENCES, "utf8"));
-		for (const key of OTA_KEYS)
-			delete saved.app?.[key];
-		writeFileSync(PREFERENCES, JSON.stringify(saved));
-	}
-	catch { /* no preferences yet */ }
-}
-
 describe("simulator: signed over-the-air update with boot confirmation", () => {
 	let fixture: DeviceFixture;
 	let images: ImageServer;
@@ -74,10 +55,14 @@ describe("simulator: signed over-the-air update with boot confirmation", () => {
 	const tampered = Buffer.from(image);
 	tampered[50_000] ^= 0x01;
 
+	// The simulator target keeps its slots in the build's own state directory (a fresh build starts with none).
+	let state = "";
+	const SLOT = (slot: string) => join(state, `${ID}-${slot}.bin`);
+	const PARTIAL = () => join(state, `${ID}-ota.part`);
+
 	before(async () => {
 		if (sdkSkip)
 			return;
-		resetSlots();
 		fixture = new DeviceFixture();
 		const broker = await fixture.broker();
 		proxy = await startProxy(broker.port);
@@ -87,14 +72,12 @@ describe("simulator: signed over-the-air update with boot confirmation", () => {
 		images.route("/fw.bin", { kind: "ok", body: image });
 		images.route("/tampered.bin", { kind: "ok", body: tampered });
 		const library = await fixture.build(proxy.port, ID, { otaConfirmTimeout: CONFIRM_TIMEOUT });
+		state = simulatorStateDir(library);
 		watcher = await fixture.watcher({ port: broker.port, topics: [`devices/${ID}/#`] });
 		simulator = fixture.simulate(library, 240);
 		await watcher.waitFor(TOPIC("status"), payload => (payload as Birth).online === true, 60_000);
 	});
-	after(async () => {
-		await fixture?.cleanup();
-		resetSlots();
-	});
+	after(() => fixture?.cleanup());
 
 	const signingKey = () => readFileSync(join(fixture.pkiDir, "ota-signing.key"));
 	const signed = (version: string, url = images.url("/fw.bin")) => {
@@ -133,7 +116,7 @@ describe("simulator: signed over-the-air update with boot confirmation", () => {
 		assert.equal(foreign.error?.code, "E_SIGNATURE", JSON.stringify(foreign));
 		assert.match(foreign.error!.message, /not by the bundled/);
 		assert.equal(images.requests.size, 0, "the image server saw no request");
-		assert.ok(!existsSync(PARTIAL) && !existsSync(SLOT("pending")), "nothing written");
+		assert.ok(!existsSync(PARTIAL()) && !existsSync(SLOT("pending")), "nothing written");
 		assert.deepEqual(progress(), []);
 	});
 
@@ -143,7 +126,7 @@ describe("simulator: signed over-the-air update with boot confirmation", () => {
 		assert.equal(failed.error?.code, "E_HASH");
 		assert.equal(failed.received, image.length, "the whole image was hashed before refusing it");
 		assert.ok(!existsSync(SLOT("pending")), "nothing made bootable");
-		assert.ok(!existsSync(PARTIAL), "the partial image was discarded");
+		assert.ok(!existsSync(PARTIAL()), "the partial image was discarded");
 		const before = seq();
 		await waitFor("readings continue", () => seq() >= before + 2, 15_000);
 		assert.equal((await command({ op: "status" }) as unknown as { fw: string }).fw, "1.0.0");

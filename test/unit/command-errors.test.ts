@@ -36,6 +36,20 @@ test("commands: the id is echoed when readable; a bad id is E_SHAPE with id null
 	assertError(s.send({ id: "op-type", op: 7 }), "op-type", "E_SHAPE", "op");
 });
 
+test("commands: every valid id gets the real answer of status and gpio.get with the most pins; an id over 64 bytes as JSON is E_SHAPE", () => {
+	const names = Array.from({ length: 16 }, (_, i) => `output_${i}_`.padEnd(16, "x"));
+	const s = ready({ raw: { outputs: names.map((name, i) => `${name}:${i + 1}`).join(","), inputs: "" } });
+	// Each is 64 bytes once JSON-escaped: control characters take 6, quotes 2, é 2, an emoji 4.
+	for (const id of ["x".repeat(64), "\u0001".repeat(10) + "xxxx", "\"".repeat(32), "é".repeat(32), "😀".repeat(16)])
+		for (const op of ["status", "gpio.get"]) {
+			const result = s.send({ id, op });
+			assert.equal(result.ok, true, `${op} with id ${JSON.stringify(id)}: ${JSON.stringify(result)}`);
+			assert.equal(result.id, id);
+		}
+	for (const id of ["\u0001".repeat(11), "\u0001".repeat(64), "\"".repeat(33), "é".repeat(33), "😀".repeat(17)])
+		assertError(s.send({ id, op: "status" }), null, "E_SHAPE", "64 bytes");
+});
+
 test("commands: an unknown op is E_OP naming it; prototype names are not ops", () => {
 	const s = ready();
 	assertError(s.send({ id: "o", op: "gpio.explode" }), "o", "E_OP", "gpio.explode");

@@ -98,7 +98,7 @@ test("commands: status reports the diagnostics", () => {
 	const status = s.send({ id: "s", op: "status" });
 	assert.deepEqual(status, {
 		id: "s", ok: true, uptime: 61, heap: 123_456, rssi: -61, reconnects: 0,
-		lastDisconnect: { reason: "none", detail: "" }, queue: 61, dropped: 0, commandsDropped: 0,
+		lastDisconnect: { reason: "none", detail: "" }, queue: 61, dropped: 0, commandsDropped: 0, unsent: null,
 		interval: 1_000, fw: FIRMWARE_VERSION, boot: 1,
 	});
 });

@@ -2,6 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadConfig, rootNames, type RawConfig } from "../../modules/app/config/config";
 import { MAX_TOPIC } from "../../modules/app/limits";
+import { QUEUE_ENTRY_BYTES, QUEUE_MAX } from "../../modules/app/config/config";
+import { UPDATE_HEADROOM } from "../../modules/app/updates/ota";
 import { longestTopic } from "../../modules/app/connection/topics";
 
 const SIMULATOR = { defaultDeviceId: "esp32-a1b2c3", wifiRequired: false };
@@ -80,6 +82,7 @@ const INVALID: [string, RawConfig, string][] = [
 	["backoffMin too small", { backoffMin: "99" }, "99"],
 	["queueSize zero", { queueSize: "0" }, "0"],
 	["queueSize too big", { queueSize: "1001" }, "1001"],
+	["queueSize over the heap budget", { queueSize: "151" }, "151"],
 	["queueSize negative", { queueSize: "-5" }, "-5"],
 	["mqttHost with a scheme", { mqttHost: "mqtts://broker" }, "\"mqtts://broker\""],
 	["clientCert not a string", { clientCert: { file: "a.der" } }, "an object"],
@@ -322,4 +325,11 @@ test("config: haPrefix is refused with wildcards, a leading $, control character
 		assert.ok(error.startsWith("haPrefix: "), error);
 		assert.match(error, problem, `haPrefix ${JSON.stringify(prefix)}`);
 	}
+});
+
+test("config: queueSize is bounded by what a queued reading costs on ESP32 within an update's heap", () => {
+	assert.equal(QUEUE_ENTRY_BYTES, 136 + 3 * 16, "bench/README.md: 136 B of chunks and 3 slots per queued reading");
+	assert.ok(QUEUE_MAX * QUEUE_ENTRY_BYTES <= UPDATE_HEADROOM && (QUEUE_MAX + 1) * QUEUE_ENTRY_BYTES > UPDATE_HEADROOM);
+	assert.deepEqual(load({ queueSize: String(QUEUE_MAX) }).errors, []);
+	assert.match(load({ queueSize: String(QUEUE_MAX + 1) }).errors.join("\n"), /queueSize: 151 readings is outside 1..150/);
 });

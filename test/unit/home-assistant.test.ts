@@ -8,6 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { REPUBLISH_MIN, REPUBLISH_SPREAD } from "../../modules/app/home-assistant/home-assistant";
 import { RESULT, STATE, assertError, ready, setup } from "./support/command-device";
+import { MAX_MESSAGE, publishSize } from "../../modules/app/limits";
 
 const CONFIG = "homeassistant/device/node-1/config";
 const HA_STATUS = "homeassistant/status";
@@ -144,4 +145,34 @@ test("plain: topics that only look like set topics are ignored", () => {
 	for (const topic of ["devices/node-1/gpio/led", "devices/node-1/gpio/a/b/set", "devices/node-1/gpio//set", "devices/node-2/gpio/led/set"])
 		transport.last.message(topic, "ON");
 	assert.equal(transport.last.on(RESULT).length, 0);
+});
+
+test("ha: a discovery too large for one publish is not sent; it is reported once (log, status) and the device stays online", () => {
+	// Names the config accepts: 16 outputs of 16 characters, a 64-character id, a long topic prefix (about 8 KB of discovery).
+	const names = Array.from({ length: 16 }, (_, i) => `output_${i}_`.padEnd(16, "x"));
+	const deviceId = "d".repeat(64);
+	const topicPrefix = "fleet/" + "p".repeat(40);
+	const { device, transport, time, log } = setup({ raw: { haDiscovery: "true", deviceId, topicPrefix, outputs: names.map((name, i) => `${name}:${i + 1}`).join(","), inputs: "" } });
+	// As the transports do (mqtt-tls, node/transport): a message over MAX_MESSAGE throws.
+	const refuseOversized = () => { transport.last.onPublish = (topic, payload) => publishSize(topic, payload) > MAX_MESSAGE ? "throw" : "ok"; };
+	device.start();
+	refuseOversized();
+	transport.last.ready();
+	for (let second = 0; second < 10; second++) {
+		time.advance(1_000);
+		if (transport.last.closed) {	// a reconnect: give the new session the same transport rules
+			refuseOversized();
+			transport.last.ready();
+		}
+	}
+	assert.equal(transport.opens, 1, "one session, no reconnect");
+	const prefix = `${topicPrefix}/${deviceId}`;
+	const readings = transport.last.published.filter(message => message.topic === `${prefix}/telemetry`);
+	assert.ok(readings.length >= 9, `readings published: ${readings.length}`);
+	assert.equal(log.lines.filter(line => line.includes("not sent")).length, 1, log.lines.join("\n"));
+	transport.last.message(`${prefix}/sync`, transport.last.on(`${prefix}/sync`).find(payload => payload.startsWith("cmd:"))!);
+	transport.last.message(`${prefix}/cmd`, JSON.stringify({ id: "s", op: "status" }));
+	const status = JSON.parse(transport.last.on(`${prefix}/cmd/result`).at(-1)!);
+	assert.match(status.unsent, /discovery of \d+ bytes exceeds one publish/, JSON.stringify(status));
+	device.stop();
 });

@@ -159,6 +159,17 @@ test("ota: arguments are validated before anything starts (E_SHAPE, E_RANGE)", (
 	assert.deepEqual(s.fetcher!.downloads.map(d => d.url), ["https://10.0.0.5:8443/fw.bin?v=2"]);
 });
 
+test("ota: a URL port outside 1..65535 is E_RANGE before anything is fetched (port 0 dialled 443 on Node)", () => {
+	const s = ready();
+	for (const port of ["0", "00", "65536", "99999", "0443"])
+		assertError(startOta(s, { url: `https://updates.example.com:${port}/fw.bin` }), "u", "E_RANGE", "url");
+	assert.equal(s.fetcher!.downloads.length, 0);
+	assert.equal(startOta(s, { url: "https://updates.example.com:65535/fw.bin", version: "1.1.0" }).ok, true);
+	s.send({ id: "c", op: "ota.cancel" });
+	assert.equal(startOta(s, { url: "https://updates.example.com:1/fw.bin", version: "1.1.0" }).ok, true);
+	assert.deepEqual(s.fetcher!.downloads.map(d => d.url), ["https://updates.example.com:65535/fw.bin", "https://updates.example.com:1/fw.bin"]);
+});
+
 test("ota: without fetcher, target or system ota.start is E_UNAVAILABLE", () => {
 	for (const missing of [{ fetcher: null }, { target: null }, { system: null }]) {
 		const s = ready(missing);

@@ -20,7 +20,7 @@
  *   CLI chowns them, tools/pki-cli.ts), and keeps its state (persistence) in the kit's
  *   own data folder, never a system broker's /var/lib/mosquitto.
  * - message_size_limit MESSAGE_SIZE_LIMIT: above the largest message a device or the
- *   operator sends, so a flood of huge publishes is dropped by the broker before it
+ *   operator sends (7,168 bytes), so a huge publish is dropped by the broker before it
  *   reaches a board.
  */
 
@@ -33,14 +33,6 @@ export const OPERATOR = "operator";
 
 /** The Home Assistant discovery prefix the ACL allows by default (config haPrefix's default). */
 export const HA_PREFIX = "homeassistant";
-
-/**
- * Bytes of payload the kit's broker accepts (message_size_limit; larger publishes are
- * dropped). The largest messages: a device's Home Assistant discovery (up to about
- * 10 KB with 16 pins, a 64-character id and a long prefix); an ota.start command,
- * under 2 KB (the device refuses commands over 1024 bytes anyway).
- */
-export const MESSAGE_SIZE_LIMIT = 16_384;
 
 /** ECDHE_RSA first (what XS does fastest), AES-GCM before CBC; nothing without forward secrecy. */
 export const ECDHE_FIRST = "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-SHA256:ECDHE-RSA-CHACHA20-POLY1305";
@@ -130,6 +122,9 @@ export function aclText(prefix: string, haPrefix = HA_PREFIX, operator = OPERATO
 	].join("\n");
 }
 
+/** Bytes of payload the kit's broker accepts in one message: above MAX_MESSAGE (7,168), far below a board's heap. */
+export const MESSAGE_SIZE_LIMIT = 8_192;
+
 /** A complete mosquitto.conf for a production-like broker on `port`. */
 export function kitConfig(options: KitOptions, place: KitPlace, port = 8883): string {
 	return [
@@ -144,9 +139,9 @@ export function kitConfig(options: KitOptions, place: KitPlace, port = 8883): st
 		"# Retained messages (births, discovery) survive a restart, kept in the kit's own folder.",
 		"persistence true",
 		`persistence_location ${place.dataDir}/`,
-		`# Publishes over ${MESSAGE_SIZE_LIMIT} bytes of payload are dropped: the largest a device sends is its`,
-		"# Home Assistant discovery (about 10 KB at most), the largest command under 2 KB (a device",
-		"# refuses commands over 1024 bytes), so nothing larger should ever reach a board.",
+		"# The largest payload anyone may publish (bytes): a device takes commands of at most 1 KB and",
+		"# sends at most 7 KB (Home Assistant discovery); the SDK's MQTT client allocates what a",
+		"# message declares before the firmware can refuse it, so a huge one could exhaust a board.",
 		`message_size_limit ${MESSAGE_SIZE_LIMIT}`,
 		"# No plain-text listener: TLS only.",
 		`listener ${port}`,

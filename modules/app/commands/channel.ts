@@ -76,7 +76,7 @@ export const SETTLE_RETRY = 2_000;	// ms before the settle marker is sent again
 export const REFUSED_BUDGET = 4_096;	// characters of refused ids kept for their E_BUSY answers
 const REFUSED_OVERHEAD = 16;			// per kept id, for the list slot (an XS slot is 16 bytes)
 const BUSY_MESSAGE = "too many results waiting for the socket; not executed, send it again";
-const MARKER = /^cmd:(\d+):(\d+)$/;
+const MARKER = () => /^cmd:(\d+):(\d+)$/;	// made on each use: a preloaded RegExp crashes XS (README, notes on changing the firmware)
 const RETAINED_MESSAGE = "retained command not executed; publish it again without retain";
 const PLAIN_LEVELS: Record<string, 0 | 1> = { ON: 1, OFF: 0, "1": 1, "0": 0 };
 
@@ -127,7 +127,7 @@ export class CommandChannel {
 
 	/** A message on the sync topic: true if it was a command marker (ours or stale). */
 	sync(payload: string): boolean {
-		const match = MARKER.exec(payload);
+		const match = MARKER().exec(payload);
 		if (!match)
 			return false;
 		const n = Number(match[2]);

@@ -8,8 +8,10 @@
  *   by a flat scan of the text before the parser ever sees it. A payload whose bytes
  *   are not UTF-8 (it arrives as NOT_UTF8) is E_PARSE saying so.
  * - The payload must be a JSON object (else E_SHAPE). Its `id`, when present, must be a
- *   string of 1..MAX_ID characters or a finite number (else E_SHAPE, id null); `op`
- *   must be a string (else E_SHAPE, with the id). The op is not looked up here.
+ *   non-empty string of at most MAX_ID bytes as the answer carries it (UTF-8, JSON
+ *   escapes counted: a control character takes 6) or a finite number (else E_SHAPE, id
+ *   null), so that every answer fits its limit with any valid id; `op` must be a string
+ *   (else E_SHAPE, with the id). The op is not looked up here.
  * - Whatever could be read of the id is returned with every error, so it can be echoed.
  * Limits: a payload of exactly the character U+FFFD (bytes EF BF BD) cannot be told
  * from NOT_UTF8 and is answered as not UTF-8 (it is not JSON either way). The depth
@@ -22,7 +24,7 @@ import { NOT_UTF8 } from "../ports";
 
 export const MAX_PAYLOAD_BYTES = 1024;
 export const MAX_DEPTH = 4;
-export const MAX_ID = 64;
+export const MAX_ID = 64;	// bytes of a string id inside its JSON quotes
 
 export type CommandObject = Record<string, unknown>;
 
@@ -54,12 +56,12 @@ export function parseCommand(payload: string): ParsedCommand {
 	let id: CommandId = null;
 	if (Object.hasOwn(command, "id")) {
 		const raw = command.id;
-		if (typeof raw === "string" && raw.length >= 1 && raw.length <= MAX_ID)
+		if (typeof raw === "string" && raw.length >= 1 && raw.length <= MAX_ID && utf8Length(JSON.stringify(raw)) - 2 <= MAX_ID)
 			id = raw;
 		else if (typeof raw === "number" && Number.isFinite(raw))
 			id = raw;
 		else
-			return failed(null, ErrorCode.Shape, `id ${describe(raw)} must be a string of 1..${MAX_ID} characters or a number`);
+			return failed(null, ErrorCode.Shape, `id ${describe(raw)} must be a string of 1..${MAX_ID} bytes as JSON or a number`);
 	}
 	const op = Object.hasOwn(command, "op") ? command.op : undefined;
 	if (typeof op !== "string")

@@ -3,8 +3,8 @@
  *
  * - ok:     {"id":<id>,"ok":true,...fields}
  * - failed: {"id":<id>,"ok":false,"error":{"code":"E_...","message":"..."}}
- * - `id` is the command's id when it could be read (a string of 1..64 characters or a
- *   finite number), else null.
+ * - `id` is the command's id when it could be read (a string of at most 64 bytes as
+ *   JSON, parse.ts MAX_ID, or a finite number), else null.
  * - Every payload stays under MAX_RESULT_BYTES (limits.ts MAX_PAYLOAD): one TLS write
  *   on the device carries about 850 bytes and the transport throws on more. Messages quote offending values
  *   through describe(), which shortens them; a result that still comes out too large

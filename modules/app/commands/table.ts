@@ -49,7 +49,7 @@ export interface CommandsOptions {
 }
 
 type ArgSpec =
-	| { type: "string"; optional?: boolean; max?: number; pattern?: RegExp; format?: string }
+	| { type: "string"; optional?: boolean; max?: number; pattern?: () => RegExp; format?: string }
 	| { type: "boolean"; optional?: boolean }
 	| { type: "level"; optional?: boolean }
 	| { type: "integer"; min: number; max: number; optional?: boolean };
@@ -216,7 +216,7 @@ function check(name: string, spec: ArgSpec, value: unknown): string | number | b
 		case "string":
 			if (typeof value !== "string")
 				throw new CommandError(ErrorCode.Shape, `${name} must be a string, got ${describe(value)}`);
-			if ((spec.max !== undefined && value.length > spec.max) || (spec.pattern && !spec.pattern.test(value)))
+			if ((spec.max !== undefined && value.length > spec.max) || (spec.pattern && !spec.pattern().test(value)))
 				throw new CommandError(ErrorCode.Range, `${name} ${describe(value)} is not ${spec.format ?? "valid"}`);
 			return value;
 		case "boolean":

@@ -70,10 +70,16 @@ export interface ConfigContext {
 	wifiRequired: boolean;
 }
 
-const DER_NAME_PATTERN = /^[A-Za-z0-9_.-]+\.der$/;
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+// The patterns are made on each use: a preloaded RegExp crashes XS (README, notes on changing the firmware).
+const DER_NAME_PATTERN = () => /^[A-Za-z0-9_.-]+\.der$/;
+const ID_PATTERN = () => /^[A-Za-z0-9_-]{1,64}$/;
 const SENSORS: readonly SensorKind[] = ["simulated", "adc"];
 export const MAX_PINS = 16;
+// An offline queue may take at most the heap an update takes (updates/ota.ts
+// UPDATE_HEADROOM, 27,648 B), so the device fits one envelope either way. A queued
+// reading costs 136 B of chunks and 3 slots of 16 B on ESP32 (bench/README.md).
+export const QUEUE_ENTRY_BYTES = 136 + 3 * 16;
+export const QUEUE_MAX = Math.floor(27_648 / QUEUE_ENTRY_BYTES);	// 150 readings
 export const HA_PREFIX_MAX = 64;	// characters
 
 
@@ -104,7 +110,7 @@ export const CONFIG_FIELDS = {
 	sntp: text("pool.ntp.org"),
 	backoffMin: integer(1_000, 100, 3_600_000, "ms"),
 	backoffMax: integer(60_000, 100, 3_600_000, "ms"),
-	queueSize: integer(100, 1, 1_000, "readings"),
+	queueSize: integer(100, 1, QUEUE_MAX, "readings"),
 	haDiscovery: boolean(false),
 	haPrefix: text("homeassistant"),
 	otaKey: text("ota-key.der"),
@@ -157,7 +163,7 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 	const idProblem = levelProblem(config.deviceId);
 	if (idProblem)
 		errors.push(`deviceId: ${describe(config.deviceId)} ${idProblem}`);
-	else if (!ID_PATTERN.test(config.deviceId))
+	else if (!ID_PATTERN().test(config.deviceId))
 		errors.push(`deviceId: ${describe(config.deviceId)} must be 1..64 of A-Z a-z 0-9 _ -`);
 	const prefixProblem = levelProblem(config.topicPrefix) ??
 		(config.topicPrefix.startsWith("/") || config.topicPrefix.endsWith("/") ? "starts or ends with /" : undefined);
@@ -170,12 +176,12 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		errors.push(`haPrefix: ${describe(config.haPrefix)} ${haPrefixProblem}`);
 	const roots = rootNames(config.caCert);
 	for (const name of roots)
-		if (!DER_NAME_PATTERN.test(name))
+		if (!DER_NAME_PATTERN().test(name))
 			errors.push(`caCert: ${describe(name)} must name a bundled DER certificate (*.der; several separated by commas)`);
 	if (new Set(roots).size < roots.length)
 		errors.push(`caCert: ${describe(roots.join(","))} names a certificate twice`);
 	for (const key of ["clientCert", "clientKey"] as const)
-		if (config[key] && !DER_NAME_PATTERN.test(config[key]))
+		if (config[key] && !DER_NAME_PATTERN().test(config[key]))
 			errors.push(`${key}: ${describe(config[key])} must name a bundled DER file (*.der)`);
 	if (!config.otaKey.endsWith(".der"))
 		errors.push(`otaKey: ${describe(config.otaKey)} must name a bundled DER public key (*.der)`);

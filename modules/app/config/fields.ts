@@ -17,7 +17,7 @@ export type RawConfig = Record<string, unknown>;
 const QUOTE = 40;	// characters of an offending value quoted in a config problem
 export const describe = (value: unknown) => quote(value, QUOTE);
 
-const PIN_NAME_PATTERN = /^[a-z][a-z0-9_]{0,15}$/;
+const PIN_NAME_PATTERN = () => /^[a-z][a-z0-9_]{0,15}$/;	// made on each use: a preloaded RegExp crashes XS (README, notes on changing the firmware)
 
 export interface TextField { kind: "text"; default: string }
 export interface IntegerField { kind: "integer"; default: number; min: number; max: number; unit: string }
@@ -101,7 +101,7 @@ export class FieldReader<Fields extends Record<string, Field>> {
 		}
 		for (const [name, pin] of entries) {
 			const number = typeof pin === "number" ? pin : typeof pin === "string" && /^\d+$/.test(pin) ? Number(pin) : NaN;
-			if (!PIN_NAME_PATTERN.test(name))
+			if (!PIN_NAME_PATTERN().test(name))
 				this.errors.push(`${key}: pin name ${describe(name)} must be lower-case letters, digits or _ (at most 16)`);
 			else if (!Number.isInteger(number) || number < 0 || number > 48)
 				this.errors.push(`${key}: pin ${describe(pin)} for "${name}" is not a GPIO number 0..48`);

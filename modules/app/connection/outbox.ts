@@ -8,6 +8,12 @@
  *   that: it checks `results` first, see commands/channel.ts).
  * - put(): a latest-wins message (retained state, a marker): a newer one for the same
  *   topic replaces the waiting one in place, so it never costs more than one slot.
+ * - A message larger than one publish may carry (limits.ts MAX_MESSAGE, for example a
+ *   Home Assistant discovery grown with the pins and the id) is never handed to the
+ *   session: it is dropped, counted in `unsendable`, logged once per topic and passed
+ *   to onUnsendable, and the session stays up. Were it written, the transport would
+ *   refuse it, the session would end and the next session would try it again: the
+ *   device would reconnect forever and publish nothing else.
  * - Messages leave in order. A publish that returns false (socket full) is retried
  *   RETRY ms later; one that throws ends the session through onSendFailed, and what is
  *   still waiting goes out on the next session. onSent (optional) is called after a
@@ -17,6 +23,7 @@
  */
 
 import type { Log, Session, TimerHandle, Timers } from "../ports";
+import { MAX_MESSAGE, publishSize } from "../limits";
 
 export interface OutboxOptions {
 	timers: Timers;
@@ -25,6 +32,8 @@ export interface OutboxOptions {
 	onSendFailed(detail: string): void;
 	/** Messages left: there may be room now. */
 	onSent?(): void;
+	/** A message too large for any publish was dropped (see above). */
+	onUnsendable?(topic: string, bytes: number): void;
 }
 
 interface Message {
@@ -41,6 +50,8 @@ export class Outbox {
 	#session: Session | undefined;
 	#retry: TimerHandle | undefined;
 	#dropped = 0;
+	#unsendable = 0;
+	readonly #reported: string[] = [];	// topics whose unsendable message was logged
 	readonly #o: OutboxOptions;
 
 	constructor(options: OutboxOptions) {
@@ -48,6 +59,8 @@ export class Outbox {
 	}
 
 	get dropped(): number { return this.#dropped; }
+	/** Messages dropped because no publish can carry them. */
+	get unsendable(): number { return this.#unsendable; }
 	get waiting(): number { return this.#waiting.length; }
 	/** push()ed messages waiting (latest-wins ones do not count against `capacity`). */
 	get results(): number { return this.#waiting.filter(message => !message.latest).length; }
@@ -98,6 +111,12 @@ export class Outbox {
 		try {
 			while (this.#waiting.length) {
 				const { topic, payload, retain } = this.#waiting[0];
+				const bytes = publishSize(topic, payload);
+				if (bytes > MAX_MESSAGE) {
+					this.#waiting.shift();
+					this.#refuse(topic, bytes);
+					continue;
+				}
 				if (!session.publish(topic, payload, retain)) {
 					this.#retry = this.#o.timers.set(() => {
 						this.#retry = undefined;
@@ -111,5 +130,14 @@ export class Outbox {
 		catch (error) {
 			this.#o.onSendFailed(`outbox publish: ${error}`);
 		}
+	}
+
+	#refuse(topic: string, bytes: number): void {
+		this.#unsendable++;
+		if (!this.#reported.includes(topic)) {
+			this.#reported.push(topic);
+			this.#o.log(`outbox: not sent: ${bytes} bytes on ${topic} exceed the ${MAX_MESSAGE} one publish carries (the device stays online)`);
+		}
+		this.#o.onUnsendable?.(topic, bytes);
 	}
 }

@@ -19,16 +19,18 @@
  *   or `keys` would be a method too.
  * - A sensor value whose name is not a plain identifier (SENSOR_NAME), or that would
  *   collide with another component's key, is left out and named in `skipped`.
- * Limits: the message grows with the pins and the id (about 1.1 KB for one output and
- * the simulated sensor, up to about 6 KB for 16 pins and a 64-character id): larger
- * than one TLS write on the simulator, so the XS transport splits it (mqtt-tls).
+ * Limits: the message grows with the pins, the id and the topic prefix (about 1.1 KB
+ * for one output and the simulated sensor, 7.3 KB for 16 outputs of 16 characters
+ * and a 64-character id): larger than one TLS write on the simulator, so the XS
+ * transport splits it (mqtt-tls); over limits.ts MAX_MESSAGE the Outbox does not send
+ * it (reported, the device stays online).
  */
 
 import type { SensorValue } from "../ports";
 import { outputSetTopic, type Topics } from "../connection/topics";
 
 export const ORIGIN = "secure-mqtt-node";	// the firmware's name, also the device model
-const SENSOR_NAME = /^[a-z][a-z0-9_]{0,31}$/;
+const SENSOR_NAME = () => /^[a-z][a-z0-9_]{0,31}$/;	// made on each use: a preloaded RegExp crashes XS (README, notes on changing the firmware)
 const ONLINE = "{{'online' if value_json.online else 'offline'}}";
 
 export interface DiscoveryInput {
@@ -74,7 +76,7 @@ export function buildDiscovery(haPrefix: string, input: DiscoveryInput): Discove
 		add(`gpio_${name}`, "binary_sensor", name, { val_tpl: pinTemplate(name), pl_on: "1", pl_off: "0" });
 	for (const value of input.values) {
 		const { name } = value;
-		if (!SENSOR_NAME.test(name) || name === "restart" || name.startsWith("gpio_") || Object.hasOwn(components, name)) {
+		if (!SENSOR_NAME().test(name) || name === "restart" || name.startsWith("gpio_") || Object.hasOwn(components, name)) {
 			skipped.push(`sensor value ${JSON.stringify(name.slice(0, 40))}: not a plain name or already used`);
 			continue;
 		}

@@ -4,7 +4,9 @@
  *
  * - attach(): on every ready session, publishes the retained discovery message
  *   (discovery.ts) through its own latest-wins Outbox (a full socket is retried,
- *   a publish that throws ends the session through onSendFailed).
+ *   a publish that throws ends the session through onSendFailed). A message too large
+ *   for one publish is not sent and the device stays online: logged once, and
+ *   `unsent` says why (the status command shows it).
  * - announce(payload): a message on `<haPrefix>/status`. "online" (Home Assistant
  *   started, or its MQTT integration reconnected) publishes the message again after a
  *   random delay of REPUBLISH_MIN + random() * REPUBLISH_SPREAD ms, so a fleet does not
@@ -50,16 +52,22 @@ export class HomeAssistant {
 	readonly #outbox: Outbox;
 	#pending: TimerHandle | undefined;
 	#published = 0;
+	#unsent: string | undefined;
 	readonly #o: HomeAssistantOptions;
 
 	constructor(options: HomeAssistantOptions) {
 		this.#o = options;
 		this.statusTopic = haStatusTopic(options.config.haPrefix);
-		this.#outbox = new Outbox({ timers: options.timers, log: options.log, capacity: 1, onSendFailed: options.onSendFailed });
+		this.#outbox = new Outbox({
+			timers: options.timers, log: options.log, capacity: 1, onSendFailed: options.onSendFailed,
+			onUnsendable: (topic, bytes) => { this.#unsent = `discovery of ${bytes} bytes exceeds one publish`; },
+		});
 	}
 
 	/** Discovery messages handed to the outbox since boot. */
 	get published(): number { return this.#published; }
+	/** Why the discovery message was not sent, once it was too large; else undefined. */
+	get unsent(): string | undefined { return this.#unsent; }
 
 	attach(session: Session): void {
 		this.#publish();

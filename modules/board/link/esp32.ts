@@ -5,7 +5,8 @@
  * - Reconnects after a drop or a failed join with a doubling delay (1 s to 30 s);
  *   the core makes no broker attempt meanwhile.
  * - Sets the clock with SNTP after the first IP (and again after each reconnect
- *   while it is still unset), because TLS checks certificate dates. The core waits
+ *   while it is still unset), because TLS checks certificate dates: one query or one
+ *   waiting retry at a time (clock-sync), cancelled when WiFi drops. The core waits
  *   for the clock itself, so a dead NTP server delays the broker, not the WiFi.
  */
 
@@ -14,7 +15,8 @@ import Net from "net";
 import SNTP from "sntp";
 import Time from "time";
 import Timer from "timer";
-import { clock } from "runtime";
+import { clock, timers } from "runtime";
+import { createClockSync } from "board/link/clock-sync";
 import type { Network } from "app/ports";
 import type { LinkOptions } from "board/link";
 
@@ -43,20 +45,24 @@ export function createLink(options: LinkOptions): Network {
 	let listener: (up: boolean) => void = () => {};
 	const credentials = options.password ? { ssid: options.ssid, password: options.password } : { ssid: options.ssid };
 
-	const syncClock = () => {
-		if (!up || clock.wallTime() !== null)	// set already (the runtime clock owns the threshold)
-			return;
-		new SNTP({ host: options.sntp }, (message, value) => {
-			if (message === SNTP.time && value !== undefined) {
-				Time.set(value);
-				log(`link: clock set from ${options.sntp}`);
-			}
-			else if (message === SNTP.error) {
-				log(`link: no time from ${options.sntp}; retrying in ${SNTP_RETRY} ms`);
-				Timer.set(syncClock, SNTP_RETRY);
-			}
-		});
-	};
+	const clockSync = createClockSync({
+		needed: () => up && clock.wallTime() === null,	// the runtime clock owns the threshold
+		query: done => {
+			const sntp = new SNTP({ host: options.sntp }, (message, value) => {
+				if (message === SNTP.time && value !== undefined) {
+					Time.set(value);
+					log(`link: clock set from ${options.sntp}`);
+					done(true);
+				}
+				else if (message === SNTP.error) {
+					log(`link: no time from ${options.sntp}`);
+					done(false);
+				}
+			});
+			return { close: () => (sntp as unknown as { close(): void }).close() };	// sntp.js has close(); its typing omits it
+		},
+		timers, retryAfter: SNTP_RETRY, log,
+	});
 
 	const change = (next: boolean) => {
 		if (next === up)
@@ -81,10 +87,11 @@ export function createLink(options: LinkOptions): Network {
 		if (message === WiFi.gotIP) {
 			retry = RETRY_MIN;
 			change(true);
-			syncClock();
+			clockSync.start();
 		}
 		else if (message === WiFi.disconnected || message === WiFi.lostIP) {
 			change(false);
+			clockSync.stop();
 			rejoin();
 		}
 	});

@@ -2,7 +2,8 @@
  * board/ota-target (simulators): a file-backed stand-in for the OTA partitions and
  * their boot slots, so the whole confirm/rollback machine runs in mcsim.
  *
- * - Writes go to "<root><name>-ota.part"; complete(version) renames it to
+ * - Files live in the build's own directory (board/storage fileRoot(): a fresh build
+ *   starts with no slots, a restart keeps them). Writes go to "<root><name>-ota.part"; complete(version) renames it to
  *   "<name>-pending.bin" and records the version as pending (traced with its path so
  *   tests can compare it byte for byte). cancel() deletes the partial file; a
  *   completed image is never touched by a cancel.
@@ -16,8 +17,8 @@
  * the version (birth, status, the downgrade check) follows the slots.
  */
 
-import config from "mc/config";
 import { File } from "file";
+import { fileRoot } from "board/storage";
 import type { BootSlots, Log, Storage, UpdateTarget } from "app/ports";
 
 const CAPACITY = 1_572_864;	// bytes: 0x180000, one OTA slot with 4 MB flash
@@ -30,7 +31,7 @@ export interface FileUpdateTarget extends UpdateTarget, BootSlots {
 }
 
 export function createUpdateTarget(name: string, log: Log, storage: Storage): FileUpdateTarget {
-	const root = String((config as { file?: { root?: string } }).file?.root ?? "/tmp/");
+	const root = fileRoot() ?? "/tmp/";
 	const partial = `${root}${name}-ota.part`;
 	const slotFile = (slot: Slot) => `${name}-${slot}.bin`;
 	const slotVersion = (slot: Slot) => {
