@@ -5,13 +5,14 @@
  *   outputs record each write in `history`; tests and the emulator read levels by name
  *   and drive inputs with setInput(). Opening one GPIO twice, or one name on two GPIOs,
  *   throws, as a board's driver would refuse a pin already in use.
- * - NodeSystem: free heap is what V8 can still allocate before its heap limit (the
- *   heap grows on demand, so total minus used would say nothing about a limit), no
- *   RSSI (no WiFi here), and restart() handed to the caller's callback (the emulator
- *   re-creates the device; tests record it).
+ * - NodeSystem: no free-heap figure (status says heap null, and the update headroom
+ *   check does not apply, as in the simulators): a board's free heap has no counterpart
+ *   here. What V8 could still allocate (about 4 GB on a large host) read as a board
+ *   with gigabytes to spare and looked like the host's free memory; the process's own
+ *   heap in use is not a *free* figure. No RSSI (no WiFi here); restart() is handed to
+ *   the caller's callback (the emulator re-creates the device; tests record it).
  */
 
-import { getHeapStatistics } from "node:v8";
 import type { DigitalInput, DigitalOutput, Pins, System } from "../modules/app/ports";
 
 export interface PinWrite {
@@ -82,7 +83,7 @@ export class NodeSystem implements System {
 	}
 
 	freeHeap(): number | undefined {
-		return getHeapStatistics().total_available_size;
+		return undefined;
 	}
 
 	rssi(): number | undefined {

@@ -46,6 +46,11 @@ export class NodeUpdateTarget implements UpdateTarget, BootSlots {
 	readonly #slots: Partial<Record<Slot, Image>> = {};
 	readonly #path: string | undefined;
 
+	/** Every file a target at `path` may keep: the installed image, its slots and staging. */
+	static files(path: string): string[] {
+		return [path, ...(["part", "pending", "previous", "slots.json"] as const).map(kind => `${path}.${kind}`)];
+	}
+
 	constructor(options: NodeUpdateTargetOptions = {}) {
 		this.capacity = options.capacity ?? DEFAULT_CAPACITY;
 		this.#path = options.path;

@@ -10,13 +10,20 @@
  *   readings their values.
  * - A command is not printed when it is sent: it waits for its result, and the two
  *   are printed together on one line ("c-1 gpio.set pin=led value=1 -> ok value=1").
- *   Results are matched by id; a command without a readable id is matched to the next
- *   result whose id is null (the device answers in order). expire() prints the
- *   commands that got no answer within `answerTimeout` ms.
+ *   A plain `gpio/<name>/set` payload is a command too (its result has id null).
+ *   Results are matched by the id the device echoes, which the core's own parser
+ *   reads from the payload (answerId): null for a payload it cannot read an id
+ *   from (too large, not JSON, an id of the wrong shape such as ""). Null-id results
+ *   are matched in order (the device answers in order). expire() prints the commands
+ *   that got no answer within `answerTimeout` ms; a command answered is never expired.
  * - Values are shown as key=value; nested objects as compact JSON.
  * Limits: one process's view; a command published before the view subscribed is
  * shown only as its result.
  */
+
+import { answerId } from "../modules/app/commands/channel";
+import type { CommandId } from "../modules/app/commands/result";
+import { NOT_UTF8 } from "../modules/app/ports";
 
 export interface LiveViewOptions {
 	prefix?: string;			// default "devices"
@@ -25,7 +32,7 @@ export interface LiveViewOptions {
 }
 
 interface PendingCommand {
-	id: unknown;
+	id: CommandId;	// what the device echoes in its result
 	text: string;	// how the command is shown
 	sent: number;	// ms
 }
@@ -107,13 +114,20 @@ export class LiveView {
 	#describe(device: DeviceView, kind: string, payload: string, retained: boolean): string | undefined {
 		const message = parseObject(payload);
 		const old = retained ? " (retained)" : "";
+		if (/^gpio\/[^/]+\/set$/.test(kind)) {
+			// A plain output command, answered with id null; an empty one is the device deleting
+			// a retained one (it ignores empty payloads).
+			if (payload.length > 0)
+				device.pending.push({ id: null, text: `${kind} ${JSON.stringify(payload)}`, sent: this.#now() });
+			return undefined;
+		}
 		switch (kind) {
 		case "sync":
 			return undefined;
 		case "cmd":
 			if (payload.length === 0)
 				return undefined;	// the device deleting a retained command
-			device.pending.push({ id: message?.id ?? null, text: this.#commandText(message, payload), sent: this.#now() });
+			device.pending.push({ id: answerId(payload), text: this.#commandText(message, payload), sent: this.#now() });
 			return undefined;
 		case "cmd/result":
 			return message ? this.#result(device, message) : `result (unreadable) ${payload}`;
@@ -145,18 +159,18 @@ export class LiveView {
 	}
 
 	#commandText(message: Json | undefined, payload: string): string {
+		if (payload === NOT_UTF8)
+			return "(not UTF-8)";
 		if (!message)
 			return `(not an object: ${JSON.stringify(payload.length > 80 ? payload.slice(0, 80) + "..." : payload)})`;
-		const id = message.id === undefined ? "(no id)" : typeof message.id === "string" ? message.id : JSON.stringify(message.id);
+		const id = message.id === undefined ? "(no id)" : typeof message.id === "string" && message.id ? message.id : JSON.stringify(message.id);
 		const args = fields(message, ["id", "op"]);
 		return `${id} ${typeof message.op === "string" ? message.op : JSON.stringify(message.op)}${args ? " " + args : ""}`;
 	}
 
 	#result(device: DeviceView, result: Json): string {
 		const id = result.id ?? null;
-		let index = device.pending.findIndex(command => id !== null && command.id === id);
-		if (index < 0 && id === null)
-			index = device.pending.findIndex(command => typeof command.id !== "string");
+		const index = device.pending.findIndex(command => command.id === id);
 		const command = index >= 0 ? device.pending.splice(index, 1)[0] : undefined;
 		const shown = command ? `${command.text} (${this.#now() - command.sent} ms)` : `${id === null ? "(unmatched)" : JSON.stringify(id)} (command not seen)`;
 		if (result.ok === true) {

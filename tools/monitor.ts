@@ -5,11 +5,15 @@
  * - Losing the broker is said once (with the reason) and getting it back once; the
  *   client's failed reconnects in between (every second) are not printed.
  * - Every second it reports the commands that got no answer (LiveView.expire()).
+ * - Payloads are decoded as the device decodes them (node/device-text.ts): bytes that
+ *   are not UTF-8 are one NOT_UTF8 character, as the device's command parser sees them.
+ * - onBirth(id, fw) is called for every birth (a status with online true).
  */
 
 import { readFileSync } from "node:fs";
 import mqtt, { type IClientOptions } from "mqtt";
 import { LiveView } from "./live-view";
+import { decodeAsDevice } from "../node/device-text";
 
 export interface MonitorOptions {
 	port: number;
@@ -19,6 +23,8 @@ export interface MonitorOptions {
 	host?: string;		// default "localhost"
 	/** The operator's login on a broker that requires one (client certificate or password). */
 	login?: Partial<IClientOptions>;
+	/** Each birth seen: the device id and the firmware version it runs. */
+	onBirth?: (id: string, fw: string) => void;
 }
 
 export interface Monitor {
@@ -56,9 +62,13 @@ export function startMonitor(options: MonitorOptions): Monitor {
 		client.subscribe(`${prefix}/+/#`, { qos: 0 });
 	});
 	client.on("message", (topic, payload, packet) => {
-		const line = view.feed(topic, payload.toString("utf8"), packet.retain);
+		// Decoded as the device decodes it, so the view reads the id the device reads.
+		const line = view.feed(topic, decodeAsDevice(payload), packet.retain);
 		if (line !== undefined)
 			say(line);
+		const birth = topic.endsWith("/status") ? parseBirth(payload.toString("utf8")) : undefined;
+		if (birth !== undefined)
+			options.onBirth?.(topic.slice(prefix.length + 1, -"/status".length), birth);
 	});
 	const expiry = setInterval(() => { for (const line of view.expire()) say(line); }, 1_000);
 	return {
@@ -68,4 +78,15 @@ export function startMonitor(options: MonitorOptions): Monitor {
 			await client.endAsync(true).catch(() => undefined);
 		},
 	};
+}
+
+/** The fw of a birth message, else undefined. */
+function parseBirth(payload: string): string | undefined {
+	try {
+		const status = JSON.parse(payload) as { online?: unknown; fw?: unknown };
+		return status.online === true && typeof status.fw === "string" ? status.fw : undefined;
+	}
+	catch {
+		return undefined;
+	}
 }

@@ -21,6 +21,10 @@
  *   E_BUSY, ...); 3 the update failed (E_HASH, E_HTTP, ..., or it rolled back); 4
  *   timeout (no answer within --timeout s, or no progress for --timeout s). --help
  *   prints the usage and exits 0.
+ * - A wrong argument is refused before anything is signed or sent, naming it with the
+ *   rule and an example (ota-args.ts): a missing --device or --version, a version every
+ *   device would refuse, a URL the device does not fetch, an image that is a folder,
+ *   empty or missing, an unknown option.
  *   The server is stopped before exiting, whatever happened.
  * Limits: the device must trust the dev CA (certs/ca.der from `npm start`) and reach
  * this machine at --host; the CLI trusts the broker with the same --pki CA.
@@ -39,23 +43,10 @@ import { operatorOptions } from "./dev-identity";
 import { LOOPBACK } from "./net";
 import { checkHostName, makeHostServer } from "./pki";
 import { OTA_SIGNING_KEY, signedStart } from "./ota-sign";
+import { Exit, Stop, USAGE, checkImage, checkModel, checkUrl, checkVersion, parse } from "./ota-args";
 
-export enum Exit { Ok = 0, Usage = 1, Refused = 2, Failed = 3, Timeout = 4 }
+export { Exit };
 
-const USAGE = `usage: npm run ota -- <image> --device <id> --version <v> [options]
-       npm run ota -- sign <image> --model <m> --version <v> --url <https url> [--key <signing key>] [--force]
-  --model <m>         the board model the image is built for (mcconfig's -p: lin, sim/moddable_two,
-                      esp32/esp32_thing, node); default the model in the device's retained birth
-  --force             install even if the device runs <v> or a later version
-  --key <file>        the update-signing private key, PEM (default <pki>/ota-signing.key)
-  --host <name|ip>    where the device fetches the image: the image server listens on
-                      this address with a certificate naming it (default localhost)
-  --broker <name|ip>  the broker's host (default localhost); --port its TLS port
-                      (default: the running npm start's, from .dev/broker.json)
-  --prefix <prefix>   topic prefix (default devices)
-  --pki <dir>         CA (ca.pem, ca.key) and server certificate (default .dev/pki)
-  --timeout <s>       the longest wait for the answer and between progress messages (default 60)
-  --help              this text`;
 const BIRTH_WAIT = 15_000;		// ms to wait for the birth with the new fw after rebooting
 
 interface Options {
@@ -73,12 +64,8 @@ interface Options {
 	timeout: number;	// ms for the answer, then without progress
 }
 
-class Stop extends Error {
-	constructor(readonly code: Exit, message: string) { super(message); }
-}
-
 function options(argv: string[]): Options {
-	const { values, positionals } = parseArgs({
+	const { values, positionals } = parse(() => parseArgs({
 		args: argv, allowPositionals: true, options: {
 			device: { type: "string" }, version: { type: "string" }, force: { type: "boolean", default: false },
 			port: { type: "string" }, prefix: { type: "string", default: "devices" }, pki: { type: "string" },
@@ -86,16 +73,17 @@ function options(argv: string[]): Options {
 			broker: { type: "string", default: "localhost" }, help: { type: "boolean", default: false },
 			key: { type: "string" }, model: { type: "string" },
 		},
-	});
+	}));
 	if (values.help)
 		throw new Stop(Exit.Ok, USAGE);
-	if (positionals.length !== 1 || !values.device || !values.version)
-		throw new Stop(Exit.Usage, USAGE);
-	const image = positionals[0];
-	if (!existsSync(image))
-		throw new Stop(Exit.Usage, `${image}: no such file`);
+	const image = checkImage(positionals);
+	if (!values.device)
+		throw new Stop(Exit.Usage, "missing --device <id>: the id of the device to update, as in its topics devices/<id>/... (e.g. --device dev-node)");
+	checkVersion(values.version);
 	const info = readBrokerInfo();
 	const port = values.port ? Number(values.port) : info?.port;
+	if (values.port !== undefined && !(Number.isInteger(port) && port! >= 1 && port! <= 65535))
+		throw new Stop(Exit.Usage, `--port ${JSON.stringify(values.port)}: the broker's TLS port, 1..65535 (e.g. --port 8883)`);
 	if (!port || !Number.isInteger(port))
 		throw new Stop(Exit.Usage, "no broker: start one with `npm start` (it writes .dev/broker.json) or pass --port");
 	const pkiDir = values.pki ?? info?.pkiDir ?? PKI_DIR;
@@ -106,8 +94,8 @@ function options(argv: string[]): Options {
 	const key = signingKey(values.key, pkiDir);
 	const timeout = Number(values.timeout);
 	if (!(timeout > 0))
-		throw new Stop(Exit.Usage, `--timeout ${values.timeout}: seconds, more than 0`);
-	return { image, device: values.device, version: values.version, model: values.model, force: values.force === true, port, prefix: values.prefix ?? "devices", pkiDir, key, host, broker: values.broker ?? "localhost", timeout: timeout * 1000 };
+		throw new Stop(Exit.Usage, `--timeout ${JSON.stringify(values.timeout)}: seconds, more than 0 (e.g. --timeout 120)`);
+	return { image, device: values.device, version: values.version!, model: values.model === undefined ? undefined : checkModel(values.model), force: values.force === true, port, prefix: values.prefix ?? "devices", pkiDir, key, host, broker: values.broker ?? "localhost", timeout: timeout * 1000 };
 }
 
 /** The signing key's path (--key, else the dev PKI's); a usage error when it is missing. */
@@ -120,18 +108,18 @@ function signingKey(given: string | undefined, pkiDir: string): string {
 
 /** `sign`: the signed ota.start payload for an image, as one line of JSON. */
 function sign(argv: string[]): { code: Exit; message: string } {
-	const { values, positionals } = parseArgs({
+	const { values, positionals } = parse(() => parseArgs({
 		args: argv, allowPositionals: true, options: {
 			version: { type: "string" }, url: { type: "string" }, key: { type: "string" }, pki: { type: "string" },
 			force: { type: "boolean", default: false }, id: { type: "string" }, model: { type: "string" },
 		},
-	});
-	if (positionals.length !== 1 || !values.version || !values.url || !values.model)
-		throw new Stop(Exit.Usage, USAGE);
-	if (!existsSync(positionals[0]))
-		throw new Stop(Exit.Usage, `${positionals[0]}: no such file`);
+	}));
+	const image = checkImage(positionals);
+	const version = checkVersion(values.version);
+	const url = checkUrl(values.url);
+	const model = checkModel(values.model);
 	const key = readFileSync(signingKey(values.key, values.pki ?? readBrokerInfo()?.pkiDir ?? PKI_DIR));
-	const payload = signedStart(key, readFileSync(positionals[0]), values.url, values.model, values.version, values.force === true);
+	const payload = signedStart(key, readFileSync(image), url, model, version, values.force === true);
 	return { code: Exit.Ok, message: JSON.stringify({ id: values.id ?? `ota-${Date.now().toString(36)}`, ...payload }) };
 }
 

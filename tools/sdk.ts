@@ -12,7 +12,11 @@
  *   command line, as a user would (`caCert` there replaces the default "sim-<ca>.der").
  * - startSimulator() runs `mcsim` under xvfb-run with a `timeout` inside (so nothing
  *   is left behind), collects its trace lines and stops it with SIGINT.
- * - runSimulator() is what `npm start` calls: build, then run until stopped.
+ * - buildFirmwareAsync() reports progress through `onProgress` (BuildProgress: a line
+ *   every 10 s, then the time it took), so a first build is not a silent wait.
+ * - prepareSimulator() is what `npm start` calls: build (with progress), then it returns
+ *   the launcher that runs the build until stopped (again after a death: start.ts's
+ *   SimulatorSupervisor).
  * - simulatorStateDir(library) is where that build keeps its state when it runs
  *   (modules/board/storage/sim.ts): storage.json and the update target's files.
  */
@@ -22,6 +26,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { BuildProgress } from "./build-progress";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -127,17 +132,39 @@ export function buildFirmware(options: BuildOptions): string {
 	return checkBuild(build, result.status, `${result.stdout}\n${result.stderr}`);
 }
 
-/** buildFirmware() without blocking the event loop (a build takes about a minute). */
-export function buildFirmwareAsync(options: BuildOptions): Promise<string> {
+/**
+ * buildFirmware() without blocking the event loop (a build takes about a minute, a first
+ * one about two); `onProgress` gets BuildProgress's lines while it runs.
+ */
+export function buildFirmwareAsync(options: BuildOptions, onProgress?: (line: string) => void): Promise<string> {
 	const build = prepareBuild(options);
+	const progress = new BuildProgress({ first: !existsSync(build.library) });
+	if (onProgress)
+		onProgress(progress.opening);
 	const child = spawn(build.command, build.args, { cwd: ROOT, env: build.env, stdio: ["ignore", "pipe", "pipe"] });
 	let output = "";
-	child.stdout.on("data", chunk => { output += chunk; });
-	child.stderr.on("data", chunk => { output += chunk; });
+	const take = (chunk: Buffer) => {
+		output += chunk;
+		progress.feed(chunk.toString("utf8"));
+	};
+	child.stdout.on("data", take);
+	child.stderr.on("data", take);
+	const ticker = onProgress && setInterval(() => {
+		const line = progress.tick();
+		if (line)
+			onProgress(line);
+	}, 1_000);
 	return new Promise((resolve, reject) => {
-		child.on("error", reject);
+		child.on("error", error => {
+			clearInterval(ticker);
+			reject(error);
+		});
 		child.on("close", status => {
-			try { resolve(checkBuild(build, status, output)); }
+			clearInterval(ticker);
+			try {
+				resolve(checkBuild(build, status, output));
+				onProgress?.(progress.done());
+			}
 			catch (error) { reject(error); }
 		});
 	});
@@ -213,11 +240,9 @@ export interface SimulatorRun {
 	bundle?: string[];
 }
 
-/** Where `npm start` builds and runs its simulator (its state folder inside). */
-export const SIM_OUT_DIR = join(ROOT, ".dev", "sim");
-
-export async function runSimulator(options: SimulatorRun): Promise<Simulator> {
-	const outDir = SIM_OUT_DIR;
+/** Builds for npm start (with progress lines); returns the launcher of that build. */
+export async function prepareSimulator(options: SimulatorRun): Promise<() => Simulator> {
+	const outDir = join(ROOT, ".dev", "sim");
 	options.log(`building the firmware for the Linux simulator in ${outDir} ...`);
 	const library = await buildFirmwareAsync({
 		outDir,
@@ -225,7 +250,9 @@ export async function runSimulator(options: SimulatorRun): Promise<Simulator> {
 		bundle: options.bundle,
 		otaKeyDer: options.otaKeyDer,
 		config: { mqttHost: "localhost", mqttPort: options.port, deviceId: "dev-sim", interval: 2_000, ...options.config },
-	});
-	options.log("starting mcsim (headless)");
-	return startSimulator(library, 24 * 3600, line => options.log(`[dev-sim] ${line}`));
+	}, options.log);
+	return () => {
+		options.log("starting mcsim (headless)");
+		return startSimulator(library, 24 * 3600, line => options.log(`[dev-sim] ${line}`));
+	};
 }

@@ -9,18 +9,21 @@
  *   `-- --password` start it as the broker kit's production broker instead (client
  *   certificates or a password file, ACL per device; tools/dev-identity.ts).
  * - With MODDABLE set, builds the firmware and runs it in the simulator (tools/sdk.ts);
- *   otherwise runs the core on Node as device "dev-node", every 2 s, with outputs
- *   led (GPIO 2) and relay (GPIO 4) and input button (GPIO 5) in an in-memory pin bank;
- *   the restart command re-creates it (boot counter +1, reason "restart"), and so does
- *   a completed update (reason "ota", running the version it installed, on trial
- *   until confirmed, else rolled back). The boot slots are kept in .dev/node-ota.bin
- *   (.pending, .previous, .slots.json): a new `npm start` boots what was installed
- *   (delete them to run FIRMWARE_VERSION again).
+ *   otherwise runs the core on Node as device "dev-node" (tools/emulator.ts): the
+ *   restart command re-creates it (boot counter +1, reason "restart"), and so does a
+ *   completed update (reason "ota", running the version it installed, on trial until
+ *   confirmed, else rolled back to what ran before). The boot slots are kept in
+ *   .dev/node-ota.bin (.pending, .previous, .slots.json): a new `npm start` boots what
+ *   was installed.
  * - The device is set up through setup mode on every start (tools/start-setup.ts): it
  *   starts fresh from the fleet image's config (no broker, no id), and the same POST
  *   /settings an owner's phone sends gives it the broker, its id and identity; the
  *   live view shows the setup line, the request, the restart and the birth.
  *   `-- --setup` leaves it in setup mode for a person to try the page.
+ * - `-- --reset` first deletes the emulator's state (boot counter, interval, boot
+ *   slots) and the simulator build (.dev/sim), so the device starts as new.
+ * - The `npm run ota` hint is printed at each birth with a new fw, with a version
+ *   above the running one (tools/start-hints.ts).
  * - One per checkout: the second refuses (dev-state.ts claimCheckout), naming the first.
  *   Needs the openssl CLI (the dev PKI); without it, says so and exits 1.
  * - Writes the broker's port to .dev/broker.json (removed at a clean stop), where
@@ -29,46 +32,67 @@
  *   with its result; the device's own trace without its command lines (they would
  *   repeat the view's).
  * - A broker that dies on its own is said once and started again on the same port
- *   (broker/supervise.ts); one that keeps dying stops everything cleanly, exit 1.
+ *   (broker/supervise.ts); one that keeps dying stops everything cleanly, exit 1. The
+ *   simulator likewise (sim-supervise.ts): its death is said with its last lines and it
+ *   is started again from the same build; one that keeps dying stops everything, exit 1.
  * - Ctrl-C / SIGTERM: stops the device cleanly (retained offline status), then the
  *   broker, and exits 0.
  * SMN_BROKER=aedes forces the embedded broker where mosquitto is installed.
  */
 
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join, relative } from "node:path";
 import { startBroker } from "./broker/broker";
 import { BrokerSupervisor } from "./broker/supervise";
 import { devIdentity, operatorOptions, startMode } from "./dev-identity";
-import { NODE_DEVICE_STATE, NODE_OTA_IMAGE, PKI_DIR, ROOT, claimCheckout, removeBrokerInfo, writeBrokerInfo } from "./dev-state";
+import { DEV_DIR, NODE_DEVICE_STATE, NODE_OTA_IMAGE, PKI_DIR, ROOT, claimCheckout, removeBrokerInfo, writeBrokerInfo } from "./dev-state";
+import { EMULATOR_IMAGE, emulatorFiles, emulatorSummary, resetEmulator, startEmulator } from "./emulator";
 import { startMonitor } from "./monitor";
-import { createNodeDevice } from "../node/device";
 import { MemoryStorage } from "../node/ports";
 import { NodeUpdateTarget } from "../node/update-target";
 import { generatePki } from "./pki";
-import { SIM_OUT_DIR, runSimulator, stateFolder } from "./sdk";
+import { prepareSimulator, stateFolder } from "./sdk";
 import { freePort } from "./net";
 import { mtlsIdentity } from "./provision";
 import { factoryReset, onSetupLine, provisionDevice, setupFlag } from "./start-setup";
 import { FileBlobs, startNodeSetup, type NodeSetup } from "../node/setup-server";
 import { SettingsStore } from "../modules/app/setup/settings-store";
+import { SimulatorSupervisor } from "./sim-supervise";
+import { commandHints, updateHint } from "./start-hints";
 
 const CERTS_DIR = join(ROOT, "certs");
-// The Node emulator's config (the README's "The emulator" describes it).
-const EMULATOR = { deviceId: "dev-node", interval: 2_000, backoffMin: 500, backoffMax: 10_000, outputs: "led:2,relay:4", inputs: "button:5" };
-// The emulator's image: no broker and no id of its own, as a fleet image (setup gives them).
-const { deviceId: _setUp, ...EMULATOR_IMAGE } = EMULATOR;
-const NODE_SETUP_DIR = join(ROOT, ".dev", "node-setup");
+const SIM_BUILD = join(DEV_DIR, "sim");
+const NODE_SETUP_DIR = join(DEV_DIR, "node-setup");
+const USAGE = "usage: npm start [-- --mtls | --password] [--reset] [--setup]";
 
 const say = (line: string) => console.log(`${new Date().toISOString().slice(11, 23)} ${line}`);
 // The device's trace, minus its command lines: the live view prints each command with its result.
 const sayDevice = (line: string) => { if (!/^\[dev-(node|sim)\] cmd: /.test(line)) say(line); };
 
 async function main(): Promise<void> {
-	const { argv, leaveOpen } = setupFlag(process.argv.slice(2));
-	const mode = startMode(argv);
+	const argv = process.argv.slice(2);
+	if (argv.includes("--help")) {
+		console.log(`${USAGE}\n  --mtls      the device logs in with a client certificate (the broker kit's mTLS broker)\n  --password  the device logs in with a password (the broker kit's password broker)\n  --reset     start the device as new: delete its boot counter, interval, installed updates and simulator build\n  --setup     leave the device in setup mode and print its setup URL and code, for a person to try the setup page`);
+		return;
+	}
+	const unknown = argv.filter(arg => !["--mtls", "--password", "--reset", "--setup"].includes(arg));
+	if (unknown.length)
+		throw new Error(`npm start: unknown argument ${unknown.map(arg => JSON.stringify(arg)).join(" ")} (e.g. npm start -- --mtls)\n${USAGE}; --help explains them`);
+	if (argv.includes("--mtls") && argv.includes("--password"))
+		throw new Error(`npm start: --mtls and --password are two ways for the device to log in: give one (e.g. npm start -- --mtls)\n${USAGE}`);
+	const reset = argv.includes("--reset");
+	const { argv: rest, leaveOpen } = setupFlag(argv.filter(arg => arg !== "--reset"));
+	const mode = startMode(rest);
 	const release = claimCheckout();
 	process.on("exit", release);
+	if (reset) {
+		const removed = resetEmulator(emulatorFiles(NODE_DEVICE_STATE, NODE_OTA_IMAGE));
+		if (existsSync(SIM_BUILD)) {	// a fresh build is a fresh simulated device
+			rmSync(SIM_BUILD, { recursive: true, force: true });
+			removed.push(SIM_BUILD);
+		}
+		say(`reset: ${removed.length ? `removed ${removed.map(file => relative(ROOT, file)).join(", ")}` : "nothing to remove"}; the device starts as new`);
+	}
 	const pki = generatePki(PKI_DIR);
 	mkdirSync(CERTS_DIR, { recursive: true });
 	const bundledCa = join(CERTS_DIR, "ca.der");
@@ -95,14 +119,15 @@ async function main(): Promise<void> {
 	supervisor.attach(broker);
 	const port = broker.port;
 	say(`broker: ${broker.kind} on localhost:${port} (TLS only${mode === "mtls" ? ", client certificates required" : mode === "password" ? ", password file" : ""}${broker.logFile ? `, log ${broker.logFile}` : ""})`);
-	const login = identity.flags ? ` ${identity.flags}` : "";
-	console.log(`\n  watch:   mosquitto_sub --cafile .dev/pki/ca.pem${login} -h localhost -p ${port} -t 'devices/#' -T 'devices/+/sync' -v`);
-	console.log(`  command: mosquitto_pub --cafile .dev/pki/ca.pem${login} -h localhost -p ${port} -t devices/${id}/cmd -m '{"id":"c-1","op":"status"}'`);
-	console.log(`  gpio:    mosquitto_pub --cafile .dev/pki/ca.pem${login} -h localhost -p ${port} -t devices/${id}/cmd -m '{"id":"c-2","op":"gpio.set","pin":"led","value":1}'`);
-	console.log(`  update:  npm run ota -- <image file> --device ${id} --version 1.1.0\n`);
+	console.log(["", ...commandHints(port, id, identity.flags), "  update:  printed when the device is online (a version above the one it runs)", ""].join("\n"));
 	writeBrokerInfo({ port, pid: process.pid, prefix: "devices", pkiDir: PKI_DIR, login: identity.auth ? identity.operator : undefined });
 
-	const monitor = startMonitor({ port, caPem: pki.caPem, say, login: operatorOptions(identity.operator, readFileSync) });
+	let running: string | undefined;
+	const onBirth = (device: string, fw: string) => {
+		if (device === id && fw !== running)
+			say(updateHint(id, running = fw));
+	};
+	const monitor = startMonitor({ port, caPem: pki.caPem, say, login: operatorOptions(identity.operator, readFileSync), onBirth });
 
 	let stopDevice: () => unknown = () => undefined;
 	// What setup mode is given: the broker, the id, and the identity (mtls: the certificate itself).
@@ -112,41 +137,41 @@ async function main(): Promise<void> {
 	};
 	if (process.env.MODDABLE) {
 		say(`MODDABLE is set: running the firmware in the simulator (tools/sdk.ts)`);
-		factoryReset(stateFolder(SIM_OUT_DIR));
+		factoryReset(stateFolder(SIM_BUILD));
 		const watchSetup = onSetupLine(setupPlan);
-		const simulator = await runSimulator({
+		// The fleet image: no broker, no id; setup mode gives them (and the identity).
+		const launch = await prepareSimulator({
 			port, caDer: bundledCa, otaKeyDer: bundledOtaKey, log: line => { sayDevice(line); watchSetup(line); },
 			config: { mqttHost: "", deviceId: "", setupPort: await freePort() },
 		});
+		// A simulator that dies is said, with its last lines, and started again (sim-supervise.ts).
+		const simulator = new SimulatorSupervisor({ launch, say, giveUp: reason => void shutdown(`simulator: giving up: ${reason}`, 1) });
+		simulator.start();
 		stopDevice = () => simulator.stop();
 	}
 	else {
-		say(`device: ${EMULATOR.deviceId} on Node, outputs ${EMULATOR.outputs}, inputs ${EMULATOR.inputs} (name:GPIO, in memory), a reading every ${EMULATOR.interval / 1000} s; boot counter and interval kept in ${relative(ROOT, NODE_DEVICE_STATE)} (delete it to reset)`);
 		const storage = new MemoryStorage(NODE_DEVICE_STATE);
-		// The "flash" survives the device's restarts, as a board's OTA partition does.
-		const updateTarget = new NodeUpdateTarget({ path: NODE_OTA_IMAGE });
+		say(emulatorSummary(storage, NODE_DEVICE_STATE, ROOT));
 		const blobs = new FileBlobs(NODE_SETUP_DIR);
-		const boot = (bootReason?: string, firmwareVersion?: string) => {
-			const node = createNodeDevice({
-				config: EMULATOR_IMAGE,
-				stored: new SettingsStore(blobs).load(),
-				// A client certificate is in the dev PKI, next to the CA the broker uses.
-				certsDir: mode === "mtls" ? PKI_DIR : CERTS_DIR,
-				storage,
-				log: { print: line => sayDevice(`[dev-node] ${line}`) },
-				bootReason,
-				firmwareVersion,
-				updateTarget,
-				// The device has already stopped cleanly: come back as a new boot, as a board would.
-				onRestart: (reason, next) => { setTimeout(() => boot(reason, next.firmwareVersion), 200); },
-			});
-			node.device.start();
-			stopDevice = () => node.device.stop();
-		};
 		new SettingsStore(blobs).clear();	// fresh each start: the broker's port changes from run to run
 		const setup: NodeSetup = await startNodeSetup({
 			image: EMULATOR_IMAGE, blobs, port: 0, log: line => sayDevice(`[dev-node] ${line}`),
-			onSaved: () => { void setup.close(); say("[dev-node] setup: settings stored, restarting into normal mode"); boot("setup"); },
+			onSaved: () => {
+				void setup.close();
+				say("[dev-node] setup: settings stored, restarting into normal mode");
+				const emulator = startEmulator({
+					config: EMULATOR_IMAGE,
+					stored: () => new SettingsStore(blobs).load(),
+					bootReason: "setup",
+					// A client certificate is in the dev PKI, next to the CA the broker uses.
+					certsDir: mode === "mtls" ? PKI_DIR : CERTS_DIR,
+					storage,
+					// The "flash" survives the device's restarts, as a board's OTA partition does.
+					updateTarget: new NodeUpdateTarget({ path: NODE_OTA_IMAGE }),
+					print: line => sayDevice(`[dev-node] ${line}`),
+				});
+				stopDevice = () => emulator.stop();
+			},
 		});
 		stopDevice = () => setup.close();
 		await provisionDevice(setup.port, setup.code, setupPlan);

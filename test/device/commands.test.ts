@@ -1,6 +1,7 @@
 /*
  * Commands in the Linux simulator: gpio.set on "led" changes the retained state (read
- * back from the virtual pin), a malformed command gets E_PARSE, an unknown pin E_PIN,
+ * back from the virtual pin), a malformed command gets E_PARSE (naming UTF-8 for bytes
+ * that are not UTF-8), an unknown pin E_PIN,
  * and readings continue throughout. Skipped where no Moddable SDK is installed.
  */
 
@@ -53,5 +54,14 @@ describe("simulator: commands", () => {
 		assert.match(errors[2].error!.message, /door/);
 		await waitFor("readings continue", () => seq() >= before + 2, 15_000);
 		assert.equal(states().at(-1)!.gpio.relay, 0, "no pin changed");
+	});
+
+	it("answers a payload that is not UTF-8 with E_PARSE naming UTF-8", { skip: sdkSkip }, async () => {
+		const from = results().length;
+		await watcher.publish(TOPIC("cmd"), Buffer.concat([Buffer.from("{\"id\":\"u"), Buffer.of(0xff), Buffer.from("\",\"op\":\"status\"}")]));
+		const answer = await waitFor("the answer", () => results().slice(from).find(entry => entry.error), 15_000);
+		assert.equal(answer.id, null);
+		assert.equal(answer.error!.code, "E_PARSE");
+		assert.match(answer.error!.message, /not valid UTF-8/);
 	});
 });

@@ -12,7 +12,7 @@ import { MAX_MESSAGE } from "../../modules/app/limits";
 test("broker kit: message_size_limit is set, above MAX_MESSAGE and at most 8 KB", () => {
 	const files = { cafile: "ca.pem", certfile: "server.pem", keyfile: "server.key", aclFile: "acl", passwordFile: "passwd" };
 	for (const mode of ["mtls", "password"] as const) {
-		const config = kitConfig({ mode, prefix: "devices", files, ecdheFirst: true } as Parameters<typeof kitConfig>[0]);
+		const config = kitConfig({ mode, prefix: "devices", files, ecdheFirst: true }, { runAs: "mosquitto", dataDir: "data" });
 		assert.match(config, new RegExp(`^message_size_limit ${MESSAGE_SIZE_LIMIT}$`, "m"));
 	}
 	assert.ok(MESSAGE_SIZE_LIMIT >= MAX_MESSAGE && MESSAGE_SIZE_LIMIT <= 8_192);

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MAX_PAYLOAD_BYTES, exceedsDepth, parseCommand } from "../../modules/app/commands/parse";
 import { describe as quote, utf8Length } from "../../modules/app/commands/result";
+import { NOT_UTF8 } from "../../modules/app/ports";
 
 test("parse: a command object with id and op", () => {
 	const parsed = parseCommand("{\"id\":\"c-1\",\"op\":\"gpio.set\",\"pin\":\"led\",\"value\":1}");
@@ -44,4 +45,13 @@ test("result helpers: UTF-8 length and short quoting", () => {
 	assert.equal(quote([1]), "an array");
 	assert.equal(quote({}), "an object");
 	assert.equal(quote(null), "null");
+});
+
+test("parse: a payload that is not UTF-8 is E_PARSE saying UTF-8; bad JSON says JSON", () => {
+	const notUtf8 = parseCommand(NOT_UTF8);
+	assert.equal(notUtf8.error?.code, "E_PARSE");
+	assert.match(notUtf8.error!.message, /UTF-8/);
+	const notJson = parseCommand("{\"id\":");
+	assert.equal(notJson.error?.code, "E_PARSE");
+	assert.equal(notJson.error!.message, "payload is not valid JSON");
 });

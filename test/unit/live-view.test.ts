@@ -69,3 +69,41 @@ describe("live view", () => {
 		assert.deepEqual(live.expire(), []);
 	});
 });
+
+describe("live view: each command once, with its real outcome (issue 21, defect 3)", () => {
+	it("matches a command whose id the device cannot read (\"\") to its null-id answer, and never expires it", () => {
+		const { live, advance } = view();
+		assert.equal(live.feed("devices/d1/cmd", '{"id":"","op":"status"}'), undefined);
+		assert.equal(live.feed("devices/d1/cmd/result", '{"id":null,"ok":false,"error":{"code":"E_SHAPE","message":"id \\"\\" must be a string of 1..64 characters or a number"}}'),
+			'd1 cmd "" status (0 ms) -> E_SHAPE id "" must be a string of 1..64 characters or a number');
+		advance(10_000);
+		assert.deepEqual(live.expire(), []);
+	});
+
+	it("matches a command over 1024 bytes (whose id is not read) to its E_TOO_LARGE answer", () => {
+		const { live, advance } = view();
+		live.feed("devices/d1/cmd", JSON.stringify({ id: "big", op: "status", pad: "x".repeat(1_100) }));
+		assert.match(live.feed("devices/d1/cmd/result", '{"id":null,"ok":false,"error":{"code":"E_TOO_LARGE","message":"payload exceeds 1024 bytes"}}')!,
+			/^d1 cmd big status pad=x+ \(0 ms\) -> E_TOO_LARGE payload exceeds 1024 bytes$/);
+		advance(10_000);
+		assert.deepEqual(live.expire(), []);
+	});
+
+	it("shows a plain gpio/<name>/set as one line with its answer; an empty one is not a command", () => {
+		const { live, advance } = view();
+		assert.equal(live.feed("devices/d1/gpio/led/set", "ON"), undefined);
+		assert.equal(live.feed("devices/d1/state", '{"gpio":{"led":1}}'), "d1 pins led=1");
+		assert.equal(live.feed("devices/d1/cmd/result", '{"id":null,"ok":true,"pin":"led","value":1}'), 'd1 cmd gpio/led/set "ON" (0 ms) -> ok pin=led value=1');
+		assert.equal(live.feed("devices/d1/gpio/led/set", "", true), undefined);
+		advance(10_000);
+		assert.deepEqual(live.expire(), []);
+	});
+
+	it("keeps a numbered id's answer for its own command, not an earlier id-less one", () => {
+		const { live } = view();
+		live.feed("devices/d1/cmd", "not json");
+		live.feed("devices/d1/cmd", '{"id":7,"op":"status"}');
+		assert.match(live.feed("devices/d1/cmd/result", '{"id":7,"ok":true,"uptime":1}')!, /^d1 cmd 7 status .* -> ok uptime=1$/);
+		assert.match(live.feed("devices/d1/cmd/result", '{"id":null,"ok":false,"error":{"code":"E_PARSE","message":"payload is not valid JSON"}}')!, /not json/);
+	});
+});

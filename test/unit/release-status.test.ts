@@ -56,7 +56,7 @@ test("release status: no release, and a device that runs the version is updated 
 });
 
 test("broker kit: devices read every model's release and write none; the operator publishes them", () => {
-	const acl = aclText("devices", "operator", "fleet").split("\n");
+	const acl = aclText("devices", "homeassistant", "operator", "fleet").split("\n");
 	assert.ok(acl.includes("pattern readwrite devices/%u/#"));
 	assert.ok(acl.includes("pattern read fleet/+/release"));
 	assert.ok(!acl.some(line => /^pattern (write|readwrite) fleet/.test(line)));

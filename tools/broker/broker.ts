@@ -21,7 +21,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { ECDHE_FIRST, OPERATOR, aclText, securitySettings } from "./kit";
+import { ECDHE_FIRST, HA_PREFIX, OPERATOR, aclText, securitySettings } from "./kit";
 import { LOOPBACK, freePort, waitForTls } from "../net";
 import { startAedesBroker } from "./aedes";
 import type { Broker, BrokerOptions } from "./types";
@@ -84,7 +84,7 @@ function mosquittoConfig(options: BrokerOptions, port: number, work: string, dat
 	};
 	const auth = options.auth;
 	if (auth) {
-		writeFileSync(files.aclFile, aclText(auth.prefix ?? "devices", OPERATOR));
+		writeFileSync(files.aclFile, aclText(auth.prefix ?? "devices", auth.haPrefix ?? HA_PREFIX, OPERATOR));
 		if (auth.mode === "password")
 			writePasswords(files.passwordFile, auth.passwords ?? {});
 	}

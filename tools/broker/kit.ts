@@ -10,11 +10,21 @@
  * - mtls: require_certificate + use_identity_as_username (the certificate's CN, the
  *   device id, is the username); password: password_file, the MQTT user name must be
  *   the device id. Never anonymous.
- * - ACL: `pattern readwrite <prefix>/%u/#`, so a device reaches only its own topics; the
- *   operator account (backends, dashboards, `npm run ota`) reaches `<prefix>/#`. Fleet
- *   releases: every device may read `<fleetPrefix>/+/release` and nothing else there
- *   (the broker cannot tell a device's model; releases are signed, so reading another
- *   model's is harmless); only the operator publishes them (`npm run release`).
+ * - ACL: `pattern readwrite <prefix>/%u/#`, so a device reaches only its own topics, plus
+ *   what Home Assistant discovery needs (haDiscovery): publish its own
+ *   `<haPrefix>/device/%u/config`, read `<haPrefix>/status`. The operator account
+ *   (backends, dashboards, `npm run ota`, Home Assistant) reaches `<prefix>/#` and
+ *   `<haPrefix>/#`.
+ * - Fleet releases: every device may read `<fleetPrefix>/+/release` and nothing else
+ *   there (the broker cannot tell a device's model; releases are signed, so reading
+ *   another model's is harmless); only the operator publishes them (`npm run release`).
+ * - kitConfig() runs as written by root or by anyone else: it names the account
+ *   (`user`) mosquitto drops to when started as root, which must own the files (the
+ *   CLI chowns them, tools/pki-cli.ts), and keeps its state (persistence) in the kit's
+ *   own data folder, never a system broker's /var/lib/mosquitto.
+ * - message_size_limit MESSAGE_SIZE_LIMIT: above the largest message a device or the
+ *   operator sends (7,168 bytes), so a huge publish is dropped by the broker before it
+ *   reaches a board.
  */
 
 export type AuthMode = "mtls" | "password";
@@ -23,6 +33,9 @@ export const AUTH_MODES: readonly AuthMode[] = ["mtls", "password"];
 
 /** The account the ACL lets read and write every device's topics. */
 export const OPERATOR = "operator";
+
+/** The Home Assistant discovery prefix the ACL allows by default (config haPrefix's default). */
+export const HA_PREFIX = "homeassistant";
 
 /** ECDHE_RSA first (what XS does fastest), AES-GCM before CBC; nothing without forward secrecy. */
 export const ECDHE_FIRST = "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-SHA256:ECDHE-RSA-CHACHA20-POLY1305";
@@ -33,6 +46,14 @@ export interface KitFiles {
 	keyfile: string;		// PEM: the server key (RSA)
 	aclFile: string;
 	passwordFile?: string;	// password mode
+}
+
+/** Where a kit lives: its files, the account that runs it, its state folder. */
+export interface KitPlace {
+	/** The account mosquitto switches to when started as root (it must own the files). */
+	runAs: string;
+	/** Mosquitto's persistence folder (retained messages), the kit's own. */
+	dataDir: string;
 }
 
 export interface KitOptions {
@@ -79,19 +100,31 @@ export function securitySettings(options: KitOptions): string {
 	return lines.join("\n") + "\n";
 }
 
-/** The ACL file: devices confined to `<prefix>/<username>/#` and reading releases, the operator to `<prefix>/#` and `<fleetPrefix>/#`. */
-export function aclText(prefix: string, operator = OPERATOR, fleetPrefix = "fleet"): string {
+/**
+ * The ACL file: devices confined to `<prefix>/<username>/#`, their own Home Assistant
+ * discovery and reading releases; the operator to `<prefix>/#`, `<haPrefix>/#` and
+ * `<fleetPrefix>/#`.
+ */
+export function aclText(prefix: string, haPrefix = HA_PREFIX, operator = OPERATOR, fleetPrefix = "fleet"): string {
 	return [
 		"# Devices: each reaches only its own topics. %u is the username: the certificate's CN in",
 		"# mTLS mode, the MQTT user name in password mode; either way it must be the device id.",
 		`pattern readwrite ${prefix}/%u/#`,
+		"# Home Assistant discovery (devices built with haDiscovery=true): a device publishes its",
+		"# own discovery message and reads Home Assistant's online/offline. Without these two",
+		"# lines the broker drops both without telling the device. (Mosquitto warns at start that",
+		`# the pattern ${haPrefix}/status has no %c or %u: it is meant for every device.)`,
+		`pattern write ${haPrefix}/device/%u/config`,
+		`pattern read ${haPrefix}/status`,
 		"# Fleet releases (npm run release): every device reads them, none writes.",
 		`pattern read ${fleetPrefix}/+/release`,
 		"",
-		"# The operator (backends, dashboards, npm run ota): every device's topics.",
+		"# The operator (backends, dashboards, npm run ota; Home Assistant, which also publishes",
+		`# ${haPrefix}/status and reads the discovery messages): every device's topics.`,
 		`user ${operator}`,
 		`topic readwrite ${prefix}/#`,
 		`topic readwrite ${fleetPrefix}/#`,
+		`topic readwrite ${haPrefix}/#`,
 		"",
 	].join("\n");
 }
@@ -100,15 +133,19 @@ export function aclText(prefix: string, operator = OPERATOR, fleetPrefix = "flee
 export const MESSAGE_SIZE_LIMIT = 8_192;
 
 /** A complete mosquitto.conf for a production-like broker on `port`. */
-export function kitConfig(options: KitOptions, port = 8883): string {
+export function kitConfig(options: KitOptions, place: KitPlace, port = 8883): string {
 	return [
 		`# Mosquitto 2 broker for secure-mqtt-node devices, ${options.mode === "mtls" ? "mutual TLS" : "username/password"} mode.`,
 		"# Generated by `npm run pki -- broker-kit`; see the README's \"TLS and certificates\" section.",
 		"# Run: mosquitto -c <this file>. The paths below are where the kit was written.",
 		"",
 		"per_listener_settings false",
+		`# Started as root, mosquitto switches to this account: it owns the files below. Started`,
+		"# as any other user, it runs as that user (who must be able to read them).",
+		`user ${place.runAs}`,
+		"# Retained messages (births, discovery) survive a restart, kept in the kit's own folder.",
 		"persistence true",
-		"persistence_location /var/lib/mosquitto/",
+		`persistence_location ${place.dataDir}/`,
 		"# The largest payload anyone may publish (bytes): a device takes commands of at most 1 KB and",
 		"# sends at most 7 KB (Home Assistant discovery); the SDK's MQTT client allocates what a",
 		"# message declares before the firmware can refuse it, so a huge one could exhaust a board.",

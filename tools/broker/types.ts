@@ -33,6 +33,8 @@ export interface BrokerAuth {
 	mode: AuthMode;
 	/** Topic prefix of the ACL (default "devices"). */
 	prefix?: string;
+	/** Home Assistant discovery prefix of the ACL (default "homeassistant"). */
+	haPrefix?: string;
 	/** Password mode: user name -> password (the operator's among them, if wanted). */
 	passwords?: Record<string, string>;
 }

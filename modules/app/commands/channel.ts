@@ -64,6 +64,15 @@ export interface CommandChannelOptions {
 	onSettled?(): void;
 }
 
+/**
+ * The id the device echoes in its answer to a command payload (null where it cannot
+ * read one: too large, not JSON, an id of the wrong shape). npm start's live view
+ * matches answers by it.
+ */
+export function answerId(payload: string): CommandId {
+	return parseCommand(payload).id;
+}
+
 export const SETTLE_RETRY = 2_000;	// ms before the settle marker is sent again
 export const REFUSED_BUDGET = 4_096;	// characters of refused ids kept for their E_BUSY answers
 const REFUSED_OVERHEAD = 16;			// per kept id, for the list slot (an XS slot is 16 bytes)

@@ -5,19 +5,23 @@
  *   E_TOO_LARGE), then nesting depth (> MAX_DEPTH is E_SHAPE), and only then JSON.parse
  *   (failure is E_PARSE). XS's JSON.parse recurses on the native stack: deeply nested
  *   input aborts the whole VM and no try/catch can catch that, so the depth is counted
- *   by a flat scan of the text before the parser ever sees it.
+ *   by a flat scan of the text before the parser ever sees it. A payload whose bytes
+ *   are not UTF-8 (it arrives as NOT_UTF8) is E_PARSE saying so.
  * - The payload must be a JSON object (else E_SHAPE). Its `id`, when present, must be a
  *   non-empty string of at most MAX_ID bytes as the answer carries it (UTF-8, JSON
  *   escapes counted: a control character takes 6) or a finite number (else E_SHAPE, id
  *   null), so that every answer fits its limit with any valid id; `op` must be a string
  *   (else E_SHAPE, with the id). The op is not looked up here.
  * - Whatever could be read of the id is returned with every error, so it can be echoed.
- * Limits: the depth scan treats anything between quotes as a string, exactly as JSON
- * does; it does not validate the JSON (the parser does that, once it is safe to).
+ * Limits: a payload of exactly the character U+FFFD (bytes EF BF BD) cannot be told
+ * from NOT_UTF8 and is answered as not UTF-8 (it is not JSON either way). The depth
+ * scan treats anything between quotes as a string, exactly as JSON does; it does not
+ * validate the JSON (the parser does that, once it is safe to).
  */
 
 import { CommandError, ErrorCode, describe, utf8Length, type CommandId } from "./result";
 import { exceedsDepth } from "../limits";
+import { NOT_UTF8 } from "../ports";
 
 export { exceedsDepth } from "../limits";
 
@@ -40,6 +44,8 @@ export function parseCommand(payload: string): ParsedCommand {
 		return failed(null, ErrorCode.TooLarge, `payload exceeds ${MAX_PAYLOAD_BYTES} bytes`);
 	if (exceedsDepth(payload, MAX_DEPTH))
 		return failed(null, ErrorCode.Shape, `payload is nested deeper than ${MAX_DEPTH} levels`);
+	if (payload === NOT_UTF8)
+		return failed(null, ErrorCode.Parse, "payload is not valid UTF-8 (a command is JSON text in UTF-8)");
 	let value: unknown;
 	try {
 		value = JSON.parse(payload);
