@@ -11,7 +11,7 @@
 
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { signUpdate } from "../../tools/ota-sign";
@@ -19,34 +19,22 @@ import { startImageServer, type ImageServer } from "../../tools/harness/image-se
 import { waitFor } from "../../tools/harness/wait";
 import { parse, type Watcher } from "../../tools/harness/watcher";
 import { DeviceFixture, sdkSkip } from "./support";
+import { simulatorStateDir } from "../../tools/sdk";
 
 const ID = "sim-release";
 const TOPIC = (leaf: string) => `devices/${ID}/${leaf}`;
 const RELEASE = "fleet/lin/release";
-const SLOTS = ["pending", "installed", "previous"].map(slot => `/tmp/${ID}-${slot}.bin`);
-// lin's Preference file, shared by every simulator on the machine: this test's keys are cleared.
-const PREFERENCES = "/tmp/modpreferences.json";
-const KEYS = ["otaTrial", "otaBoots", "otaCause", "slotPending", "slotInstalled", "slotPrevious", "releaseFailed"];
+// The build's boot slots, in its own state folder (a fresh build starts with none).
+const slot = (library: string, name: string) => join(simulatorStateDir(library), `${ID}-${name}.bin`);
 
 interface Progress { state: string; version?: string | null; delay?: number; error?: { code: string; message: string } }
 interface Birth { online: boolean; fw?: string; reason?: string; model?: string }
-
-function resetState(): void {
-	for (const path of [...SLOTS, `/tmp/${ID}-ota.part`])
-		rmSync(path, { force: true });
-	try {
-		const saved = JSON.parse(readFileSync(PREFERENCES, "utf8"));
-		for (const key of KEYS)
-			delete saved.app?.[key];
-		writeFileSync(PREFERENCES, JSON.stringify(saved));
-	}
-	catch { /* no preferences yet */ }
-}
 
 describe("simulator: a fleet release from the retained topic", () => {
 	let fixture: DeviceFixture;
 	let images: ImageServer;
 	let watcher: Watcher;
+	let library: string;
 	const image = randomBytes(48 * 1024);
 	const sha256 = createHash("sha256").update(image).digest("hex");
 	const release = (model: string, version: string) => {
@@ -59,13 +47,12 @@ describe("simulator: a fleet release from the retained topic", () => {
 	before(async () => {
 		if (sdkSkip)
 			return;
-		resetState();
 		fixture = new DeviceFixture();
 		const broker = await fixture.broker();
 		images = await startImageServer(fixture.pkiDir);
 		fixture.onCleanup(() => images.close());
 		images.route("/fw.bin", { kind: "ok", body: image });
-		const library = await fixture.build(broker.port, ID, { otaConfirmTimeout: 20_000, releaseWindow: 2_000 });
+		library = await fixture.build(broker.port, ID, { otaConfirmTimeout: 20_000, releaseWindow: 2_000 });
 		watcher = await fixture.watcher({ port: broker.port, topics: [`devices/${ID}/#`] });
 		// Another model's release, forged onto this model's topic: retained before the device starts.
 		await watcher.publish(RELEASE, release("sim/moddable_two", "1.1.0"), true);
@@ -76,7 +63,6 @@ describe("simulator: a fleet release from the retained topic", () => {
 		// The retained release would reach the next run's device: delete it while the watcher is open.
 		await watcher?.publish(RELEASE, "", true).catch(() => undefined);
 		await fixture?.cleanup();
-		resetState();
 	});
 
 	it("names its model in the birth and refuses a release for another model: E_MODEL, nothing fetched", { skip: sdkSkip }, async () => {
@@ -102,7 +88,7 @@ describe("simulator: a fleet release from the retained topic", () => {
 		await waitFor("the new image ignores the same release (E_VERSION)", () => progress().some(entry => entry.state === "ignored" && entry.error?.code === "E_VERSION"), 30_000);
 		const birth = await watcher.waitFor(TOPIC("status"), payload => (payload as Birth).fw === "1.1.0", 30_000);
 		assert.equal((parse(birth.payload) as Birth).reason, "ota");
-		assert.deepEqual(readFileSync(SLOTS[1]), image, "the installed slot is the release's image byte for byte");
+		assert.deepEqual(readFileSync(slot(library, "installed")), image, "the installed slot is the release's image byte for byte");
 		assert.equal(images.requests.get("/fw.bin"), 1);
 	});
 });
