@@ -58,7 +58,7 @@ describe("simulator: commands", () => {
 
 	it("answers a payload that is not UTF-8 with E_PARSE naming UTF-8", { skip: sdkSkip }, async () => {
 		const from = results().length;
-		await watcher.publish(TOPIC("cmd"), Buffer.concat([Buffer.from("{\"id\":\"u"), Buffer.of(0xff), Buffer.from("\",\"op\":\"status\"}")]));
+		await sim.watcher.publish(sim.topic("cmd"), Buffer.concat([Buffer.from("{\"id\":\"u"), Buffer.of(0xff), Buffer.from("\",\"op\":\"status\"}")]));
 		const answer = await waitFor("the answer", () => results().slice(from).find(entry => entry.error), 15_000);
 		assert.equal(answer.id, null);
 		assert.equal(answer.error!.code, "E_PARSE");
