@@ -7,11 +7,11 @@
  */
 
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import { renderTemplate } from "../../tools/harness/ha-template";
 import { waitFor } from "../../tools/harness/wait";
-import { parse, type Received } from "../../tools/harness/watcher";
-import { sdkSkip, simulatedDevice } from "./support";
+import { parse, type Received, type Watcher } from "../../tools/harness/watcher";
+import { DeviceFixture, sdkSkip } from "./support";
 
 const ID = "sim-ha-".padEnd(64, "x");
 const NAME = (kind: string, n: number) => `${kind}_number_${String(n).padStart(2, "0")}`.padEnd(16, "_");	// 16 characters
@@ -25,18 +25,25 @@ interface Discovery {
 }
 
 describe("simulator: home assistant discovery", () => {
-	const sim = simulatedDevice(ID, { config: { outputs: OUTPUTS, inputs: INPUTS, haDiscovery: "true" }, watcher: { topics: ["homeassistant/#"] } });
+	let fixture: DeviceFixture;
+	let watcher: Watcher;
 	let retained: Received;
 
 	before(async () => {
 		if (sdkSkip)
 			return;
-		await sim.watcher.waitFor(CONFIG, () => true, 60_000);
-		const late = await sim.fixture.watcher({ port: sim.broker.port, topics: [CONFIG] });
+		fixture = new DeviceFixture();
+		const broker = await fixture.broker();
+		const library = await fixture.build(broker.port, ID, { outputs: OUTPUTS, inputs: INPUTS, haDiscovery: "true" });
+		watcher = await fixture.watcher({ port: broker.port, topics: [`devices/${ID}/#`, "homeassistant/#"] });
+		fixture.simulate(library);
+		await watcher.waitFor(CONFIG, () => true, 60_000);
+		const late = await fixture.watcher({ port: broker.port, topics: [CONFIG] });
 		retained = await late.waitFor(CONFIG, () => true, 15_000);
 		if (process.env.SMN_TEST_LOGS === "1")
 			console.log(`[discovery] ${retained.payload}`);
 	});
+	after(() => fixture?.cleanup());
 
 	it("publishes the discovery message whole and retained", { skip: sdkSkip }, () => {
 		assert.equal(retained.retain, true);
@@ -51,21 +58,21 @@ describe("simulator: home assistant discovery", () => {
 		const discovery = parse(retained.payload) as Discovery;
 		const led = discovery.cmps.gpio_led;
 		const shown = () => {
-			const state = sim.watcher.on(discovery.stat_t).at(-1);
+			const state = watcher.on(discovery.stat_t).at(-1);
 			return state && renderTemplate(led.val_tpl, state.payload);
 		};
 		await waitFor("the state on connect", () => shown() !== undefined, 15_000);
 		assert.equal(shown(), led.stat_off);
-		await sim.watcher.publish(led.cmd_t, led.pl_on ?? "ON");
+		await watcher.publish(led.cmd_t, led.pl_on ?? "ON");
 		await waitFor("the switch to show on", () => shown() === led.stat_on, 15_000);
-		await sim.watcher.publish(led.cmd_t, led.pl_off ?? "OFF");
+		await watcher.publish(led.cmd_t, led.pl_off ?? "OFF");
 		await waitFor("the switch to show off", () => shown() === led.stat_off, 15_000);
 	});
 
 	it("publishes it again when Home Assistant announces itself", { skip: sdkSkip }, async () => {
-		const before = sim.watcher.on(CONFIG).length;
-		await sim.watcher.publish("homeassistant/status", "online");
-		await waitFor("another discovery message", () => sim.watcher.on(CONFIG).length > before, 15_000);
-		assert.equal(sim.watcher.on(CONFIG).at(-1)!.payload, retained.payload);
+		const before = watcher.on(CONFIG).length;
+		await watcher.publish("homeassistant/status", "online");
+		await waitFor("another discovery message", () => watcher.on(CONFIG).length > before, 15_000);
+		assert.equal(watcher.on(CONFIG).at(-1)!.payload, retained.payload);
 	});
 });
