@@ -79,14 +79,16 @@ export interface SimulatedDeviceOptions {
 	relay?: boolean;
 	/** An HTTPS image server with these routes (see tools/harness/image-server). */
 	images?: Parameters<ImageServer["route"]>[] | true;
-	/** Seconds the simulator may run (default 120). */
-	seconds?: number;
 	/** The watcher: topics beyond devices/<id>/#, a persistent session. */
 	watcher?: Partial<Pick<WatcherOptions, "topics" | "clientId" | "persistent">>;
 	/** Runs once the watcher is connected, before the simulator starts (a retained message for the first boot, say). */
 	beforeBoot?: (device: SimulatedDevice) => Promise<void>;
 	/** false: start the simulator but wait for no birth (a build that must refuse to start). */
 	awaitBirth?: boolean;
+	/** Seconds the simulator may run (default 120). */
+	seconds?: number;
+	/** Runs before the build (files a previous run left, say). */
+	prepare?: () => void;
 }
 
 export interface CommandResult {
@@ -131,6 +133,7 @@ export class SimulatedDevice {
 
 	async start(): Promise<void> {
 		const { options } = this;
+		options.prepare?.();
 		this.fixture = new DeviceFixture();
 		this.broker = await this.fixture.broker();
 		if (options.relay) {
