@@ -26,18 +26,18 @@ import { HTTPS_URL, MODEL, MODEL_MAX, SHA256_HEX, SIGNATURE_MAX, SIZE_MAX, URL_M
 export const RELEASE_MAX = 1024;	// bytes of a release message
 export const BUCKETS = 100;
 
-/** Why a release is ignored: the `error.code` of an "ignored" report on the ota topic. */
-export enum ReleaseFault {
-	TooLarge = "E_TOO_LARGE",
-	Parse = "E_PARSE",
-	Shape = "E_SHAPE",
-	Range = "E_RANGE",
-	Model = "E_MODEL",
-	Signature = "E_SIGNATURE",
-	Version = "E_VERSION",
-	Busy = "E_BUSY",
-	Unavailable = "E_UNAVAILABLE",
-}
+/**
+ * Why a release message cannot be read: the `error.code` of an "ignored" report on the
+ * ota topic. A release that reads well but is refused (model, signature, version, busy)
+ * is named by the refusal's code (request.ts REFUSAL_CODES), as ota.start is.
+ */
+export const ReleaseFault = Object.freeze({
+	TooLarge: "E_TOO_LARGE",
+	Parse: "E_PARSE",
+	Shape: "E_SHAPE",
+	Range: "E_RANGE",
+});
+export type ReleaseFault = typeof ReleaseFault[keyof typeof ReleaseFault];
 
 export interface Release {
 	model: string;
