@@ -67,6 +67,7 @@ export interface FleetOptions {
 }
 
 const RUNNING: readonly string[] = Object.freeze(["downloading", "verifying", "applying", "rebooting"]);
+const IDLE = Object.freeze({ state: "idle", percent: null });
 
 export class FleetUpdates {
 	readonly bucket: number;
@@ -158,12 +159,9 @@ export class FleetUpdates {
 		this.#publishState();
 	}
 
-	/** Home Assistant's update entity: {installed_version, latest_version, in_progress, update_percentage}. */
+	/** Home Assistant's update entity (entityState). */
 	state(): string {
-		const installed = this.#o.firmwareVersion;
-		const latest = this.#latest && compareVersions(this.#latest.version, installed) > 0 ? this.#latest.version : installed;
-		const inProgress = RUNNING.includes(this.#progress.state);
-		return JSON.stringify({ installed_version: installed, latest_version: latest, in_progress: inProgress, update_percentage: inProgress ? this.#progress.percent : null });
+		return entityState(this.#o.firmwareVersion, this.#latest?.version, this.#progress);
 	}
 
 	/** Tells `listener` every new state() (the Home Assistant update entity). */
@@ -219,6 +217,18 @@ export class FleetUpdates {
 /** An update refusal's wire code; anything else thrown counts as `otherwise`. */
 function refusalCode(error: unknown, otherwise: OtaRefusal): RefusalCode {
 	return REFUSAL_CODES[error instanceof OtaRefused ? error.refusal : otherwise];
+}
+
+/**
+ * Home Assistant's update entity state: {installed_version, latest_version, in_progress,
+ * update_percentage}, only keys its MQTT update platform reads (latest is the
+ * installed version unless a release above it was seen; the percentage is null
+ * outside a download).
+ */
+export function entityState(installed: string, latest: string | undefined, progress: { state: string; percent: number | null } = IDLE): string {
+	const shown = latest !== undefined && compareVersions(latest, installed) > 0 ? latest : installed;
+	const inProgress = RUNNING.includes(progress.state);
+	return JSON.stringify({ installed_version: installed, latest_version: shown, in_progress: inProgress, update_percentage: inProgress ? progress.percent : null });
 }
 
 function request(release: Release): OtaRequest {
