@@ -114,16 +114,18 @@ test("updates: the release follower is built by the first release message, not a
 	const s = setup();
 	s.updates.start();
 	assert.equal(s.updates.releaseTopic, "fleet/lin/release");
-	assert.equal(s.updates.fleet, undefined, "nothing follows releases before one arrives");
+	const before = s.updates.fleet;
+	assert.equal(before, undefined, "nothing follows releases before one arrives");
 	assert.deepEqual(JSON.parse(s.updates.entity!.state()), IDLE_ENTITY);
 	const states: string[] = [];
 	s.updates.entity!.watch(state => states.push(state));
 	const { sha256 } = IMAGE;
 	const fields = { model: "lin", version: "1.1.0", size: IMAGE.bytes.length, sha256 };
 	s.updates.receiveRelease(JSON.stringify({ ...fields, url: "https://h/fw.bin", signature: TEST_SIGNER.sign(fields), rollout: 0 }));
-	assert.ok(s.updates.fleet, "built by the first release");
+	const follower = s.updates.fleet;
+	assert.ok(follower, "built by the first release");
 	assert.equal(JSON.parse(states.at(-1)!).latest_version, "1.1.0", "the entity listener reaches the follower built later");
-	assert.equal(s.updates.fleet!.latest?.version, "1.1.0");
+	assert.equal(follower.latest?.version, "1.1.0");
 });
 
 test("updates: release.install or an update's progress builds the follower; without a model there is none", () => {

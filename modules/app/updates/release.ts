@@ -29,7 +29,8 @@ export const BUCKETS = 100;
 /**
  * Why a release message cannot be read: the `error.code` of an "ignored" report on the
  * ota topic. A release that reads well but is refused (model, signature, version, busy)
- * is named by the refusal's code (request.ts REFUSAL_CODES), as ota.start is.
+ * is named by the refusal's code (request.ts REFUSAL_CODES), as ota.start is. A frozen
+ * object rather than a TypeScript enum, so a preloaded image keeps it in flash.
  */
 export const ReleaseFault = Object.freeze({
 	TooLarge: "E_TOO_LARGE",
