@@ -45,7 +45,8 @@ describe("simulator: home assistant discovery", () => {
 		await waitFor("the old message deleted", () => watcher.on(LEGACY).some(message => message.payload === ""), 60_000);
 		await delay(500);
 		const late = await fixture.watcher({ port: broker.port, topics: [`homeassistant/+/${ID}/+/config`] });
-		await waitFor("every entity, retained", () => late.received.length >= 19, 15_000);
+		await waitFor("every entity, retained", () => late.received.length >= 19, 15_000);	// 16 switches, 2 sensors, restart (and update)
+		await delay(1_000);
 		entities = late.received;
 	});
 	after(() => fixture?.cleanup());
