@@ -47,7 +47,8 @@ describe("simulator: home assistant discovery", () => {
 		const late = await fixture.watcher({ port: broker.port, topics: [`homeassistant/+/${ID}/+/config`] });
 		await waitFor("every entity, retained", () => late.received.length >= 19, 15_000);	// 16 switches, 2 sensors, restart (and update)
 		await delay(1_000);
-		entities = late.received;
+		entities = [...late.received];	// a copy: the late watcher goes on receiving
+		await late.close();
 	});
 	after(() => fixture?.cleanup());
 
