@@ -29,7 +29,7 @@ test("config: a minimal config is valid and filled with defaults", () => {
 		interval: 10_000, keepalive: 60, connectTimeout: 30_000, outputs: {}, inputs: {}, sensor: "simulated", adcPin: 34,
 		sntp: "pool.ntp.org", backoffMin: 1_000, backoffMax: 60_000, queueSize: 100,
 		haDiscovery: false, haPrefix: "homeassistant",
-		otaKey: "ota-key.der", otaConfirmTimeout: 300_000, setupPort: 80, setupTimeout: 600_000, setupButton: "",
+		otaKey: "ota-key.der", otaConfirmTimeout: 300_000, otaConfirmAfter: 60_000, setupPort: 80, setupTimeout: 600_000, setupButton: "",
 		model: "", fleetPrefix: "fleet", releaseWindow: 600_000,
 	});
 });
