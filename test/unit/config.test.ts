@@ -256,6 +256,11 @@ test("config: caCert lists several bundled roots, separated by commas (CA rotati
 	assert.deepEqual(rootNames(config.caCert), ["ca.der", "new-ca.der"]);
 });
 
+test("config: otaConfirmAfter must be below otaConfirmTimeout (else an update could never confirm)", () => {
+	assert.equal(onlyError({ otaConfirmAfter: "300000" }), "otaConfirmAfter: 300000 ms is not below otaConfirmTimeout 300000 ms (an update could never confirm)");
+	assert.equal(onlyError({ otaConfirmAfter: "999" }).startsWith("otaConfirmAfter:"), true);
+});
+
 test("config: backoffMax below backoffMin is reported with both values", () => {
 	assert.equal(onlyError({ backoffMin: "5000", backoffMax: "2000" }), "backoffMax: 2000 ms is below backoffMin 5000 ms");
 });
