@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { COMMAND, OTA, RESULT, SYNC, assertError, ready, setup, signedOta } from "./support/command-device";
 import { FakeSlots, image } from "./support/ota-fakes";
 import { MemoryStorage } from "./support/fakes";
-import { BOOTS_KEY, FROM_KEY, MAX_TRIAL_BOOTS, TRIAL_KEY, TrialState } from "../../modules/app/updates/trial";
+import { BOOTS_KEY, CAUSE_KEY, FROM_KEY, MAX_TRIAL_BOOTS, TRIAL_KEY, TrialState, refusedOnTrial } from "../../modules/app/updates/trial";
 import { REBOOT_DELAY } from "../../modules/app/updates/ota";
 
 const STATUS = "devices/node-1/status";
@@ -171,4 +171,44 @@ test("trial: without boot slots nothing is pending and a stale record is ignored
 	assert.equal(s.device.trial.state, TrialState.Settled);
 	online(s);
 	assert.equal(birth(s).reason, "power-on");
+});
+
+test("trial: an image on trial that refuses to start reverts by itself; the next boot reports it with the refusal as cause", () => {
+	const storage = new MemoryStorage();
+	storage.set(TRIAL_KEY, "1.1.0");
+	storage.set(FROM_KEY, "1.0.0");
+	const slots = new FakeSlots(true);
+	const lines: string[] = [];
+	const problems = ["caCert: \"ca-next.der\" is not bundled", "sensor: \"x\" is not one of simulated, adc"];
+	assert.equal(refusedOnTrial({ slots, storage, log: line => lines.push(line), runningVersion: "1.1.0", problems }), true);
+	assert.deepEqual(slots.calls, ["revert"]);
+	assert.deepEqual(lines, ["config: refusing to start (2 problem(s)); this image (1.1.0) is on trial: rolling back to 1.0.0"]);
+
+	const back = boot(storage, slots, "1.0.0");
+	assert.equal(back.device.trial.state, TrialState.RolledBack);
+	const marker = online(back);
+	assert.equal(birth(back).reason, "rollback");
+	back.transport.last.message(SYNC, marker);
+	assert.deepEqual(otaMessages(back), [{ state: "rolled-back", version: "1.1.0", running: "1.0.0", cause: `refused to start: ${problems[0]} (and 1 more)` }]);
+});
+
+test("trial: an image not on trial that refuses to start is left alone (it refuses as always)", () => {
+	const storage = new MemoryStorage();
+	const lines: string[] = [];
+	for (const slots of [new FakeSlots(false), undefined]) {
+		assert.equal(refusedOnTrial({ slots, storage, log: line => lines.push(line), runningVersion: "1.0.0", problems: ["mqttHost: required"] }), false);
+		assert.deepEqual(slots?.calls ?? [], []);
+	}
+	assert.deepEqual(lines, []);
+	assert.equal(storage.get(CAUSE_KEY), undefined);
+});
+
+test("trial: a refusing image on trial whose revert fails stays (and says so); one with no install record names its own version", () => {
+	const storage = new MemoryStorage();
+	const slots = new FakeSlots(true);
+	slots.throwOn = "revert";
+	const lines: string[] = [];
+	assert.equal(refusedOnTrial({ slots, storage, log: line => lines.push(line), runningVersion: "1.1.0", problems: ["x"] }), false);
+	assert.match(lines[0], /this image \(1\.1\.0\) is on trial: rolling back to the previous image$/);
+	assert.match(lines[1], /^config: cannot roll back: .*; staying on 1\.1\.0$/);
 });
