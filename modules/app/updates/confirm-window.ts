@@ -25,7 +25,7 @@ export const WindowState = Object.freeze({
 });
 export type WindowState = typeof WindowState[keyof typeof WindowState];
 
-/** What a session still has to show, in the words the trace uses. */
+/** What a session still has to show. */
 const Need = Object.freeze({
 	Time: "time online",
 	Commands: "the command channel",
@@ -52,8 +52,6 @@ export class ConfirmWindow {
 	}
 
 	get state(): WindowState { return this.#state; }
-	/** What the open window still waits for (empty when it is not open). */
-	get missing(): readonly string[] { return this.#state === WindowState.Open ? this.#missing : []; }
 
 	/** A session is up: its own window starts. */
 	online(): void {
