@@ -10,8 +10,13 @@
  *   Ota reaches "rebooting"; the device then stops, as a board would reboot).
  * - The server sends IMAGE bytes in CHUNKS pieces over about SEND ms, like a server
  *   with limited bandwidth per client: concurrency is what a real server would carry.
+ * - Scale: all devices, their downloads and the image server live in this process
+ *   (about 3 descriptors per device: checked against `ulimit -n` first) and one
+ *   mosquitto; about 2 x count loopback connections per run, well inside the
+ *   ephemeral port range.
  */
 
+import { execFileSync } from "node:child_process";
 import { createServer } from "node:https";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -57,7 +62,11 @@ async function startImageCounter(pkiDir: string, body: Buffer): Promise<ImageCou
 		};
 		next();
 	});
-	server.listen(0, "127.0.0.1");
+	// With no window every device of a stage dials at once (1,800 at 100 % of 2,000):
+	// Node's default backlog of 511 would drop the rest of the SYNs, and their retries
+	// (1, 3, 7, 15 s...) would come near the update's 30 s stall timeout. 4096 is
+	// net.core.somaxconn's default, which caps it.
+	server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 });
 	await new Promise(resolve => server.once("listening", resolve));
 	const port = (server.address() as { port: number }).port;
 	return {
@@ -127,7 +136,20 @@ async function runOnce(count: number, pkiDir: string, window: number): Promise<S
 	}
 }
 
+/**
+ * The descriptors one run needs open in this process: per device its MQTT socket, its
+ * download and the image server's end of it, plus some for the rest. Fails early and
+ * says so when `ulimit -n` is lower (EMFILE mid-run looks like failed downloads).
+ */
+function checkDescriptors(count: number): void {
+	const needed = 3 * count + 256;
+	const limit = execFileSync("sh", ["-c", "ulimit -n"], { encoding: "utf8" }).trim();
+	if (limit !== "unlimited" && Number(limit) < needed)
+		throw new Error(`bench: ${count} devices need about ${needed} open files in this process; ulimit -n is ${limit} (raise it: ulimit -n ${needed})`);
+}
+
 export async function runReleaseFleet(count: number, pkiDir: string): Promise<void> {
+	checkDescriptors(count);
 	console.log(`\nrelease: ${count} cores, one ${IMAGE / 1024} KB image served in ~${SEND} ms per download, rollout 10 % then 100 %; without and with a ${WINDOW / 1000} s releaseWindow`);
 	const runs: [number, Stage[]][] = [];
 	for (const window of [0, WINDOW])

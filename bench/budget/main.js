@@ -3,7 +3,8 @@
 // and after each forces a GC and traces what the XS heaps grew by:
 //   budget: <part> chunk=<bytes> slot=<bytes>
 // Updates are built on first use: the fetcher, update target and Ota exist only from
-// the first ota.start, so the idle row is what an update-less device keeps.
+// the first ota.start, the release follower from the first release message, so the
+// idle row is what a device keeps before either (it subscribes to its release topic).
 // Modules are preloaded (code in flash), so the figures are each part's live state.
 import config from "mc/config";
 import Debug from "debug";
@@ -95,7 +96,7 @@ function online() {
 		fleet: { ...settings, random: Math.random },	// fleet releases follow settings.model (the platform's)
 	});
 	keep.push(updates);
-	measure("updates (idle: boot slots read, trial; the rest is built by ota.start)");
+	measure("updates (idle: boot slots read, trial; the rest by ota.start or a release)");
 	const commands = new Commands({
 		gpio, storage, timers, log: quiet, status: () => ({}), setInterval: quiet, restart: undefined,
 		startOta: request => updates.begin(request), cancelOta: () => updates.cancel(),

@@ -164,7 +164,7 @@ export class Device {
 		});
 		this.homeAssistant = config.haDiscovery ? new HomeAssistant({
 			config, topics: this.topics, firmwareVersion: this.firmwareVersion, sensor: options.sensor,
-			restart: restart !== undefined, update: this.updates.fleet, timers, log, random: options.random,
+			restart: restart !== undefined, update: this.updates.entity, timers, log, random: options.random,
 			onSendFailed: detail => this.connection.fail(detail),
 		}) : undefined;
 	}

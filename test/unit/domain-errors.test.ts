@@ -1,15 +1,16 @@
 /*
  * The pin and update logic report refusals in their own terms (PinError, OtaRefused);
- * only the command table turns them into wire codes (commands.test.ts and
- * ota.test.ts check those codes end to end).
+ * the command table turns them into wire codes, an update refusal through the one
+ * table the update feature owns (REFUSAL_CODES, also used by fleet releases);
+ * commands.test.ts, ota.test.ts and fleet.test.ts check those codes end to end.
  */
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Gpio, PinError, PinFault } from "../../modules/app/commands/gpio";
-import { OtaRefusal, OtaRefused } from "../../modules/app/updates/request";
+import { OtaRefusal, OtaRefused, REFUSAL_CODES } from "../../modules/app/updates/request";
 import { Updates } from "../../modules/app/updates/updates";
-import { CommandError } from "../../modules/app/commands/result";
+import { CommandError, ErrorCode } from "../../modules/app/commands/result";
 import { FakePins, FakeTime, MemoryStorage } from "./support/fakes";
 
 function gpio(pins = new FakePins()): Gpio {
@@ -50,4 +51,14 @@ test("ota: start() and cancel() without the update ports are refused as unavaila
 	assert.equal(error.refusal, OtaRefusal.Unavailable);
 	assert.equal(refusal(() => updates.cancel(), OtaRefused).refusal, OtaRefusal.Unavailable);
 	assert.equal(updates.ota, undefined, "nothing built for a refused start");
+});
+
+test("ota: every update refusal has one wire code, a command error code, and no two refusals share one", () => {
+	const refusals = Object.values(OtaRefusal);
+	assert.deepEqual(Object.keys(REFUSAL_CODES).sort(), [...refusals].sort());
+	const codes: string[] = Object.values(ErrorCode);
+	for (const refusal of refusals)
+		assert.ok(codes.includes(REFUSAL_CODES[refusal]), `${refusal}: ${REFUSAL_CODES[refusal]} is not an ErrorCode`);
+	assert.equal(new Set(Object.values(REFUSAL_CODES)).size, refusals.length);
+	assert.ok(Object.isFrozen(REFUSAL_CODES));
 });

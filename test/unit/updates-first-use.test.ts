@@ -2,7 +2,9 @@
  * Updates are built on first use (modules/app/updates/updates.ts): before the first
  * ota.start only the boot slots are opened, once, to read them; each ota.start that
  * passes its checks opens a target and a fetcher; a failed update lets go of both; an
- * image on trial keeps its slots until it confirms.
+ * image on trial keeps its slots until it confirms. The release follower is built by
+ * the first release message, release.install or update progress, or at start-up on a
+ * boot that rolled back; Home Assistant's entity reads the idle state until then.
  */
 
 import { test } from "node:test";
@@ -13,6 +15,7 @@ import { TrialState } from "../../modules/app/updates/trial";
 import { nodeEcdsa } from "../../node/ecdsa";
 import type { SessionEvents, SessionOptions } from "../../modules/app/ports";
 import { FakeSession, FakeTime, MemoryStorage } from "./support/fakes";
+import { KEY } from "../../modules/app/config/settings";
 import { FakeFetcher, FakeHash, FakeSlots, FakeTarget, TEST_SIGNER, image } from "./support/ota-fakes";
 
 const IMAGE = image(4_096);
@@ -29,7 +32,7 @@ class BoardTarget extends FakeTarget {
 	revert(): void { this.slots.revert(); }
 }
 
-function setup(pending = false) {
+function setup(pending = false, storage = new MemoryStorage(), model = "lin") {
 	const opened = { fetchers: 0, targets: 0 };
 	const fetcher = new FakeFetcher();
 	const targets: BoardTarget[] = [];
@@ -47,8 +50,8 @@ function setup(pending = false) {
 	const time = new FakeTime();
 	const updates = new Updates({
 		ports, topic: "d/ota", firmwareVersion: "1.0.0", keyName: "ota-key.der", confirmTimeout: 60_000, confirmAfter: 1_000,
-		storage: new MemoryStorage(), timers: time, log: () => {}, restart: () => {}, freeHeap: undefined, onSendFailed() {},
-		fleet: { model: "lin", deviceId: "d", fleetPrefix: "fleet", releaseWindow: 0, random: () => 0 },
+		storage, timers: time, log: () => {}, restart: () => {}, freeHeap: undefined, onSendFailed() {},
+		fleet: { model, deviceId: "d", fleetPrefix: "fleet", releaseWindow: 0, random: () => 0 },
 	});
 	const session = new FakeSession({} as SessionOptions, {} as SessionEvents, 0);
 	updates.attach(session);
@@ -106,4 +109,48 @@ test("updates: an image on trial confirms through the slots opened at boot, and 
 	assert.deepEqual(s.targets[0].slots.calls, ["confirm"]);
 	s.time.advance(100);
 	assert.ok(s.session.on("d/ota").some(payload => payload.includes("\"confirmed\"")), JSON.stringify(s.session.published));
+});
+
+const IDLE_ENTITY = { installed_version: "1.0.0", latest_version: "1.0.0", in_progress: false, update_percentage: null };
+
+test("updates: the release follower is built by the first release message, not at start-up; the entity reads idle until then", () => {
+	const s = setup();
+	s.updates.start();
+	assert.equal(s.updates.releaseTopic, "fleet/lin/release");
+	const before = s.updates.fleet;
+	assert.equal(before, undefined, "nothing follows releases before one arrives");
+	assert.deepEqual(JSON.parse(s.updates.entity!.state()), IDLE_ENTITY);
+	const states: string[] = [];
+	s.updates.entity!.watch(state => states.push(state));
+	const { sha256 } = IMAGE;
+	const fields = { model: "lin", version: "1.1.0", size: IMAGE.bytes.length, sha256 };
+	s.updates.receiveRelease(JSON.stringify({ ...fields, url: "https://h/fw.bin", signature: TEST_SIGNER.sign(fields), rollout: 0 }));
+	const follower = s.updates.fleet;
+	assert.ok(follower, "built by the first release");
+	assert.equal(JSON.parse(states.at(-1)!).latest_version, "1.1.0", "the entity listener reaches the follower built later");
+	assert.equal(follower.latest?.version, "1.1.0");
+});
+
+test("updates: release.install or an update's progress builds the follower; without a model there is none", () => {
+	const installing = setup();
+	assert.throws(() => installing.updates.installRelease(), /no release/);
+	assert.ok(installing.updates.fleet);
+	const updating = setup();
+	updating.updates.begin(request());
+	assert.ok(updating.updates.fleet, "the entity shows an ota.start's progress too");
+	assert.equal(JSON.parse(updating.updates.entity!.state()).in_progress, true);
+	const unnamed = setup(false, new MemoryStorage(), "");
+	unnamed.updates.receiveRelease("{}");
+	assert.equal(unnamed.updates.entity, undefined);
+	assert.equal(unnamed.updates.fleet, undefined);
+	assert.equal(unnamed.updates.releaseTopic, undefined);
+});
+
+test("updates: a boot that rolled back builds the follower at start-up, which records the failed version", () => {
+	const storage = new MemoryStorage();
+	storage.set(KEY.otaTrial, "1.1.0");	// an update to 1.1.0 was on trial; the slots are not pending: it was reverted
+	const s = setup(false, storage);
+	assert.equal(s.updates.trial.rolledBack, "1.1.0");
+	assert.ok(s.updates.fleet);
+	assert.equal(storage.get(KEY.releaseFailed), "1.1.0");
 });

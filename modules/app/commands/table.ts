@@ -8,9 +8,10 @@
  *   number outside its range or a string not in its format E_RANGE, an op not in the
  *   table E_OP (looked up as an own key: "constructor" is not an op).
  * - Handlers return the result fields; they signal failure by throwing CommandError,
- *   or a domain error the table maps to its wire code (PinError from gpio.ts,
- *   OtaRefused from updates/request.ts). Anything else they throw is answered as E_INTERNAL, so no
- *   command can stop the device.
+ *   or a domain error named by its wire code: PinError (gpio.ts) through PIN_CODES,
+ *   OtaRefused through the update feature's REFUSAL_CODES (updates/request.ts, the one
+ *   table, shared with fleet releases). Anything else they throw is answered as
+ *   E_INTERNAL, so no command can stop the device.
  * - execute() returns the finished result payload (see result.ts).
  * - telemetry.interval persists the period (config/settings.ts, read back at boot by the
  *   Device) before applying it. restart answers first and restarts RESTART_DELAY
@@ -30,7 +31,7 @@ import { frozen } from "../frozen";
 import { CommandError, ErrorCode, describe, errorResult, okResult, type CommandId, type ResultFields } from "./result";
 import type { CommandObject } from "./parse";
 import { PinError, PinFault, type Gpio, type Level } from "./gpio";
-import { HTTPS_URL, MODEL, MODEL_MAX, OtaRefused, OtaRefusal, SHA256_HEX, SIZE_MAX, URL_MAX, VERSION, type OtaCancelled, type OtaRequest, type OtaStarted } from "../updates/request";
+import { HTTPS_URL, MODEL, MODEL_MAX, OtaRefused, REFUSAL_CODES, SHA256_HEX, SIZE_MAX, URL_MAX, VERSION, type OtaCancelled, type OtaRequest, type OtaStarted } from "../updates/request";
 import { INTERVAL_MAX, INTERVAL_MIN, storeInterval } from "../config/settings";
 
 export interface CommandsOptions {
@@ -72,19 +73,11 @@ export const PULSE_MIN = 1;
 export const PULSE_MAX = 60_000;
 export const RESTART_DELAY = 500;	// ms between the answer and the restart
 
-/** The wire code of each refusal the pin and update logic report. */
+/** The wire code of each refusal the pin logic reports (the update feature's: REFUSAL_CODES). */
 const PIN_CODES: Readonly<Record<PinFault, ErrorCode>> = Object.freeze({
 	[PinFault.Unknown]: ErrorCode.Pin,
 	[PinFault.Busy]: ErrorCode.Busy,
 	[PinFault.WriteFailed]: ErrorCode.Internal,
-});
-const OTA_CODES: Readonly<Record<OtaRefusal, ErrorCode>> = Object.freeze({
-	[OtaRefusal.Unavailable]: ErrorCode.Unavailable,
-	[OtaRefusal.Busy]: ErrorCode.Busy,
-	[OtaRefusal.Signature]: ErrorCode.Signature,
-	[OtaRefusal.Version]: ErrorCode.Version,
-	[OtaRefusal.Model]: ErrorCode.Model,
-	[OtaRefusal.Idle]: ErrorCode.Idle,
 });
 
 /** A handler's failure as a command error, or undefined for an unexpected one. */
@@ -94,7 +87,7 @@ function commandError(error: unknown): CommandError | undefined {
 	if (error instanceof PinError)
 		return new CommandError(PIN_CODES[error.fault], error.message);
 	if (error instanceof OtaRefused)
-		return new CommandError(OTA_CODES[error.refusal], error.message);
+		return new CommandError(REFUSAL_CODES[error.refusal], error.message);
 	return undefined;
 }
 

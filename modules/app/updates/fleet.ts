@@ -9,7 +9,8 @@
  *   checked: parseRelease, then the model (E_MODEL), the signature over the same ota2
  *   statement as ota.start (E_SIGNATURE), the version (E_VERSION when not above the
  *   running one, or when this version failed here before). A refusal is one trace line
- *   and {"state":"ignored","version","error":{code,message}} on the ota topic; the
+ *   and {"state":"ignored","version","error":{code,message}} on the ota topic (code: the
+ *   release's ReleaseFault, or the refusal's wire code from REFUSAL_CODES); the
  *   device goes on. An accepted release becomes `latest` (Home Assistant's latest
  *   version).
  * - A device whose bucket (bucketOf(id)) is below the release's rollout installs it
@@ -35,10 +36,10 @@
 
 import type { Log, Storage, TimerHandle, Timers } from "../ports";
 import { KEY } from "../config/settings";
-import { OtaRefusal, OtaRefused, compareVersions, type OtaRequest, type OtaStarted } from "./request";
+import { OtaRefusal, OtaRefused, REFUSAL_CODES, compareVersions, type OtaRequest, type OtaStarted, type RefusalCode } from "./request";
 import type { UpdateSignature } from "./signature";
 import type { ProgressFields } from "./progress";
-import { ReleaseFault, bucketOf, isProblem, parseRelease, releaseDelay, type Release } from "./release";
+import { bucketOf, isProblem, parseRelease, releaseDelay, type Release, type ReleaseFault } from "./release";
 
 /** What FleetUpdates needs of the update machine (ota.ts). */
 export interface UpdateRunner {
@@ -65,15 +66,8 @@ export interface FleetOptions {
 	rolledBack?: string;
 }
 
-const REFUSAL_FAULTS: Readonly<Record<OtaRefusal, ReleaseFault>> = Object.freeze({
-	[OtaRefusal.Unavailable]: ReleaseFault.Unavailable,
-	[OtaRefusal.Busy]: ReleaseFault.Busy,
-	[OtaRefusal.Signature]: ReleaseFault.Signature,
-	[OtaRefusal.Version]: ReleaseFault.Version,
-	[OtaRefusal.Model]: ReleaseFault.Model,
-	[OtaRefusal.Idle]: ReleaseFault.Busy,
-});
 const RUNNING: readonly string[] = Object.freeze(["downloading", "verifying", "applying", "rebooting"]);
+const IDLE = Object.freeze({ state: "idle", percent: null });
 
 export class FleetUpdates {
 	readonly bucket: number;
@@ -106,13 +100,12 @@ export class FleetUpdates {
 			return this.#ignore(parsed.version, parsed.fault, parsed.message);
 		const { model, firmwareVersion, signature, log } = this.#o;
 		if (parsed.model !== model)
-			return this.#ignore(parsed.version, ReleaseFault.Model, `release for model ${parsed.model}; this device is ${model}`);
+			return this.#ignore(parsed.version, REFUSAL_CODES[OtaRefusal.Model], `release for model ${parsed.model}; this device is ${model}`);
 		try {
 			signature.check(parsed, parsed.signature);
 		}
 		catch (error) {
-			const fault = error instanceof OtaRefused ? REFUSAL_FAULTS[error.refusal] : ReleaseFault.Signature;
-			return this.#ignore(parsed.version, fault, String((error as Error)?.message ?? error));
+			return this.#ignore(parsed.version, refusalCode(error, OtaRefusal.Signature), String((error as Error)?.message ?? error));
 		}
 		this.#latest = parsed;
 		this.#publishState();
@@ -120,9 +113,9 @@ export class FleetUpdates {
 		if (running && !sameImage(running, parsed))
 			this.#cancelDownload(`superseded by release ${parsed.version}`);
 		if (compareVersions(parsed.version, firmwareVersion) <= 0)
-			return this.#ignore(parsed.version, ReleaseFault.Version, `release ${parsed.version} is not above the running ${firmwareVersion}`);
+			return this.#ignore(parsed.version, REFUSAL_CODES[OtaRefusal.Version], `release ${parsed.version} is not above the running ${firmwareVersion}`);
 		if (this.#o.storage.get(KEY.releaseFailed) === parsed.version)
-			return this.#ignore(parsed.version, ReleaseFault.Version, `release ${parsed.version} failed on this device before`);
+			return this.#ignore(parsed.version, REFUSAL_CODES[OtaRefusal.Version], `release ${parsed.version} failed on this device before`);
 		this.#o.timers.clear(this.#scheduled);
 		this.#scheduled = undefined;
 		if (this.bucket >= parsed.rollout) {
@@ -166,12 +159,9 @@ export class FleetUpdates {
 		this.#publishState();
 	}
 
-	/** Home Assistant's update entity: {installed_version, latest_version, in_progress, update_percentage}. */
+	/** Home Assistant's update entity (entityState). */
 	state(): string {
-		const installed = this.#o.firmwareVersion;
-		const latest = this.#latest && compareVersions(this.#latest.version, installed) > 0 ? this.#latest.version : installed;
-		const inProgress = RUNNING.includes(this.#progress.state);
-		return JSON.stringify({ installed_version: installed, latest_version: latest, in_progress: inProgress, update_percentage: inProgress ? this.#progress.percent : null });
+		return entityState(this.#o.firmwareVersion, this.#latest?.version, this.#progress);
 	}
 
 	/** Tells `listener` every new state() (the Home Assistant update entity). */
@@ -190,9 +180,8 @@ export class FleetUpdates {
 			this.#started = release;
 		}
 		catch (error) {
-			const fault = error instanceof OtaRefused ? REFUSAL_FAULTS[error.refusal] : ReleaseFault.Unavailable;
 			this.#handled = undefined;	// the next connect (the retained release again) retries
-			this.#ignore(release.version, fault, String((error as Error)?.message ?? error));
+			this.#ignore(release.version, refusalCode(error, OtaRefusal.Unavailable), String((error as Error)?.message ?? error));
 		}
 	}
 
@@ -215,14 +204,31 @@ export class FleetUpdates {
 		this.#o.ota.cancel();
 	}
 
-	#ignore(version: string | null, fault: ReleaseFault, message: string): void {
-		this.#o.log(`fleet: release ${version ?? "?"} ignored: ${fault} ${message}`);
-		this.#o.report(JSON.stringify({ state: "ignored", version, error: { code: fault, message: message.slice(0, 120) } }));
+	#ignore(version: string | null, code: ReleaseFault | RefusalCode, message: string): void {
+		this.#o.log(`fleet: release ${version ?? "?"} ignored: ${code} ${message}`);
+		this.#o.report(JSON.stringify({ state: "ignored", version, error: { code, message: message.slice(0, 120) } }));
 	}
 
 	#publishState(): void {
 		this.#listener?.(this.state());
 	}
+}
+
+/** An update refusal's wire code; anything else thrown counts as `otherwise`. */
+function refusalCode(error: unknown, otherwise: OtaRefusal): RefusalCode {
+	return REFUSAL_CODES[error instanceof OtaRefused ? error.refusal : otherwise];
+}
+
+/**
+ * Home Assistant's update entity state: {installed_version, latest_version, in_progress,
+ * update_percentage}, only keys its MQTT update platform reads (latest is the
+ * installed version unless a release above it was seen; the percentage is null
+ * outside a download).
+ */
+export function entityState(installed: string, latest: string | undefined, progress: { state: string; percent: number | null } = IDLE): string {
+	const shown = latest !== undefined && compareVersions(latest, installed) > 0 ? latest : installed;
+	const inProgress = RUNNING.includes(progress.state);
+	return JSON.stringify({ installed_version: installed, latest_version: shown, in_progress: inProgress, update_percentage: inProgress ? progress.percent : null });
 }
 
 function request(release: Release): OtaRequest {

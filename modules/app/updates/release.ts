@@ -27,19 +27,16 @@ export const RELEASE_MAX = 1024;	// bytes of a release message
 export const BUCKETS = 100;
 
 /**
- * Why a release is ignored: the `error.code` of an "ignored" report on the ota topic.
- * A frozen object rather than a TypeScript enum, so a preloaded image keeps it in flash.
+ * Why a release message cannot be read: the `error.code` of an "ignored" report on the
+ * ota topic. A release that reads well but is refused (model, signature, version, busy)
+ * is named by the refusal's code (request.ts REFUSAL_CODES), as ota.start is. A frozen
+ * object rather than a TypeScript enum, so a preloaded image keeps it in flash.
  */
 export const ReleaseFault = Object.freeze({
 	TooLarge: "E_TOO_LARGE",
 	Parse: "E_PARSE",
 	Shape: "E_SHAPE",
 	Range: "E_RANGE",
-	Model: "E_MODEL",
-	Signature: "E_SIGNATURE",
-	Version: "E_VERSION",
-	Busy: "E_BUSY",
-	Unavailable: "E_UNAVAILABLE",
 });
 export type ReleaseFault = typeof ReleaseFault[keyof typeof ReleaseFault];
 

@@ -1,7 +1,7 @@
 /*
  * The ota.start request, its argument formats (checked by the command table), the
  * update's states and answers as the wire shows them, why ota.start or ota.cancel is
- * refused (OtaRefused, named on the wire by the command table), and the stable reason
+ * refused (OtaRefused) and the wire code of each refusal (REFUSAL_CODES), and the stable reason
  * codes an update can fail with (the `error.code` of a failed progress message on the
  * ota topic); responseProblem() checks a download's response against the request
  * before anything is written.
@@ -68,6 +68,23 @@ export class OtaRefused extends Error {
 		super(message);
 	}
 }
+
+/** The wire code of a refusal: one of the command table's error codes. */
+export type RefusalCode = "E_UNAVAILABLE" | "E_BUSY" | "E_SIGNATURE" | "E_VERSION" | "E_MODEL" | "E_IDLE";
+
+/**
+ * The one table from refusal to wire code, for every place a refusal is told: the
+ * answer to ota.start, ota.cancel and release.install (commands/table.ts, whose
+ * ErrorCode type must hold each code) and a fleet release's "ignored" report (fleet.ts).
+ */
+export const REFUSAL_CODES: Readonly<Record<OtaRefusal, RefusalCode>> = Object.freeze({
+	[OtaRefusal.Unavailable]: "E_UNAVAILABLE",
+	[OtaRefusal.Busy]: "E_BUSY",
+	[OtaRefusal.Signature]: "E_SIGNATURE",
+	[OtaRefusal.Version]: "E_VERSION",
+	[OtaRefusal.Model]: "E_MODEL",
+	[OtaRefusal.Idle]: "E_IDLE",
+});
 
 export interface OtaRequest {
 	url: string;

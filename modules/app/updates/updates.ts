@@ -19,10 +19,14 @@
  *   confirm window (trial.ts); stop() abandons a running download and clears every
  *   timer.
  * - Fleet releases (fleet.ts), where `model` names the board: `releaseTopic` is what the
- *   device subscribes to (attach() does, on every session), receiveRelease() each message
- *   on it, installRelease() the release.install command. The release follower exists
- *   from start-up (it must hear the retained release); it drives the update machine
- *   through the same first-use path as ota.start.
+ *   device subscribes to (attach() does, on every session, so the retained release
+ *   comes), receiveRelease() each message on it, installRelease() the release.install
+ *   command. The release follower (FleetUpdates) is built by the first of these, by the
+ *   first update progress (the entity shows an ota.start's too), or at start-up on a
+ *   boot that rolled back (it records the failed version); a device whose model has no
+ *   release never builds it. It drives the update machine through the same first-use
+ *   path as ota.start. `entity` is Home Assistant's update entity: the follower's
+ *   state, or the idle one (fleet.ts entityState) before it exists.
  *   Without a model, updates are refused (E_UNAVAILABLE) and no release is followed.
  * - begin() is ota.start: a request for another model than `model` is refused
  *   ("model", E_MODEL on the wire) before Ota looks at it, so before anything is fetched.
@@ -34,7 +38,7 @@ import { Ota, type OtaLimits } from "./ota";
 import { UpdateProgress } from "./progress";
 import { UpdateSignature } from "./signature";
 import { OtaTrial } from "./trial";
-import { FleetUpdates, type UpdateRunner } from "./fleet";
+import { FleetUpdates, entityState, type UpdateRunner } from "./fleet";
 import { releaseTopic } from "./release";
 import type { Config } from "../config/config";
 
@@ -86,11 +90,19 @@ export interface UpdatesOptions {
 
 const UNAVAILABLE = "ota is not available on this platform";
 
+/** Home Assistant's update entity as the home-assistant feature reads it. */
+export interface UpdateEntity {
+	state(): string;
+	watch(listener: (state: string) => void): void;
+}
+
 export class Updates {
 	readonly trial: OtaTrial;
-	/** Fleet releases, where the config names a model. */
-	readonly fleet: FleetUpdates | undefined;
 	readonly releaseTopic: string | undefined;
+	/** Home Assistant's update entity, where the config names a model. */
+	readonly entity: UpdateEntity | undefined;
+	#fleet: FleetUpdates | undefined;
+	#entityListener: ((state: string) => void) | undefined;
 	#signature: UpdateSignature | undefined;
 	#ota: Ota | undefined;
 	#progress: UpdateProgress | undefined;
@@ -111,21 +123,21 @@ export class Updates {
 			sample: options.sample,
 			publish: payload => this.#outbox().change(payload),
 		});
-		const { model, deviceId, fleetPrefix, releaseWindow, random } = options.fleet;
+		const { model, fleetPrefix } = options.fleet;
 		this.releaseTopic = model ? releaseTopic(fleetPrefix, model) : undefined;
-		const updates = this;
-		const runner: UpdateRunner = {
-			get state() { return updates.#ota?.state ?? "idle"; },
-			start: request => updates.#machine().start(request),
-			cancel: () => updates.#ota?.cancel(),
-		};
-		this.fleet = model ? new FleetUpdates({
-			deviceId, model, firmwareVersion: options.firmwareVersion, window: releaseWindow, random,
-			signature: { check: (fields, signature) => this.#checker().check(fields, signature) },
-			ota: runner, storage, timers, log, rolledBack: this.trial.rolledBack,
-			report: payload => this.#outbox().change(payload),
-		}) : undefined;
+		this.entity = model ? {
+			state: () => this.#fleet?.state() ?? entityState(options.firmwareVersion, undefined),
+			watch: listener => {
+				this.#entityListener = listener;
+				this.#fleet?.watch(listener);
+			},
+		} : undefined;
+		if (this.trial.rolledBack)
+			this.#follower();
 	}
+
+	/** The release follower, once built (see above). */
+	get fleet(): FleetUpdates | undefined { return this.#fleet; }
 
 	/** The update state machine, once the first ota.start built it. */
 	get ota(): Ota | undefined { return this.#ota; }
@@ -141,7 +153,7 @@ export class Updates {
 	}
 
 	stop(): void {
-		this.fleet?.stop();
+		this.#fleet?.stop();
 		this.trial.stop();
 		this.#ota?.stop();
 		this.detach();
@@ -167,13 +179,14 @@ export class Updates {
 	}
 
 	/** A message on releaseTopic. */
-	receiveRelease(payload: string): void { this.fleet?.receive(payload); }
+	receiveRelease(payload: string): void { this.#follower()?.receive(payload); }
 
 	/** The release.install command. */
 	installRelease(): OtaStarted {
-		if (!this.fleet)
+		const fleet = this.#follower();
+		if (!fleet)
 			throw new OtaRefused(OtaRefusal.Unavailable, "fleet releases need a board model (config model)");
-		return this.fleet.install();
+		return fleet.install();
 	}
 
 	/** This session's command gate opened (the trial's window, or its rolled-back report). */
@@ -205,7 +218,7 @@ export class Updates {
 	#outbox(): UpdateProgress {
 		if (!this.#progress) {
 			const { topic, timers, log, onSendFailed } = this.#o;
-			this.#progress = new UpdateProgress({ topic, timers, log, onSendFailed, onReport: fields => this.fleet?.progress(fields) });
+			this.#progress = new UpdateProgress({ topic, timers, log, onSendFailed, onReport: fields => this.#follower()?.progress(fields) });
 			if (this.#session)
 				this.#progress.outbox.attach(this.#session);
 		}
@@ -226,6 +239,29 @@ export class Updates {
 			progress: this.#outbox(),
 			limits: ports.otaLimits,
 		});
+	}
+
+	/** The release follower, built on first use where the config names a model. */
+	#follower(): FleetUpdates | undefined {
+		if (this.#fleet || !this.releaseTopic)
+			return this.#fleet;
+		const { firmwareVersion, storage, timers, log } = this.#o;
+		const { model, deviceId, releaseWindow, random } = this.#o.fleet;
+		const updates = this;
+		const runner: UpdateRunner = {
+			get state() { return updates.#ota?.state ?? "idle"; },
+			start: request => updates.#machine().start(request),
+			cancel: () => updates.#ota?.cancel(),
+		};
+		const fleet = this.#fleet = new FleetUpdates({
+			deviceId, model, firmwareVersion, window: releaseWindow, random,
+			signature: { check: (fields, signature) => this.#checker().check(fields, signature) },
+			ota: runner, storage, timers, log, rolledBack: this.trial.rolledBack,
+			report: payload => this.#outbox().change(payload),
+		});
+		if (this.#entityListener)
+			fleet.watch(this.#entityListener);
+		return fleet;
 	}
 
 	/** The signature checker, loaded by the first update or release that needs it. */
