@@ -50,7 +50,7 @@ describe("simulator: update requests around failed, cancelled and good downloads
 		images.route("/fw.bin", { kind: "ok", body: image });
 		images.route("/tampered.bin", { kind: "ok", body: tampered });
 		images.route("/slow.bin", { kind: "slow", body: slow, chunk: 512, every: 250 });
-		const library = await fixture.build(broker.port, ID, { otaConfirmTimeout: 60_000 });
+		const library = await fixture.build(broker.port, ID, { otaConfirmTimeout: 60_000, otaConfirmAfter: 2_000 });
 		watcher = await fixture.watcher({ port: broker.port, topics: [`devices/${ID}/#`] });
 		simulator = fixture.simulate(library, 300);
 		void simulator.exited.then(code => { exitCode = code; });

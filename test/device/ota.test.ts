@@ -31,7 +31,7 @@ import { simulatorStateDir, type Simulator } from "../../tools/sdk";
 
 const ID = "sim-ota";
 const TOPIC = (leaf: string) => `devices/${ID}/${leaf}`;
-const CONFIRM_TIMEOUT = 8_000;	// ms: otaConfirmTimeout of this build
+const CONFIRM_TIMEOUT = 12_000;	// ms: otaConfirmTimeout of this build (it confirms after otaConfirmAfter 2 s online)
 
 interface Progress {
 	state: string;
@@ -71,7 +71,7 @@ describe("simulator: signed over-the-air update with boot confirmation", () => {
 		fixture.onCleanup(() => images.close());
 		images.route("/fw.bin", { kind: "ok", body: image });
 		images.route("/tampered.bin", { kind: "ok", body: tampered });
-		const library = await fixture.build(proxy.port, ID, { otaConfirmTimeout: CONFIRM_TIMEOUT });
+		const library = await fixture.build(proxy.port, ID, { otaConfirmTimeout: CONFIRM_TIMEOUT, otaConfirmAfter: 2_000 });
 		state = simulatorStateDir(library);
 		watcher = await fixture.watcher({ port: broker.port, topics: [`devices/${ID}/#`] });
 		simulator = fixture.simulate(library, 240);

@@ -52,7 +52,7 @@ describe("simulator: a fleet release from the retained topic", () => {
 		images = await startImageServer(fixture.pkiDir);
 		fixture.onCleanup(() => images.close());
 		images.route("/fw.bin", { kind: "ok", body: image });
-		library = await fixture.build(broker.port, ID, { otaConfirmTimeout: 20_000, releaseWindow: 2_000 });
+		library = await fixture.build(broker.port, ID, { otaConfirmTimeout: 20_000, otaConfirmAfter: 2_000, releaseWindow: 2_000 });
 		watcher = await fixture.watcher({ port: broker.port, topics: [`devices/${ID}/#`] });
 		// Another model's release, forged onto this model's topic: retained before the device starts.
 		await watcher.publish(RELEASE, release("sim/moddable_two", "1.1.0"), true);
