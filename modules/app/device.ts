@@ -223,8 +223,8 @@ export class Device {
 			session.subscribe(this.topics.command);
 			session.subscribe(this.topics.gpioSet);
 			session.subscribe(this.topics.sync);
-			if (this.homeAssistant)
-				session.subscribe(this.homeAssistant.statusTopic);
+			for (const topic of this.homeAssistant?.subscriptions ?? [])
+				session.subscribe(topic);
 		}
 		catch (error) {
 			this.connection.fail(`subscribe: ${error}`);
@@ -267,8 +267,8 @@ export class Device {
 		}
 		else if (topic === this.topics.command)
 			this.channel.receive(payload, retained);
-		else if (topic === this.homeAssistant?.statusTopic)
-			this.homeAssistant.announce(payload);
+		else if (this.homeAssistant?.listensTo(topic))
+			this.homeAssistant.receive(topic, payload);
 		else if (topic === this.updates.releaseTopic)
 			this.updates.receiveRelease(payload);
 		else {
