@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { MIGRATE, REPUBLISH_MIN, REPUBLISH_SPREAD } from "../../modules/app/home-assistant/home-assistant";
 import { RESULT, STATE, assertError, ready, setup } from "./support/command-device";
 import { MAX_MESSAGE, publishSize } from "../../modules/app/limits";
+import { TOO_LARGE } from "../../modules/app/ports";
 
 const CONFIG = "homeassistant/switch/node-1/gpio_led/config";	// one of the entities
 const LEGACY = "homeassistant/device/node-1/config";	// earlier firmware's one message
@@ -117,6 +118,13 @@ test("plain: any other payload is E_RANGE and changes nothing", () => {
 	assert.deepEqual(pins!.writes, []);
 	transport.last.message(SET("led"), "");	// an empty payload (a deletion) is not answered
 	assert.equal(transport.last.on(RESULT).length, 6);
+});
+
+test("plain: a message the transport skipped as too large is E_TOO_LARGE, as on cmd", () => {
+	const { transport, pins } = ready();
+	transport.last.message(SET("led"), TOO_LARGE);
+	assertError(JSON.parse(transport.last.on(RESULT).at(-1)!), null, "E_TOO_LARGE", "too large");
+	assert.deepEqual(pins!.writes, []);
 });
 
 test("plain: inputs and unknown names are E_PIN, as with gpio.set", () => {
