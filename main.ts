@@ -4,7 +4,11 @@
  * - Nothing runs unless the whole config is valid and every named certificate and key
  *   is bundled and parses (credentials); otherwise every problem is traced, and
  *   repeated every minute so a serial console opened later still sees why the device
- *   is idle.
+ *   is idle. Unless this image is an update on trial (app/updates/trial.ts
+ *   refusedOnTrial, the trial's own "pending"): then it rolls back by itself, traced
+ *   once, and restarts into the previous image (a board reboots inside the revert; a
+ *   simulator starts over in place, its slots now naming the previous version, and
+ *   refuses as always, since it still runs the code it was built with).
  * - Which link, sensors, pins, update target and platform adapters exist is decided by
  *   manifest.json's `platforms` sections, not here.
  * - `restart` reboots a board; where the platform cannot reboot (the simulators) the
@@ -32,6 +36,8 @@ import { mixedRandom } from "app/random";
 import type { Network, Sensor } from "app/ports";
 import { checkIdentity, loadCredentials, type Credentials } from "credentials";
 import { storeRestartReason } from "app/config/settings";
+import { refusedOnTrial } from "app/updates/trial";
+import { FIRMWARE_VERSION } from "app/version";
 import { overlay, needsSetup, type Identity } from "app/setup/overlay";
 import { SettingsStore, type BlobStorage } from "app/setup/settings-store";
 import { CODE_NAME, setupCode } from "app/setup/setup-code";
@@ -53,14 +59,27 @@ import { clock, log, storage, timers } from "runtime";
 const REPEAT_PROBLEMS = 60_000;	// ms
 const SOFT_RESTART_DELAY = 1_000;	// ms between stopping the old device and starting the new
 
-function refuse(problems: string[]): void {
-	const report = () => {
-		log(`config: refusing to start, ${problems.length} problem(s):`);
-		for (const problem of problems)
-			log(`config:   ${problem}`);
-	};
-	report();
-	Timer.repeat(report, REPEAT_PROBLEMS);
+function report(problems: string[]): void {
+	log(`config: refusing to start, ${problems.length} problem(s):`);
+	for (const problem of problems)
+		log(`config:   ${problem}`);
+}
+
+/** Traces the problems; an image on trial then rolls back and restarts, any other repeats them every REPEAT_PROBLEMS ms. */
+function refuse(problems: string[], deviceId: string): void {
+	report(problems);
+	let slots: ReturnType<typeof createUpdateTarget> | undefined;
+	try {
+		slots = createUpdateTarget(deviceId, log, storage);
+	}
+	catch (error) {
+		log(`config: cannot open the boot slots: ${error}`);
+	}
+	if (slots && refusedOnTrial({ slots, storage, log, problems, runningVersion: slots.version() ?? FIRMWARE_VERSION })) {
+		Timer.set(() => hardRestart ? hardRestart() : start(), SOFT_RESTART_DELAY);
+		return;
+	}
+	Timer.repeat(() => report(problems), REPEAT_PROBLEMS);
 }
 
 interface Parts {
@@ -103,7 +122,7 @@ function prepare(raw: RawConfig, identity: Identity | undefined): Parts | undefi
 		errors.push(`sensor: ${(error as Error).message}`);
 	}
 	if (errors.length || !sensor) {
-		refuse(errors);
+		refuse(errors, settings.deviceId);
 		return undefined;
 	}
 	return { settings, credentials, sensor };

@@ -5,7 +5,7 @@
  * - The raw config goes through the core's loadConfig (WiFi not required, default id
  *   "node-" + a hash of the host name, default model NODE_MODEL); any problem, including a certificate file
  *   that is missing, or a client certificate and key that do not belong together,
- *   throws one Error listing them all. Nothing is started.
+ *   throws one ConfigRefused listing them all. Nothing is started.
  * - caCert (one or more roots)/clientCert/clientKey are file names resolved in
  *   `certsDir` (default the repository's certs/, where the firmware's bundled CA lives)
  *   and checked as the firmware checks them (node/credentials.ts).
@@ -104,6 +104,13 @@ export interface NodeDevice {
 	cut(): boolean;
 }
 
+/** The config or credentials cannot start a device: every problem, as main.ts traces them. */
+export class ConfigRefused extends Error {
+	constructor(readonly problems: string[]) {
+		super(`invalid config (${problems.length} problem${problems.length > 1 ? "s" : ""}):\n- ${problems.join("\n- ")}`);
+	}
+}
+
 export function defaultNodeDeviceId(): string {
 	return "node-" + createHash("sha256").update(hostname()).digest("hex").slice(0, 8);
 }
@@ -129,7 +136,7 @@ export function createNodeDevice(options: NodeDeviceOptions): NodeDevice {
 			errors.push(`clientKey: ${JSON.stringify(config.clientKey)} with clientCert ${JSON.stringify(config.clientCert)}: ${error.message}`);
 		}
 	if (errors.length || !transport)
-		throw new Error(`invalid config (${errors.length} problem${errors.length > 1 ? "s" : ""}):\n- ${errors.join("\n- ")}`);
+		throw new ConfigRefused(errors);
 
 	const log = options.log instanceof LineLog ? options.log : new LineLog(options.log);
 	const network = options.network ?? new SwitchableNetwork(true);

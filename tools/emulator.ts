@@ -7,6 +7,11 @@
  *   restart command, a completed update, a rollback), 200 ms after it stopped, with
  *   the same storage (boot counter, interval, trial state) and update target (the boot
  *   slots), as a board keeps its flash across a reboot.
+ * - A boot whose config is refused (createNodeDevice's ConfigRefused) while the update
+ *   target's image is on trial rolls back by itself (app/updates/trial.ts
+ *   refusedOnTrial, as main.ts does on XS): the trace says so, the previous image boots
+ *   REBOOT_PAUSE later with reason "rollback". Not on trial, the refusal is thrown as
+ *   before.
  * - Every boot runs what the update target boots (pending, else installed), else the
  *   built-in version (FIRMWARE_VERSION, or `firmwareVersion` in tests). The version the
  *   restart callback names is never passed on as the built-in one: after a rollback
@@ -19,11 +24,13 @@
 
 import { existsSync, rmSync } from "node:fs";
 import { relative } from "node:path";
-import { createNodeDevice, type NodeDevice, type NodeDeviceOptions } from "../node/device";
+import { ConfigRefused, createNodeDevice, type NodeDevice, type NodeDeviceOptions } from "../node/device";
 import { NodeUpdateTarget } from "../node/update-target";
 import type { RawConfig } from "../modules/app/config/config";
 import type { Storage } from "../modules/app/ports";
 import { storedInterval } from "../modules/app/config/settings";
+import { refusedOnTrial } from "../modules/app/updates/trial";
+import { FIRMWARE_VERSION } from "../modules/app/version";
 import type { StoredSettings } from "../modules/app/setup/settings-store";
 
 /** The emulator's config (the README's "The emulator" describes it). */
@@ -66,21 +73,34 @@ export function startEmulator(options: EmulatorOptions): Emulator {
 	const boot = (bootReason?: string) => {
 		if (stopped)
 			return;
-		current = create({
-			config: { ...EMULATOR, ...options.config },
-			stored: options.stored?.(),
-			certsDir: options.certsDir,
-			storage: options.storage,
-			log: { print: options.print },
-			bootReason,
-			firmwareVersion: options.firmwareVersion,
-			updateTarget: options.updateTarget,
-			// The device has already stopped cleanly: come back as a new boot, as a board would.
-			onRestart: reason => { pending = setTimeout(() => boot(reason), REBOOT_PAUSE); },
-		});
+		try {
+			current = createBoot(bootReason);
+		}
+		catch (error) {
+			const { updateTarget, storage, print, firmwareVersion } = options;
+			if (!(error instanceof ConfigRefused) || !refusedOnTrial({
+				slots: updateTarget, storage, log: print, problems: error.problems,
+				runningVersion: updateTarget.version() ?? firmwareVersion ?? FIRMWARE_VERSION,
+			}))
+				throw error;
+			pending = setTimeout(() => boot("rollback"), REBOOT_PAUSE);	// as a board reboots into the previous image
+			return;
+		}
 		options.onBoot?.(current);
 		current.device.start();
 	};
+	const createBoot = (bootReason?: string) => create({
+		config: { ...EMULATOR, ...options.config },
+		stored: options.stored?.(),
+		certsDir: options.certsDir,
+		storage: options.storage,
+		log: { print: options.print },
+		bootReason,
+		firmwareVersion: options.firmwareVersion,
+		updateTarget: options.updateTarget,
+		// The device has already stopped cleanly: come back as a new boot, as a board would.
+		onRestart: reason => { pending = setTimeout(() => boot(reason), REBOOT_PAUSE); },
+	});
 	boot(options.bootReason);
 	return {
 		async stop() {

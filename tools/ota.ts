@@ -278,7 +278,7 @@ export async function runOta(argv: string[], out: (text: string) => void = line 
 				}
 				else if (topic.endsWith("/status") && rebooting && message.online === true && message.fw === o.version) {
 					back = `${o.device} is back with fw ${o.version} (boot ${message.boot})`;
-					quiet(BIRTH_WAIT, () => new Stop(Exit.Ok, `updated: ${back}; not confirmed yet`));
+					quiet(BIRTH_WAIT, () => new Stop(Exit.Ok, `updated: ${back}; not confirmed yet (an update confirms itself after otaConfirmAfter ms online, 60 s by default)`));
 				}
 				else if (topic.endsWith("/ota") && rebooting && message.version === o.version && message.state === "confirmed") {
 					clearTimeout(watchdog);

@@ -59,6 +59,8 @@ export interface BuildOptions {
 	app?: string;
 	/** "lin" (default) or "sim/<device>", a device simulator such as sim/moddable_two. */
 	platform?: string;
+	/** XS creation settings laid over the manifests' (a fixed-size heap, say: `incremental` 0). */
+	creation?: Record<string, unknown>;
 }
 
 interface Build {
@@ -87,6 +89,7 @@ function prepareBuild(options: BuildOptions): Build {
 	const wrapper = {
 		include: [options.app ?? join(ROOT, "manifest.json"), ...(options.manifest ? [options.manifest] : [])],
 		resources: { "*": [...resources, ...(options.bundle ?? [])] },
+		...(options.creation ? { creation: options.creation } : {}),
 	};
 	const manifest = join(options.outDir, "manifest.json");
 	writeFileSync(manifest, JSON.stringify(wrapper, null, "\t"));

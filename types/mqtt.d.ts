@@ -24,7 +24,7 @@ declare module "mqtt" {
 	class Client {
 		constructor(options: MQTTOptions);
 		onReady?(): void;
-		onMessage?(topic: string, body: ArrayBuffer): void;
+		onMessage?(topic: string, body: ArrayBuffer | null): void;
 		onClose?(): void;
 		publish(topic: string, data: string | ArrayBuffer, flags?: { retain?: boolean }): void;
 		subscribe(topic: string): void;
@@ -36,7 +36,9 @@ declare module "mqtt" {
 		 * Handles one parsed packet (`code` its type, e.g. 0x20 CONNACK with `returnCode`);
 		 * fails the client on a CONNACK refusal. Overridable to see packets first.
 		 */
-		dispatch(message: { code: number; returnCode?: number }): unknown;
+		dispatch(message: { code: number; returnCode?: number; topic?: string; payload?: ArrayBuffer | null }): unknown;
+		/** Parses bytes from the socket (any split), dispatching each complete packet. Overridable to filter them. */
+		received(buffer: ArrayBuffer): void;
 		/** 1 while waiting for CONNACK, 2 once it was accepted, -1 when closed. */
 		state: number;
 		/** The socket (the `Socket` option's instance); deleted once closed. */

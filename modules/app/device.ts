@@ -24,8 +24,8 @@
  *   on the first ota.start; its progress has its own outbox on the ota topic; stop()
  *   abandons a running download.
  *   `firmwareVersion` (default FIRMWARE_VERSION) goes into birth and status; an update
- *   must be above it. Boot confirmation over `bootSlots`: confirmed by the gate opening
- *   (onSettled), else rolled back; ota.start is E_BUSY while the image is on trial.
+ *   must be above it. Boot confirmation over `bootSlots` (trial.ts): confirmed after a
+ *   healthy window, else rolled back; ota.start is E_BUSY while the image is on trial.
  *   Fleet releases (`config.model`): the release topic's messages go to `updates`.
  */
 
@@ -143,8 +143,8 @@ export class Device {
 		} : undefined;
 		this.updates = new Updates({
 			ports: options, topic: this.topics.ota, firmwareVersion: this.firmwareVersion,
-			keyName: config.otaKey, confirmTimeout: config.otaConfirmTimeout, storage, timers, log, restart,
-			freeHeap: system && (() => system.freeHeap()),
+			keyName: config.otaKey, confirmTimeout: config.otaConfirmTimeout, confirmAfter: config.otaConfirmAfter, storage, timers, log, restart,
+			freeHeap: system && (() => system.freeHeap()), sample: () => this.telemetry.sample(),
 			onSendFailed: detail => this.connection.fail(detail), fleet: { ...config, random: options.random },
 		});
 		this.commands = new Commands({
@@ -223,8 +223,8 @@ export class Device {
 			session.subscribe(this.topics.command);
 			session.subscribe(this.topics.gpioSet);
 			session.subscribe(this.topics.sync);
-			if (this.homeAssistant)
-				session.subscribe(this.homeAssistant.statusTopic);
+			for (const topic of this.homeAssistant?.subscriptions ?? [])
+				session.subscribe(topic);
 		}
 		catch (error) {
 			this.connection.fail(`subscribe: ${error}`);
@@ -262,13 +262,13 @@ export class Device {
 
 	#message(topic: string, payload: string, retained: boolean): void {
 		if (topic === this.topics.sync) {
-			if (!this.channel.sync(payload))
-				this.telemetry.confirm(payload);
+			if (!this.channel.sync(payload) && this.telemetry.confirm(payload))
+				this.updates.delivered();
 		}
 		else if (topic === this.topics.command)
 			this.channel.receive(payload, retained);
-		else if (topic === this.homeAssistant?.statusTopic)
-			this.homeAssistant.announce(payload);
+		else if (this.homeAssistant?.listensTo(topic))
+			this.homeAssistant.receive(topic, payload);
 		else if (topic === this.updates.releaseTopic)
 			this.updates.receiveRelease(payload);
 		else {

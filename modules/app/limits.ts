@@ -15,6 +15,12 @@
  *   deviceId whose topics would not fit (config/config.ts, connection/topics.ts).
  * - Sizes are UTF-8 bytes, what goes on the wire: utf8Length() counts them (TextEncoder
  *   is not part of the language on XS).
+ * - MAX_RECEIVE: the largest incoming PUBLISH (topic and payload: MQTT's remaining
+ *   length) the XS transport reads. A larger one is skipped as its bytes arrive, never
+ *   held, and handed on as ports.ts TOO_LARGE: the SDK's client would allocate it whole
+ *   before anything here could look at it. Above everything the device takes in: a
+ *   command or a release is at most 1,024 bytes of payload (commands/parse.ts,
+ *   updates/release.ts), its topic at most MAX_TOPIC.
  * - exceedsDepth(): how deep incoming JSON nests, counted by a flat scan before
  *   JSON.parse sees it: XS's parser recurses on the native stack, and deep input aborts
  *   the VM (commands and fleet releases both check it).
@@ -25,6 +31,7 @@ export const PUBLISH_OVERHEAD = 5;
 export const MAX_MESSAGE = 7_168;
 export const MAX_PAYLOAD = 640;
 export const MAX_TOPIC = MAX_WRITE - PUBLISH_OVERHEAD - MAX_PAYLOAD;	// 205 bytes
+export const MAX_RECEIVE = 2_048;
 
 /** Bytes of a PUBLISH packet carrying `topic` and `payload`. */
 export function publishSize(topic: string, payload: string): number {

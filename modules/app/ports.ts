@@ -15,6 +15,14 @@
  */
 export const NOT_UTF8 = "\uFFFD";
 
+/**
+ * What a transport hands on, in place of the payload, for an incoming message it did not
+ * read because it declared more than limits.ts MAX_RECEIVE bytes (the XS transport: the
+ * SDK's client would allocate it whole first, and a board's heap cannot take 300 KB).
+ * Commands and releases answer it E_TOO_LARGE; nothing else the device reads matches it.
+ */
+export const TOO_LARGE = "\uFFFE";
+
 /** An opaque handle from Timers.set / Timers.repeat. */
 export type TimerHandle = unknown;
 

@@ -16,6 +16,12 @@
  *   in the same turn, so nothing else reaches the socket in between; if the buffer
  *   fills between two pieces the stream holds half a packet, so publish() throws and
  *   the session ends. Messages over MAX_MESSAGE are refused (thrown).
+ * - Incoming: a PUBLISH that declares more than app/limits MAX_RECEIVE bytes is taken
+ *   out of the stream before the SDK's client sees it (oversize.ts: that client
+ *   allocates the whole message first, and a board's heap cannot take 300 KB) and
+ *   handed on as TOO_LARGE, in its turn among the other messages. Nothing is traced
+ *   here: the core answers it (E_TOO_LARGE) and says so. The connection stays up, so a
+ *   retained oversized message costs one skip per session, never a reconnect loop.
  * - onClose gets the client's own failure text ("socket error -2", "read time out")
  *   when it gave one.
  * - Sockets are of the class given (`Socket`, tls-socket's: closed ones linger, a
@@ -32,8 +38,9 @@ import Client from "mqtt";
 import type SecureSocket from "securesocket";
 import { TLS_1_2 } from "tls-socket";
 import type { Credentials } from "credentials";
-import { NOT_UTF8, type Session, type SessionEvents, type SessionOptions, type Transport } from "app/ports";
-import { MAX_MESSAGE, MAX_WRITE, PUBLISH_OVERHEAD } from "app/limits";
+import { NOT_UTF8, TOO_LARGE, type Session, type SessionEvents, type SessionOptions, type Transport } from "app/ports";
+import { MAX_MESSAGE, MAX_RECEIVE, MAX_WRITE, PUBLISH_OVERHEAD } from "app/limits";
+import { OversizeFilter } from "mqtt-tls/oversize";
 
 export interface TlsOptions {
 	host: string;
@@ -45,11 +52,31 @@ export interface TlsOptions {
 
 const PUBLISH = 0x30;		// MQTT PUBLISH, QoS 0
 const CONNACK = 0x20;
+const TOPIC_MAX = 256;		// bytes: longer than any topic the device subscribes to
 
 class TrackedClient extends Client {
 	failure = "";
 	refusal = 0;	// the CONNACK return code when the broker refused
-	dispatch(message: { code: number; returnCode?: number }): unknown {
+	#filter: OversizeFilter | undefined;
+	received(buffer: ArrayBuffer): void {
+		this.#filter ??= new OversizeFilter({
+			max: MAX_RECEIVE,
+			topicMax: TOPIC_MAX,
+			forward: chunk => {
+				if (this.state >= 0)	// not after a failure closed the client
+					super.received(chunk);
+			},
+			skipped: topic => {
+				let name = "";
+				try { name = String.fromArrayBuffer(topic.buffer as ArrayBuffer); }
+				catch { /* not UTF-8: no subscribed topic matches "" */ }
+				this.dispatch({ code: PUBLISH, topic: name, payload: null });	// queued in order with the others
+			},
+		});
+		if (!this.#filter.feed(buffer))
+			this.fail("malformed remaining length");
+	}
+	dispatch(message: { code: number; returnCode?: number; topic?: string; payload?: ArrayBuffer | null }): unknown {
 		if (this.state === 1 && message.code === CONNACK && message.returnCode)
 			this.refusal = message.returnCode;
 		return super.dispatch(message);
@@ -85,6 +112,8 @@ export function createTransport(options: TlsOptions): Transport {
 			});
 			client.onReady = () => events.onReady();
 			client.onMessage = (topic, body) => {
+				if (body === null)
+					return events.onMessage(topic, TOO_LARGE);
 				let text: string;
 				try { text = String.fromArrayBuffer(body); }
 				catch { text = NOT_UTF8; }	// String.fromArrayBuffer throws on bytes that are not UTF-8

@@ -27,7 +27,7 @@ describe("simulator: update requests around failed, cancelled and good downloads
 	const slow = randomBytes(64 * 1024);
 	const foreignKey = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
 	const sim = simulatedDevice("sim-ota-repeat", {
-		config: { otaConfirmTimeout: 60_000 },
+		config: { otaConfirmTimeout: 60_000, otaConfirmAfter: 2_000 },
 		images: [
 			["/fw.bin", { kind: "ok", body: image }],
 			["/tampered.bin", { kind: "ok", body: tampered }],

@@ -25,7 +25,7 @@ import { waitFor } from "../../tools/harness/wait";
 import { parse } from "../../tools/harness/watcher";
 import { sdkSkip, simulatedDevice } from "./support";
 
-const CONFIRM_TIMEOUT = 8_000;	// ms: otaConfirmTimeout of this build
+const CONFIRM_TIMEOUT = 12_000;	// ms: otaConfirmTimeout of this build (it confirms after otaConfirmAfter 2 s online)
 
 interface Progress {
 	state: string;
@@ -44,7 +44,7 @@ describe("simulator: signed over-the-air update with boot confirmation", () => {
 	const tampered = Buffer.from(image);
 	tampered[50_000] ^= 0x01;
 	const sim = simulatedDevice("sim-ota", {
-		config: { otaConfirmTimeout: CONFIRM_TIMEOUT },
+		config: { otaConfirmTimeout: CONFIRM_TIMEOUT, otaConfirmAfter: 2_000 },
 		relay: true,
 		images: [["/fw.bin", { kind: "ok", body: image }], ["/tampered.bin", { kind: "ok", body: tampered }]],
 		seconds: 240,

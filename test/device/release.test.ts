@@ -27,7 +27,7 @@ describe("simulator: a fleet release from the retained topic", () => {
 	const image = randomBytes(48 * 1024);
 	const sha256 = createHash("sha256").update(image).digest("hex");
 	const sim = simulatedDevice("sim-release", {
-		config: { otaConfirmTimeout: 20_000, releaseWindow: 2_000 },
+		config: { otaConfirmTimeout: 20_000, otaConfirmAfter: 2_000, releaseWindow: 2_000 },
 		images: [["/fw.bin", { kind: "ok", body: image }]],
 		seconds: 240,
 		// Another model's release, forged onto this model's topic: retained before the device starts.

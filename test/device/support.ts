@@ -30,6 +30,17 @@ import { OTA_SIGNING_KEY } from "../../tools/ota-sign";
 
 export const sdkSkip: string | false = moddableHome().reason ?? false;
 
+/**
+ * A fixed XS heap the size an ESP32 gives the firmware (the SDK's esp32_thing target:
+ * 78,848 bytes of chunks and 4,928 slots, neither growing): the simulator otherwise grows
+ * its heap from the host's memory, so running out aborts here only with this. lin
+ * ignores `creation.static`; `incremental: 0` is what fixes the size there.
+ */
+export const BOARD_HEAP = Object.freeze({
+	chunk: Object.freeze({ initial: 78_848, incremental: 0 }),
+	heap: Object.freeze({ initial: 4_928, incremental: 0 }),
+});
+
 /** Build-time config of the simulator firmware under test (values as mcconfig strings). */
 export const SIM_CONFIG = { mqttHost: "localhost", interval: 1_000, backoffMin: 200, backoffMax: 2_000, keepalive: 10, connectTimeout: 10_000 };
 
@@ -42,7 +53,7 @@ export class DeviceFixture extends Fixture {
 	 * ("sim-ota-key.der"); `port` is the broker it dials; `bundle` adds DER files by path
 	 * (named by their file names).
 	 */
-	build(port: number, deviceId: string, config: Record<string, string | number> = {}, platform = "lin", bundle: string[] = []): Promise<string> {
+	build(port: number, deviceId: string, config: Record<string, string | number> = {}, platform = "lin", bundle: string[] = [], creation?: Record<string, unknown>): Promise<string> {
 		return buildFirmwareAsync({
 			platform,
 			outDir: join(this.buildDir, deviceId.replace(/[^a-z0-9]/gi, "")),
@@ -50,6 +61,7 @@ export class DeviceFixture extends Fixture {
 			bundle,
 			otaKeyDer: join(this.pkiDir, "ota-key.der"),
 			config: { ...SIM_CONFIG, mqttPort: port, deviceId, ...config },
+			creation,
 		});
 	}
 
@@ -89,6 +101,8 @@ export interface SimulatedDeviceOptions {
 	seconds?: number;
 	/** Runs before the build (files a previous run left, say). */
 	prepare?: () => void;
+	/** XS creation settings for this build (BOARD_HEAP: a fixed heap of an ESP32's size). */
+	creation?: Record<string, unknown>;
 }
 
 export interface CommandResult {
@@ -147,7 +161,7 @@ export class SimulatedDevice {
 				for (const route of options.images)
 					images.route(...route);
 		}
-		this.library = await this.fixture.build(this.relay?.port ?? this.broker.port, this.id, options.config, options.platform);
+		this.library = await this.fixture.build(this.relay?.port ?? this.broker.port, this.id, options.config, options.platform, [], options.creation);
 		const { topics = [], ...watcher } = options.watcher ?? {};
 		this.watcher = await this.fixture.watcher({ ...watcher, port: this.broker.port, topics: [this.topic("#"), ...topics] });
 		await options.beforeBoot?.(this);

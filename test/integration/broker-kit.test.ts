@@ -4,6 +4,7 @@
  * as printed by whoever runs the tests (root in CI, where mosquitto drops to the
  * `mosquitto` account). The broker must serve TLS, keep its state in the kit's own
  * folder, let a device's Home Assistant discovery through (publish
+ * <haPrefix>/<component>/<id>/<key>/config, read and clear the old
  * <haPrefix>/device/<id>/config, read <haPrefix>/status), and drop publishes over
  * message_size_limit.
  */
@@ -79,17 +80,20 @@ describe("broker kit, run as printed", { timeout: 60_000 }, () => {
 
 	it("lets a device's Home Assistant discovery through, and Home Assistant's online back to it", async () => {
 		const ha = await operator([`${HA}/#`, `devices/${ID}/#`]);
+		const legacy = `${HA}/device/${ID}/config`;
+		await ha.publish(legacy, JSON.stringify({ dev: { ids: [ID] }, cmps: {} }), true);	// what earlier firmware left
 		node = createNodeDevice({
 			config: { mqttHost: "localhost", mqttPort: port, deviceId: ID, caCert: "ca.der", clientCert: `device-${ID}.crt.der`, clientKey: `device-${ID}.key.der`, haDiscovery: "true", haPrefix: HA, backoffMin: 200, backoffMax: 1_000 },
 			certsDir: PKI_DIR, log: { print: false }, random: () => 0,
 		});
 		node.device.start();
 		await waitFor("the command gate to open", () => node!.device.channel.gate === Gate.Open, 15_000);
-		const config = `${HA}/device/${ID}/config`;
-		await ha.waitFor(config);
-		const before = ha.on(config).length;
+		const entities = () => ha.received.filter(message => message.topic.startsWith(`${HA}/`) && message.topic.endsWith(`/${ID}/restart/config`));
+		await waitFor("the entities' discovery", () => entities().length > 0, 10_000);
+		await waitFor("the old message read and cleared", () => ha.on(legacy).some(message => message.payload === ""), 10_000);
+		const before = entities().length;
 		await ha.publish(`${HA}/status`, "online");
-		await waitFor("discovery again after Home Assistant's online", () => ha.on(config).length > before, 10_000);
+		await waitFor("discovery again after Home Assistant's online", () => entities().length > before, 10_000);
 	});
 
 	it("drops a publish over message_size_limit and delivers one under it", async () => {

@@ -1,6 +1,7 @@
 /*
  * Home Assistant discovery against a real mosquitto over TLS, with the test acting as
- * Home Assistant does: it reads the retained device discovery message, switches the
+ * Home Assistant does: it reads the retained discovery messages (one per entity) as a
+ * late subscriber, checks their topics by Home Assistant's own rule, switches the
  * `led` output by publishing the switch's payload_on to its command_topic, and reads
  * states, availability, an input and a sensor through their topics and templates;
  * "online" on homeassistant/status makes the device publish again.
@@ -16,18 +17,13 @@ import { renderTemplate } from "../../tools/harness/ha-template";
 import { waitFor } from "../../tools/harness/wait";
 import { parse, type Watcher } from "../../tools/harness/watcher";
 
-type Component = Record<string, string>;
-interface DeviceDiscovery {
-	dev: { ids: string[]; name: string; sw: string };
-	o: { name: string; sw?: string };
-	avty_t: string;
-	avty_tpl: string;
-	stat_t: string;
-	cmps: Record<string, Component>;
-}
+type Component = Record<string, string> & { dev: { ids: string[]; name: string; sw: string }; o: { name: string; sw?: string } };
+interface Entity { platform: string; key: string; entry: Component }
 
 const ID = "it-ha";
-const CONFIG = `homeassistant/device/${ID}/config`;
+const DISCOVERY = `homeassistant/+/${ID}/+/config`;
+const ENTITIES = 6;	// led, door, temperature, humidity, restart, update
+const LED = `homeassistant/switch/${ID}/gpio_led/config`;
 // Home Assistant's own rule for discovery topics (homeassistant/components/mqtt/discovery.py).
 const TOPIC_MATCHER = /^(\w+)\/(?:([a-zA-Z0-9_-]+)\/)?([a-zA-Z0-9_-]+)\/config$/;
 
@@ -36,7 +32,7 @@ describe("home assistant discovery", () => {
 	let broker: Broker;
 	let node: NodeDevice;
 	let ha: Watcher;
-	let discovery: DeviceDiscovery;
+	let entities: Entity[];
 
 	before(async () => {
 		broker = await fixture.broker();
@@ -44,35 +40,39 @@ describe("home assistant discovery", () => {
 		node = fixture.device(broker.port, { deviceId: ID, outputs: "led:2", inputs: "door:5", haDiscovery: "true" }, { random: () => 0 });
 		node.device.start();
 		await waitFor("the command gate to open", () => node.device.channel.gate === Gate.Open);
-		const late = await fixture.watcher({ port: broker.port, topics: [CONFIG] });
-		const message = await late.waitFor(CONFIG);
-		assert.equal(message.retain, true, "discovery is retained");
-		discovery = parse(message.payload) as DeviceDiscovery;
+		const late = await fixture.watcher({ port: broker.port, topics: [DISCOVERY] });
+		await waitFor("every entity's discovery", () => late.received.length >= ENTITIES);
+		entities = late.received.map(message => {
+			assert.equal(message.retain, true, `${message.topic} is retained`);
+			const [, platform, node, key] = TOPIC_MATCHER.exec(message.topic.slice("homeassistant/".length)) ?? [];
+			assert.equal(node, ID, message.topic);
+			return { platform, key, entry: parse(message.payload) as Component };
+		});
 	});
 	after(() => fixture.cleanup());
 
 	const component = (platform: string, name: string) => {
-		const found = Object.values(discovery.cmps).find(entry => entry.p === platform && entry.name === name);
+		const found = entities.find(entity => entity.platform === platform && entity.entry.name === name);
 		assert.ok(found, `a ${platform} named ${name}`);
-		return found;
+		return found.entry;
 	};
 	/** What Home Assistant would show for `entry`: its value template over the newest message on its state topic. */
 	const rendered = (entry: Component) => {
-		const latest = ha.on(entry.stat_t ?? discovery.stat_t).at(-1);
+		const latest = ha.on(entry.stat_t).at(-1);
 		return latest && renderTemplate(entry.val_tpl, latest.payload);
 	};
 
-	it("is a device-based message Home Assistant accepts", () => {
-		const [, kind, , objectId] = TOPIC_MATCHER.exec(CONFIG.slice("homeassistant/".length)) ?? [];
-		assert.equal(kind, "device");
-		assert.equal(objectId, ID);
-		assert.deepEqual(discovery.dev.ids, [ID]);
-		assert.equal(discovery.dev.sw, node.device.firmwareVersion);
-		assert.ok(discovery.o.name);
-		for (const entry of Object.values(discovery.cmps)) {
-			assert.ok(["switch", "binary_sensor", "sensor", "button", "update"].includes(entry.p), JSON.stringify(entry));
-			assert.ok(entry.uniq_id?.startsWith(`${ID}_`), JSON.stringify(entry));
-			assert.ok(!("obj_id" in entry) && !("object_id" in entry));
+	it("is one message per entity on topics Home Assistant accepts, each naming the device", () => {
+		assert.equal(entities.length, ENTITIES);
+		assert.deepEqual(entities.map(entity => `${entity.platform}/${entity.key}`).sort(),
+			["binary_sensor/gpio_door", "button/restart", "sensor/humidity", "sensor/temperature", "switch/gpio_led", "update/update"]);
+		for (const { platform, key, entry } of entities) {
+			assert.ok(["switch", "binary_sensor", "sensor", "button", "update"].includes(platform), JSON.stringify(entry));
+			assert.equal(entry.uniq_id, `${ID}_${key}`, JSON.stringify(entry));
+			assert.ok(!("obj_id" in entry) && !("object_id" in entry) && !("p" in entry));
+			assert.deepEqual(entry.dev.ids, [ID]);
+			assert.equal(entry.dev.sw, node.device.firmwareVersion);
+			assert.ok(entry.o.name);
 		}
 	});
 
@@ -87,9 +87,11 @@ describe("home assistant discovery", () => {
 	});
 
 	it("reports the device available through the status topic and its template", () => {
-		const status = ha.on(discovery.avty_t).at(-1);
-		assert.ok(status);
-		assert.equal(renderTemplate(discovery.avty_tpl, status.payload), "online");
+		for (const { entry } of entities) {
+			const status = ha.on(entry.avty_t).at(-1);
+			assert.ok(status);
+			assert.equal(renderTemplate(entry.avty_tpl, status.payload), "online");
+		}
 	});
 
 	it("switches led with payload_on/payload_off on the command topic and sees it in the state", async () => {
@@ -122,10 +124,10 @@ describe("home assistant discovery", () => {
 	});
 
 	it("publishes the discovery again when Home Assistant announces itself", async () => {
-		const before = ha.on(CONFIG).length;
+		const before = ha.on(LED).length;
 		await ha.publish("homeassistant/status", "online");
-		await waitFor("a second discovery message", () => ha.on(CONFIG).length === before + 1, 10_000);
-		assert.deepEqual(parse(ha.on(CONFIG).at(-1)!.payload), discovery);
+		await waitFor("a second discovery message", () => ha.on(LED).length === before + 1, 10_000);
+		assert.deepEqual(parse(ha.on(LED).at(-1)!.payload), component("switch", "led"));
 	});
 
 	it("restarts through the button (last: the device stops)", async () => {

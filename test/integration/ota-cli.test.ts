@@ -46,7 +46,7 @@ describe("npm run ota", { timeout: 40_000 }, () => {
 		writeFileSync(file, bytes);
 		broker = await fixture.broker();
 		const storage = new MemoryStorage();
-		const boot = (firmwareVersion?: string, bootReason?: string) => fixture.device(broker.port, { deviceId: "cli-1" }, {
+		const boot = (firmwareVersion?: string, bootReason?: string) => fixture.device(broker.port, { deviceId: "cli-1", otaConfirmAfter: 1_000 }, {
 			storage, updateTarget: target, firmwareVersion, bootReason,
 			onRestart: (reason, next) => { rebooted = boot(next.firmwareVersion, reason); rebooted.device.start(); },
 		});

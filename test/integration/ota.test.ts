@@ -43,7 +43,8 @@ interface Result {
 
 const CAPACITY = 160 * 1024;
 const CHUNK = 8 * 1024;
-const CONFIRM_TIMEOUT = 2_000;	// ms: otaConfirmTimeout of this test's device
+const CONFIRM_TIMEOUT = 4_000;	// ms: otaConfirmTimeout of this test's device
+const CONFIRM_AFTER = 1_000;	// ms: otaConfirmAfter (the healthy window before confirming)
 
 function image(size: number, seed: number): Buffer {
 	const bytes = Buffer.alloc(size);
@@ -93,7 +94,7 @@ describe("ota", { timeout: 45_000 }, () => {
 		server.route("/slow.bin", { kind: "slow", body: GOOD, chunk: CHUNK, every: 100 });
 		rogue.route("/good.bin", { kind: "ok", body: GOOD });
 		operator = await fixture.watcher({ port: broker.port, topics: [RESULT, OTA, STATUS, TELEMETRY] });
-		const boot = (firmwareVersion?: string, bootReason?: string) => fixture.device(broker.port, { deviceId: ID, otaConfirmTimeout: CONFIRM_TIMEOUT }, {
+		const boot = (firmwareVersion?: string, bootReason?: string) => fixture.device(broker.port, { deviceId: ID, otaConfirmTimeout: CONFIRM_TIMEOUT, otaConfirmAfter: CONFIRM_AFTER }, {
 			storage, updateTarget: target, firmwareVersion, bootReason, network: nextNetwork(),
 			// What a board does: it reboots into whatever the update installed.
 			onRestart: (reason, next) => {
@@ -238,7 +239,7 @@ describe("ota", { timeout: 45_000 }, () => {
 		const status = await command({ op: "status" });
 		assert.equal(status.fw, "1.1.0");
 		await waitFor("readings from the new boot", () => operator.readings(TELEMETRY).some(reading => reading.boot === oldBoot + 1), 5_000);
-		await operator.waitFor(OTA, p => (p as Progress).state === "confirmed" && (p as Progress).version === "1.1.0", 5_000);
+		await operator.waitFor(OTA, p => (p as Progress).state === "confirmed" && (p as Progress).version === "1.1.0", 10_000);
 		assert.deepEqual(target.slots, { installed: "1.1.0" });
 		const again = await command({ op: "ota.start", url: server.url("/good.bin"), ...signed({ sha256: sha256(GOOD), version: "1.1.0", size: GOOD.length }) });
 		assert.equal(again.error?.code, "E_VERSION", "the new image is now the running version");

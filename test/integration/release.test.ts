@@ -53,7 +53,7 @@ describe("npm run release: a staged rollout halted by --halt-at", { timeout: 90_
 			const storage = new MemoryStorage();
 			const target = new NodeUpdateTarget();
 			const boot = (firmwareVersion?: string, bootReason?: string): NodeDevice => {
-				const node = fixture.device(broker.port, { deviceId: id, releaseWindow: "1500" }, {
+				const node = fixture.device(broker.port, { deviceId: id, releaseWindow: "1500", otaConfirmAfter: "1000" }, {
 					storage, updateTarget: target, firmwareVersion, bootReason,
 					onRestart: (reason, next) => { nodes.set(id, boot(next.firmwareVersion, reason)); nodes.get(id)!.device.start(); },
 				});

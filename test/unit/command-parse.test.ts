@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MAX_PAYLOAD_BYTES, exceedsDepth, parseCommand } from "../../modules/app/commands/parse";
 import { describe as quote, utf8Length } from "../../modules/app/commands/result";
-import { NOT_UTF8 } from "../../modules/app/ports";
+import { NOT_UTF8, TOO_LARGE } from "../../modules/app/ports";
 
 test("parse: a command object with id and op", () => {
 	const parsed = parseCommand("{\"id\":\"c-1\",\"op\":\"gpio.set\",\"pin\":\"led\",\"value\":1}");
@@ -54,4 +54,10 @@ test("parse: a payload that is not UTF-8 is E_PARSE saying UTF-8; bad JSON says 
 	const notJson = parseCommand("{\"id\":");
 	assert.equal(notJson.error?.code, "E_PARSE");
 	assert.equal(notJson.error!.message, "payload is not valid JSON");
+});
+
+test("parse: a message the transport did not read (TOO_LARGE) is E_TOO_LARGE with id null", () => {
+	const parsed = parseCommand(TOO_LARGE);
+	assert.equal(parsed.id, null);
+	assert.equal(parsed.error?.code, "E_TOO_LARGE");
 });

@@ -29,7 +29,7 @@ test("config: a minimal config is valid and filled with defaults", () => {
 		interval: 10_000, keepalive: 60, connectTimeout: 30_000, outputs: {}, inputs: {}, sensor: "simulated", adcPin: 34,
 		sntp: "pool.ntp.org", backoffMin: 1_000, backoffMax: 60_000, queueSize: 100,
 		haDiscovery: false, haPrefix: "homeassistant",
-		otaKey: "ota-key.der", otaConfirmTimeout: 300_000, setupPort: 80, setupTimeout: 600_000, setupButton: "",
+		otaKey: "ota-key.der", otaConfirmTimeout: 300_000, otaConfirmAfter: 60_000, setupPort: 80, setupTimeout: 600_000, setupButton: "",
 		model: "", fleetPrefix: "fleet", releaseWindow: 600_000,
 	});
 });
@@ -254,6 +254,11 @@ test("config: caCert lists several bundled roots, separated by commas (CA rotati
 	const { config, errors } = load({ caCert: "ca.der, new-ca.der" });
 	assert.deepEqual(errors, []);
 	assert.deepEqual(rootNames(config.caCert), ["ca.der", "new-ca.der"]);
+});
+
+test("config: otaConfirmAfter must be below otaConfirmTimeout (else an update could never confirm)", () => {
+	assert.equal(onlyError({ otaConfirmAfter: "300000" }), "otaConfirmAfter: 300000 ms is not below otaConfirmTimeout 300000 ms (an update could never confirm)");
+	assert.equal(onlyError({ otaConfirmAfter: "999" }).startsWith("otaConfirmAfter:"), true);
 });
 
 test("config: backoffMax below backoffMin is reported with both values", () => {

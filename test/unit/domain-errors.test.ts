@@ -43,7 +43,7 @@ test("gpio: an unknown pin, an input written, a pulsing pin and a failed write a
 
 test("ota: start() and cancel() without the update ports are refused as unavailable, not as command errors", () => {
 	const updates = new Updates({
-		ports: {}, topic: "t/ota", firmwareVersion: "1.0.0", keyName: "ota-key.der", confirmTimeout: 1_000,
+		ports: {}, topic: "t/ota", firmwareVersion: "1.0.0", keyName: "ota-key.der", confirmTimeout: 1_000, confirmAfter: 500,
 		storage: new MemoryStorage(), timers: new FakeTime(), log: () => {}, restart: undefined, freeHeap: undefined, onSendFailed() {},
 		fleet: { model: "lin", deviceId: "d", fleetPrefix: "fleet", releaseWindow: 0, random: () => 0 },
 	});

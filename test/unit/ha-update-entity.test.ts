@@ -24,7 +24,7 @@ import { TEST_SIGNER, image } from "./support/ota-fakes";
 
 const RELEASE = "fleet/test-board/release";
 const UPDATE = "devices/node-1/update";
-const CONFIG = "homeassistant/device/node-1/config";
+const CONFIG = "homeassistant/update/node-1/update/config";	// the update platform's discovery topic
 const { bytes: IMAGE, sha256: SHA } = image(20_000);
 
 const STRING_KEYS: readonly string[] = ["installed_version", "latest_version", "title", "release_summary", "release_url", "entity_picture"];
@@ -36,6 +36,8 @@ const UPDATE_OPTIONS: Readonly<Record<string, string>> = {
 	cmd_t: "command_topic", pl_inst: "payload_install", dev_cla: "device_class", ent_cat: "entity_category",
 	ent_pic: "entity_picture", l_ver_t: "latest_version_topic", l_ver_tpl: "latest_version_template",
 	rel_s: "release_summary", rel_u: "release_url", tit: "title", dsp_prc: "display_precision", ret: "retain", qos: "qos",
+	// what every MQTT entity takes (MQTT_ENTITY_COMMON_SCHEMA, MQTT_AVAILABILITY_SCHEMA)
+	dev: "device", o: "origin", avty_t: "availability_topic", avty_tpl: "availability_template",
 };
 
 interface Entity { installed_version?: unknown; latest_version?: unknown; in_progress?: unknown; update_percentage?: unknown }
@@ -91,11 +93,9 @@ function entityDevice() {
 
 test("ha-update: the discovery component uses only options of Home Assistant's update platform, and Install is a command the device takes", () => {
 	const { s } = entityDevice();
-	const discovery = JSON.parse(s.transport.last.published.find(m => m.topic === CONFIG)!.payload);
-	const component = discovery.cmps.update as Record<string, string>;
+	const component = JSON.parse(s.transport.last.published.find(m => m.topic === CONFIG)!.payload) as Record<string, string>;
 	for (const key of Object.keys(component))
 		assert.ok(Object.hasOwn(UPDATE_OPTIONS, key), `${key} is not an option of the update platform`);
-	assert.equal(component.p, "update");
 	assert.equal(component.dev_cla, "firmware");
 	assert.equal(component.ent_cat, "config");
 	assert.equal(component.stat_t, UPDATE);

@@ -1,6 +1,7 @@
 /*
  * Boot confirmation and rollback (OtaTrial) through the whole core on a fake clock:
- * a pending image confirms on its first settled session, or reverts after
+ * a pending image confirms after its healthy window (ota-confirm-window.test.ts has
+ * the window's own rules), or reverts after
  * otaConfirmTimeout or on its fourth boot; the image that boots after a revert says
  * "rollback" in its birth and reports the failed version on the ota topic.
  */
@@ -10,12 +11,13 @@ import assert from "node:assert/strict";
 import { COMMAND, OTA, RESULT, SYNC, assertError, ready, setup, signedOta } from "./support/command-device";
 import { FakeSlots, image } from "./support/ota-fakes";
 import { MemoryStorage } from "./support/fakes";
-import { BOOTS_KEY, MAX_TRIAL_BOOTS, TRIAL_KEY, TrialState } from "../../modules/app/updates/trial";
+import { BOOTS_KEY, CAUSE_KEY, FROM_KEY, MAX_TRIAL_BOOTS, TRIAL_KEY, TrialState, refusedOnTrial } from "../../modules/app/updates/trial";
 import { REBOOT_DELAY } from "../../modules/app/updates/ota";
 
 const STATUS = "devices/node-1/status";
 const TIMEOUT = 60_000;
-const raw = { otaConfirmTimeout: String(TIMEOUT) };
+const AFTER = 5_000;	// ms: otaConfirmAfter
+const raw = { otaConfirmTimeout: String(TIMEOUT), otaConfirmAfter: String(AFTER) };
 const { bytes: IMAGE, sha256: SHA } = image(4_000);
 
 type Setup = ReturnType<typeof setup>;
@@ -31,12 +33,19 @@ function online(s: Setup): string {
 	return marker;
 }
 
+/** Echoes the marker of the last reading sent (the broker's echo: it was delivered). */
+function delivered(s: Setup): void {
+	const reading = s.transport.last.on(SYNC).filter(payload => /^\d+:\d+$/.test(payload)).at(-1);
+	assert.ok(reading);
+	s.transport.last.message(SYNC, reading);
+}
+
 /** One boot of the image on the given flash (storage + slots), as after a restart. */
 function boot(storage: MemoryStorage, slots: FakeSlots, firmwareVersion = "1.1.0") {
 	return setup({ storage, slots, firmwareVersion, raw });
 }
 
-test("trial: an installed update records its version; the pending image confirms on its first settled session", () => {
+test("trial: an installed update records its version and the one it replaces; the pending image confirms after its healthy window", () => {
 	const storage = new MemoryStorage();
 	const slots = new FakeSlots();
 	const old = ready({ storage, slots, raw });
@@ -48,6 +57,7 @@ test("trial: an installed update records its version; the pending image confirms
 	old.time.advance(REBOOT_DELAY);
 	assert.deepEqual(old.system!.restarts, ["ota"]);
 	assert.equal(storage.get(TRIAL_KEY), "1.1.0");
+	assert.equal(storage.get(FROM_KEY), "1.0.0");
 
 	slots.isPending = true;	// the bootloader starts the new image on trial
 	const s = boot(storage, slots);
@@ -56,6 +66,9 @@ test("trial: an installed update records its version; the pending image confirms
 	assert.equal(birth(s).reason, "power-on");
 	assert.deepEqual(slots.calls, [], "not confirmed before the marker came back");
 	s.transport.last.message(SYNC, marker);
+	delivered(s);
+	assert.deepEqual(slots.calls, [], "not before otaConfirmAfter");
+	s.time.advance(AFTER);
 	assert.deepEqual(slots.calls, ["confirm"]);
 	assert.equal(s.device.trial.state, TrialState.Confirmed);
 	assert.deepEqual(otaMessages(s).at(-1), { state: "confirmed", version: "1.1.0", boots: 1 });
@@ -137,6 +150,9 @@ test("trial: a confirm that fails keeps the deadline (and the record); a revert 
 	const s = boot(storage, slots);
 	const marker = online(s);
 	s.transport.last.message(SYNC, marker);
+	delivered(s);
+	s.time.advance(AFTER);
+	assert.deepEqual(slots.calls, ["confirm"]);
 	assert.equal(s.device.trial.state, TrialState.Pending);
 	assert.equal(storage.get(TRIAL_KEY), "1.1.0");
 	s.transport.last.message(COMMAND, JSON.stringify(signedOta({ url: "https://u.example.com/fw.bin", sha256: SHA, version: "1.2.0", size: IMAGE.length })));
@@ -155,4 +171,44 @@ test("trial: without boot slots nothing is pending and a stale record is ignored
 	assert.equal(s.device.trial.state, TrialState.Settled);
 	online(s);
 	assert.equal(birth(s).reason, "power-on");
+});
+
+test("trial: an image on trial that refuses to start reverts by itself; the next boot reports it with the refusal as cause", () => {
+	const storage = new MemoryStorage();
+	storage.set(TRIAL_KEY, "1.1.0");
+	storage.set(FROM_KEY, "1.0.0");
+	const slots = new FakeSlots(true);
+	const lines: string[] = [];
+	const problems = ["caCert: \"ca-next.der\" is not bundled", "sensor: \"x\" is not one of simulated, adc"];
+	assert.equal(refusedOnTrial({ slots, storage, log: line => lines.push(line), runningVersion: "1.1.0", problems }), true);
+	assert.deepEqual(slots.calls, ["revert"]);
+	assert.deepEqual(lines, ["config: refusing to start (2 problem(s)); this image (1.1.0) is on trial: rolling back to 1.0.0"]);
+
+	const back = boot(storage, slots, "1.0.0");
+	assert.equal(back.device.trial.state, TrialState.RolledBack);
+	const marker = online(back);
+	assert.equal(birth(back).reason, "rollback");
+	back.transport.last.message(SYNC, marker);
+	assert.deepEqual(otaMessages(back), [{ state: "rolled-back", version: "1.1.0", running: "1.0.0", cause: `refused to start: ${problems[0]} (and 1 more)` }]);
+});
+
+test("trial: an image not on trial that refuses to start is left alone (it refuses as always)", () => {
+	const storage = new MemoryStorage();
+	const lines: string[] = [];
+	for (const slots of [new FakeSlots(false), undefined]) {
+		assert.equal(refusedOnTrial({ slots, storage, log: line => lines.push(line), runningVersion: "1.0.0", problems: ["mqttHost: required"] }), false);
+		assert.deepEqual(slots?.calls ?? [], []);
+	}
+	assert.deepEqual(lines, []);
+	assert.equal(storage.get(CAUSE_KEY), undefined);
+});
+
+test("trial: a refusing image on trial whose revert fails stays (and says so); one with no install record names its own version", () => {
+	const storage = new MemoryStorage();
+	const slots = new FakeSlots(true);
+	slots.throwOn = "revert";
+	const lines: string[] = [];
+	assert.equal(refusedOnTrial({ slots, storage, log: line => lines.push(line), runningVersion: "1.1.0", problems: ["x"] }), false);
+	assert.match(lines[0], /this image \(1\.1\.0\) is on trial: rolling back to the previous image$/);
+	assert.match(lines[1], /^config: cannot roll back: .*; staying on 1\.1\.0$/);
 });

@@ -49,7 +49,7 @@ function setup(pending = false, storage = new MemoryStorage(), model = "lin") {
 	};
 	const time = new FakeTime();
 	const updates = new Updates({
-		ports, topic: "d/ota", firmwareVersion: "1.0.0", keyName: "ota-key.der", confirmTimeout: 60_000,
+		ports, topic: "d/ota", firmwareVersion: "1.0.0", keyName: "ota-key.der", confirmTimeout: 60_000, confirmAfter: 1_000,
 		storage, timers: time, log: () => {}, restart: () => {}, freeHeap: undefined, onSendFailed() {},
 		fleet: { model, deviceId: "d", fleetPrefix: "fleet", releaseWindow: 0, random: () => 0 },
 	});
@@ -101,6 +101,9 @@ test("updates: an image on trial confirms through the slots opened at boot, and 
 	s.updates.start();
 	assert.equal(s.updates.trial.state, TrialState.Pending);
 	s.updates.settled();
+	s.updates.delivered();
+	assert.equal(s.updates.trial.state, TrialState.Pending, "the session has not been up for confirmAfter yet");
+	s.time.advance(1_000);
 	assert.equal(s.updates.trial.state, TrialState.Confirmed);
 	assert.deepEqual(s.opened, { fetchers: 0, targets: 1 });
 	assert.deepEqual(s.targets[0].slots.calls, ["confirm"]);

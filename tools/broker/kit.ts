@@ -11,8 +11,9 @@
  *   device id, is the username); password: password_file, the MQTT user name must be
  *   the device id. Never anonymous.
  * - ACL: `pattern readwrite <prefix>/%u/#`, so a device reaches only its own topics, plus
- *   what Home Assistant discovery needs (haDiscovery): publish its own
- *   `<haPrefix>/device/%u/config`, read `<haPrefix>/status`. The operator account
+ *   what Home Assistant discovery needs (haDiscovery): publish its own entities'
+ *   `<haPrefix>/+/%u/+/config`, read and clear the one device-based message earlier
+ *   firmware published (`<haPrefix>/device/%u/config`), read `<haPrefix>/status`. The operator account
  *   (backends, dashboards, `npm run ota`, Home Assistant) reaches `<prefix>/#` and
  *   `<haPrefix>/#`.
  * - Fleet releases: every device may read `<fleetPrefix>/+/release` and nothing else
@@ -24,7 +25,8 @@
  *   own data folder, never a system broker's /var/lib/mosquitto.
  * - message_size_limit MESSAGE_SIZE_LIMIT: above the largest message a device or the
  *   operator sends (7,168 bytes), so a huge publish is dropped by the broker before it
- *   reaches a board.
+ *   reaches a board: the second line behind the XS transport, which skips any incoming
+ *   message over 2 KB without holding it (modules/mqtt-tls/oversize.ts).
  */
 
 export type AuthMode = "mtls" | "password";
@@ -110,11 +112,13 @@ export function aclText(prefix: string, haPrefix = HA_PREFIX, operator = OPERATO
 		"# Devices: each reaches only its own topics. %u is the username: the certificate's CN in",
 		"# mTLS mode, the MQTT user name in password mode; either way it must be the device id.",
 		`pattern readwrite ${prefix}/%u/#`,
-		"# Home Assistant discovery (devices built with haDiscovery=true): a device publishes its",
-		"# own discovery message and reads Home Assistant's online/offline. Without these two",
-		"# lines the broker drops both without telling the device. (Mosquitto warns at start that",
-		`# the pattern ${haPrefix}/status has no %c or %u: it is meant for every device.)`,
-		`pattern write ${haPrefix}/device/%u/config`,
+		"# Home Assistant discovery (devices built with haDiscovery=true): a device publishes one",
+		"# message per entity (<component>/<id>/<key>), reads and clears the one device-based",
+		"# message earlier firmware published, and reads Home Assistant's online/offline. Without",
+		"# these lines the broker drops them without telling the device. (Mosquitto warns at start",
+		`# that the pattern ${haPrefix}/status has no %c or %u: it is meant for every device.)`,
+		`pattern write ${haPrefix}/+/%u/+/config`,
+		`pattern readwrite ${haPrefix}/device/%u/config`,
 		`pattern read ${haPrefix}/status`,
 		"# Fleet releases (npm run release): every device reads them, none writes.",
 		`pattern read ${fleetPrefix}/+/release`,
@@ -147,8 +151,9 @@ export function kitConfig(options: KitOptions, place: KitPlace, port = 8883): st
 		"persistence true",
 		`persistence_location ${place.dataDir}/`,
 		"# The largest payload anyone may publish (bytes): a device takes commands of at most 1 KB and",
-		"# sends at most 7 KB (Home Assistant discovery); the SDK's MQTT client allocates what a",
-		"# message declares before the firmware can refuse it, so a huge one could exhaust a board.",
+		"# sends at most 7 KB in one message; the SDK's MQTT client allocates what a message declares",
+		"# before the firmware can refuse it. The firmware skips anything over 2 KB unread; this",
+		"# is the second line, so a huge publish never even reaches a board.",
 		`message_size_limit ${MESSAGE_SIZE_LIMIT}`,
 		"# No plain-text listener: TLS only.",
 		`listener ${port}`,

@@ -35,7 +35,7 @@
  * and the marker's return is refused too (E_RETAINED; send it again).
  */
 
-import type { Log, Session, TimerHandle, Timers } from "../ports";
+import { TOO_LARGE, type Log, type Session, type TimerHandle, type Timers } from "../ports";
 import type { Topics } from "../connection/topics";
 import type { Commands } from "./table";
 import type { Gpio } from "./gpio";
@@ -169,6 +169,8 @@ export class CommandChannel {
 			result = errorResult(null, ErrorCode.Retained, RETAINED_MESSAGE);
 			this.outbox.put(topic, "", true);
 		}
+		else if (payload === TOO_LARGE)
+			result = errorResult(null, ErrorCode.TooLarge, "payload too large to read: skipped before it was received whole");
 		else if (value === undefined)
 			result = errorResult(null, ErrorCode.Range, `payload ${describe(payload)} on ${describe(pin)}'s set topic is not ON, OFF, 1 or 0`);
 		else

@@ -6,7 +6,8 @@
  *   (failure is E_PARSE). XS's JSON.parse recurses on the native stack: deeply nested
  *   input aborts the whole VM and no try/catch can catch that, so the depth is counted
  *   by a flat scan of the text before the parser ever sees it. A payload whose bytes
- *   are not UTF-8 (it arrives as NOT_UTF8) is E_PARSE saying so.
+ *   are not UTF-8 (it arrives as NOT_UTF8) is E_PARSE saying so; one the transport did
+ *   not read (TOO_LARGE) is E_TOO_LARGE.
  * - The payload must be a JSON object (else E_SHAPE). Its `id`, when present, must be a
  *   non-empty string of at most MAX_ID bytes as the answer carries it (UTF-8, JSON
  *   escapes counted: a control character takes 6) or a finite number (else E_SHAPE, id
@@ -21,7 +22,7 @@
 
 import { CommandError, ErrorCode, describe, utf8Length, type CommandId } from "./result";
 import { exceedsDepth } from "../limits";
-import { NOT_UTF8 } from "../ports";
+import { NOT_UTF8, TOO_LARGE } from "../ports";
 
 export { exceedsDepth } from "../limits";
 
@@ -40,7 +41,7 @@ export interface ParsedCommand {
 
 export function parseCommand(payload: string): ParsedCommand {
 	// A UTF-16 unit is at least one UTF-8 byte, so a long string is too large uncounted.
-	if (payload.length > MAX_PAYLOAD_BYTES || utf8Length(payload) > MAX_PAYLOAD_BYTES)
+	if (payload === TOO_LARGE || payload.length > MAX_PAYLOAD_BYTES || utf8Length(payload) > MAX_PAYLOAD_BYTES)
 		return failed(null, ErrorCode.TooLarge, `payload exceeds ${MAX_PAYLOAD_BYTES} bytes`);
 	if (exceedsDepth(payload, MAX_DEPTH))
 		return failed(null, ErrorCode.Shape, `payload is nested deeper than ${MAX_DEPTH} levels`);

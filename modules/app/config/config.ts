@@ -56,6 +56,7 @@ export interface Config {
 	haPrefix: string;		// Home Assistant's discovery prefix
 	otaKey: string;			// bundled update-signing public key (SubjectPublicKeyInfo DER)
 	otaConfirmTimeout: number;	// ms an updated image has to confirm itself
+	otaConfirmAfter: number;	// ms an updated image must stay online (healthy) before it confirms
 	setupPort: number;		// TCP port of the setup server (setup/)
 	setupTimeout: number;	// ms of setup mode without a request before it closes
 	setupButton: string;	// the input held at boot to open setup mode ("" none)
@@ -128,6 +129,7 @@ export const CONFIG_FIELDS = Object.freeze({
 	haPrefix: text("homeassistant"),
 	otaKey: text("ota-key.der"),
 	otaConfirmTimeout: integer(300_000, 1_000, 86_400_000, "ms"),
+	otaConfirmAfter: integer(60_000, 1_000, 3_600_000, "ms"),
 	setupPort: integer(80, 1, 65535, "port"),
 	setupTimeout: integer(600_000, 10_000, 86_400_000, "ms"),
 	setupButton: text(""),
@@ -171,6 +173,7 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		haPrefix: read.string("haPrefix"),
 		otaKey: read.string("otaKey"),
 		otaConfirmTimeout: read.integer("otaConfirmTimeout"),
+		otaConfirmAfter: read.integer("otaConfirmAfter"),
 		setupPort: read.integer("setupPort"),
 		setupTimeout: read.integer("setupTimeout"),
 		setupButton: read.string("setupButton"),
@@ -225,6 +228,8 @@ export function loadConfig(raw: RawConfig, context: ConfigContext): ConfigResult
 		errors.push(`clientCert/clientKey: give both or neither (got ${describe(config.clientCert)} and ${describe(config.clientKey)})`);
 	if (config.backoffMax < config.backoffMin && !errors.some(error => error.startsWith("backoffM")))
 		errors.push(`backoffMax: ${config.backoffMax} ms is below backoffMin ${config.backoffMin} ms`);
+	if (config.otaConfirmAfter >= config.otaConfirmTimeout && !errors.some(error => error.startsWith("otaConfirm")))
+		errors.push(`otaConfirmAfter: ${config.otaConfirmAfter} ms is not below otaConfirmTimeout ${config.otaConfirmTimeout} ms (an update could never confirm)`);
 	if (!SENSORS.includes(config.sensor))
 		errors.push(`sensor: ${describe(config.sensor)} is not one of ${SENSORS.join(", ")}`);
 	if (config.mqttPassword && !config.mqttUser)

@@ -16,6 +16,7 @@ export const KEY = Object.freeze({
 	boot: "boot",			// boot counter
 	reason: "reason",		// why the device restarted itself ("restart", "ota", "rollback"), "" once reported
 	otaTrial: "otaTrial",	// the update version on trial, or that failed and is not reported yet ("" none); updates/trial.ts
+	otaFrom: "otaFrom",		// the version the update on trial replaced: what a rollback returns to; updates/trial.ts
 	otaBoots: "otaBoots",	// boots of the image on trial so far; updates/trial.ts
 	otaCause: "otaCause",	// why the trial was reverted; updates/trial.ts
 	releaseFailed: "releaseFailed",	// a release version that failed here: not installed again by the rollout; updates/fleet.ts

@@ -60,8 +60,8 @@ export class OfflineQueue<T> {
 		this.#sent = Math.min(this.#entries.length, this.#sent + count);
 	}
 
-	/** Forgets every sent entry whose key is at most `key`. */
-	confirm(key: number): void {
+	/** Forgets every sent entry whose key is at most `key`; returns how many. */
+	confirm(key: number): number {
 		let count = 0;
 		while (count < this.#sent && this.#entries[count].key <= key)
 			count++;
@@ -69,6 +69,7 @@ export class OfflineQueue<T> {
 			this.#entries.splice(0, count);
 			this.#sent -= count;
 		}
+		return count;
 	}
 
 	/** Marks everything sent as unsent again, to be re-sent in order. */

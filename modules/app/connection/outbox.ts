@@ -3,7 +3,7 @@
  * momentarily full.
  *
  * - push(): a message that must not be lost to a full socket (a command result, an
- *   update's state change). At most `capacity` wait; one more drops the oldest waiting
+ *   update's state change, a step of Home Assistant's handover, retained when asked). At most `capacity` wait; one more drops the oldest waiting
  *   one, counted in `dropped` and logged (the command channel never lets it come to
  *   that: it checks `results` first, see commands/channel.ts).
  * - put(): a latest-wins message (retained state, a marker): a newer one for the same
@@ -76,14 +76,14 @@ export class Outbox {
 		this.#retry = undefined;
 	}
 
-	push(topic: string, payload: string): void {
+	push(topic: string, payload: string, retain = false): void {
 		if (this.results >= this.#o.capacity) {
 			const oldest = this.#waiting.findIndex(message => !message.latest);
 			this.#waiting.splice(oldest, 1);
 			this.#dropped++;
 			this.#o.log(`outbox: full, dropped the oldest result (${this.#dropped} dropped so far)`);
 		}
-		this.#waiting.push({ topic, payload, retain: false, latest: false });
+		this.#waiting.push({ topic, payload, retain, latest: false });
 		this.#flush();
 	}
 

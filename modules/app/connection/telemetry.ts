@@ -92,14 +92,14 @@ export class Telemetry {
 		this.#queue.rewind();
 	}
 
-	/** Handles a message on the sync topic; ignores anything malformed or stale. */
-	confirm(payload: string): void {
+	/** Handles a message on the sync topic: true when it confirmed a reading; ignores anything malformed or stale. */
+	confirm(payload: string): boolean {
 		if (payload.length > MAX_SYNC)
-			return;
+			return false;
 		const match = /^(\d+):(\d+)$/.exec(payload);
 		if (!match || Number(match[1]) !== this.#o.boot)
-			return;
-		this.#queue.confirm(Number(match[2]));
+			return false;
+		return this.#queue.confirm(Number(match[2])) > 0;
 	}
 
 	#send(): void {

@@ -6,7 +6,7 @@
  *   written as `-` (one topic level per model: `sim/moddable_two` is
  *   `fleet/sim-moddable_two/release`).
  * - parseRelease(payload): the retained message checked completely, cheapest first:
- *   size (over RELEASE_MAX bytes: E_TOO_LARGE), nesting (anything deeper than the one
+ *   size (over RELEASE_MAX bytes, or TOO_LARGE: not even read: E_TOO_LARGE), nesting (anything deeper than the one
  *   object: E_SHAPE, counted before JSON.parse, which aborts XS on deep input), JSON
  *   (E_PARSE), then each field: missing or of the wrong type E_SHAPE, out of its format
  *   or range E_RANGE (rollout a whole 0..100). Fields it does not know are ignored, so
@@ -20,7 +20,8 @@
  * Limits: buckets are only as even as the ids are varied; a fleet of ten shows it.
  */
 
-import { exceedsDepth, utf8Length } from "../limits";
+import { MAX_RECEIVE, exceedsDepth, utf8Length } from "../limits";
+import { TOO_LARGE } from "../ports";
 import { HTTPS_URL, MODEL, MODEL_MAX, SHA256_HEX, SIGNATURE_MAX, SIZE_MAX, URL_MAX, VERSION } from "./request";
 
 export const RELEASE_MAX = 1024;	// bytes of a release message
@@ -84,6 +85,8 @@ const FIELDS: Readonly<Record<keyof Release, Check>> = Object.freeze({
 });
 
 export function parseRelease(payload: string): Release | ReleaseProblem {
+	if (payload === TOO_LARGE)
+		return problem(ReleaseFault.TooLarge, `over ${MAX_RECEIVE} bytes, not read`, null);
 	if (payload.length > RELEASE_MAX || utf8Length(payload) > RELEASE_MAX)
 		return problem(ReleaseFault.TooLarge, `${utf8Length(payload)} bytes, at most ${RELEASE_MAX}`, null);
 	if (exceedsDepth(payload, 1))

@@ -14,8 +14,10 @@
  * - The ota topic has one outbox (progress.ts), built with the first message (an
  *   update's progress or the trial's report) and kept: it may hold messages for the
  *   next session.
- * - start() counts a boot on trial; settled() is the first settled session (the trial
- *   confirms); stop() abandons a running download and clears every timer.
+ * - start() counts a boot on trial; attach()/detach() (the session), settled() (the
+ *   command gate opened) and delivered() (a reading's marker came back) drive its
+ *   confirm window (trial.ts); stop() abandons a running download and clears every
+ *   timer.
  * - Fleet releases (fleet.ts), where `model` names the board: `releaseTopic` is what the
  *   device subscribes to (attach() does, on every session, so the retained release
  *   comes), receiveRelease() each message on it, installRelease() the release.install
@@ -72,6 +74,9 @@ export interface UpdatesOptions {
 	/** The config's otaKey: names the key in the reason updates are refused. */
 	keyName: string;
 	confirmTimeout: number;		// ms
+	confirmAfter: number;		// ms
+	/** Takes a reading now: a session of an image on trial starts with one. */
+	sample?(): void;
 	storage: Storage;
 	timers: Timers;
 	log: Log;
@@ -114,7 +119,8 @@ export class Updates {
 		this.#openTarget = openUpdateTarget ?? (updateTarget && (() => updateTarget));
 		this.trial = new OtaTrial({
 			slots: openUpdateTarget ? openUpdateTarget() : ports.bootSlots, storage, timers, log, restart,
-			runningVersion: options.firmwareVersion, confirmTimeout: options.confirmTimeout,
+			runningVersion: options.firmwareVersion, confirmTimeout: options.confirmTimeout, confirmAfter: options.confirmAfter,
+			sample: options.sample,
 			publish: payload => this.#outbox().change(payload),
 		});
 		const { model, fleetPrefix } = options.fleet;
@@ -183,8 +189,11 @@ export class Updates {
 		return fleet.install();
 	}
 
-	/** The first settled session: an image on trial confirms itself. */
+	/** This session's command gate opened (the trial's window, or its rolled-back report). */
 	settled(): void { this.trial.settled(); }
+
+	/** A reading's sync marker came back. */
+	delivered(): void { this.trial.delivered(); }
 
 	/** Subscribes to the release topic (its retained release comes next), then sends waiting progress. */
 	attach(session: Session): void {
@@ -197,9 +206,11 @@ export class Updates {
 		}
 		this.#session = session;
 		this.#progress?.outbox.attach(session);
+		this.trial.online();
 	}
 
 	detach(): void {
+		this.trial.offline();
 		this.#session = undefined;
 		this.#progress?.outbox.detach();
 	}
