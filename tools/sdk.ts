@@ -18,7 +18,8 @@
  *   the launcher that runs the build until stopped (again after a death: start.ts's
  *   SimulatorSupervisor).
  * - simulatorStateDir(library) is where that build keeps its state when it runs
- *   (modules/board/storage/sim.ts): storage.json and the update target's files.
+ *   (modules/board/storage/sim.ts): storage.json and the update target's files. Before
+ *   a build exists, libraryPath(outDir, platform) names the library it will make.
  */
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -108,11 +109,6 @@ export function libraryPath(outDir: string, platform = "lin"): string {
 	// after the directory holding the (wrapper) manifest.
 	const device = platform.startsWith("sim/") ? platform.slice("sim/".length) : "mc";
 	return join(outDir, "bin/lin", device, "instrument", basename(outDir), "mc.so");
-}
-
-/** The state folder of the simulator built into `outDir` (see simulatorStateDir). */
-export function stateFolder(outDir: string, platform = "lin"): string {
-	return simulatorStateDir(libraryPath(outDir, platform));
 }
 
 function checkBuild(build: Build, status: number | null, output: string): string {

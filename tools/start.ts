@@ -51,7 +51,7 @@ import { startMonitor } from "./monitor";
 import { MemoryStorage } from "../node/ports";
 import { NodeUpdateTarget } from "../node/update-target";
 import { generatePki } from "./pki";
-import { prepareSimulator, stateFolder } from "./sdk";
+import { libraryPath, prepareSimulator, simulatorStateDir } from "./sdk";
 import { freePort } from "./net";
 import { mtlsIdentity } from "./provision";
 import { factoryReset, onSetupLine, provisionDevice, setupFlag } from "./start-setup";
@@ -137,7 +137,7 @@ async function main(): Promise<void> {
 	};
 	if (process.env.MODDABLE) {
 		say(`MODDABLE is set: running the firmware in the simulator (tools/sdk.ts)`);
-		factoryReset(stateFolder(SIM_BUILD));
+		factoryReset(simulatorStateDir(libraryPath(SIM_BUILD)));
 		const watchSetup = onSetupLine(setupPlan);
 		// The fleet image: no broker, no id; setup mode gives them (and the identity).
 		const launch = await prepareSimulator({

@@ -19,18 +19,12 @@
 import assert from "node:assert/strict";
 import { createHash, generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { signUpdate } from "../../tools/ota-sign";
-import { startImageServer, type ImageServer } from "../../tools/harness/image-server";
-import { startProxy, type TcpProxy } from "../../tools/harness/tcp-proxy";
 import { waitFor } from "../../tools/harness/wait";
-import { parse, type Watcher } from "../../tools/harness/watcher";
-import { DeviceFixture, sdkSkip } from "./support";
-import { simulatorStateDir, type Simulator } from "../../tools/sdk";
+import { parse } from "../../tools/harness/watcher";
+import { sdkSkip, simulatedDevice } from "./support";
 
-const ID = "sim-ota";
-const TOPIC = (leaf: string) => `devices/${ID}/${leaf}`;
 const CONFIRM_TIMEOUT = 12_000;	// ms: otaConfirmTimeout of this build (it confirms after otaConfirmAfter 2 s online)
 
 interface Progress {
@@ -45,67 +39,34 @@ interface Progress {
 interface Birth { online: boolean; fw?: string; reason?: string }
 
 describe("simulator: signed over-the-air update with boot confirmation", () => {
-	let fixture: DeviceFixture;
-	let images: ImageServer;
-	let proxy: TcpProxy;
-	let watcher: Watcher;
-	let simulator: Simulator;
 	const image = randomBytes(96 * 1024);	// about 2.5 s at the simulator's socket speed
 	const sha256 = createHash("sha256").update(image).digest("hex");
 	const tampered = Buffer.from(image);
 	tampered[50_000] ^= 0x01;
-
-	// The simulator target keeps its slots in the build's own state directory (a fresh build starts with none).
-	let state = "";
-	const SLOT = (slot: string) => join(state, `${ID}-${slot}.bin`);
-	const PARTIAL = () => join(state, `${ID}-ota.part`);
-
-	before(async () => {
-		if (sdkSkip)
-			return;
-		fixture = new DeviceFixture();
-		const broker = await fixture.broker();
-		proxy = await startProxy(broker.port);
-		fixture.onCleanup(() => proxy.close());
-		images = await startImageServer(fixture.pkiDir);
-		fixture.onCleanup(() => images.close());
-		images.route("/fw.bin", { kind: "ok", body: image });
-		images.route("/tampered.bin", { kind: "ok", body: tampered });
-		const library = await fixture.build(proxy.port, ID, { otaConfirmTimeout: CONFIRM_TIMEOUT, otaConfirmAfter: 2_000 });
-		state = simulatorStateDir(library);
-		watcher = await fixture.watcher({ port: broker.port, topics: [`devices/${ID}/#`] });
-		simulator = fixture.simulate(library, 240);
-		await watcher.waitFor(TOPIC("status"), payload => (payload as Birth).online === true, 60_000);
+	const sim = simulatedDevice("sim-ota", {
+		config: { otaConfirmTimeout: CONFIRM_TIMEOUT, otaConfirmAfter: 2_000 },
+		relay: true,
+		images: [["/fw.bin", { kind: "ok", body: image }], ["/tampered.bin", { kind: "ok", body: tampered }]],
+		seconds: 240,
 	});
-	after(() => fixture?.cleanup());
+	// The simulator target keeps its slots in the build's own state folder (a fresh build starts with none).
+	const SLOT = (slot: string) => sim.stateFile(`${sim.id}-${slot}.bin`);
+	const PARTIAL = () => sim.stateFile(`${sim.id}-ota.part`);
 
-	const signingKey = () => readFileSync(join(fixture.pkiDir, "ota-signing.key"));
-	const signed = (version: string, url = images.url("/fw.bin")) => {
+	const signed = (version: string, url = sim.images!.url("/fw.bin")) => {
 		const fields = { model: "lin", version, size: image.length, sha256 };
-		return { op: "ota.start", url, ...fields, signature: signUpdate(signingKey(), fields) };
+		return { op: "ota.start", url, ...fields, signature: signUpdate(sim.signingKey(), fields) };
 	};
-	/** Sends a command and returns its answer; re-sends while the device is still settling. */
-	const command = async (fields: Record<string, unknown>): Promise<{ ok: boolean; error?: { code: string; message: string } }> => {
-		for (let attempt = 1; ; attempt++) {
-			const id = `${fields.op}-${attempt}-${Date.now()}`;
-			await watcher.publish(TOPIC("cmd"), JSON.stringify({ id, ...fields }));
-			const answer = await watcher.waitFor(TOPIC("cmd/result"), payload => (payload as { id?: string }).id === id, 15_000);
-			const result = parse(answer.payload) as { ok: boolean; error?: { code: string; message: string } };
-			// Commands that arrive before the device's settle marker are refused as possibly retained.
-			if (result.error?.code !== "E_RETAINED" || attempt >= 5)
-				return result;
-			await new Promise(resolve => setTimeout(resolve, 500));
-		}
-	};
-	const progress = (from = 0) => watcher.on(TOPIC("ota")).slice(from).map(message => parse(message.payload) as Progress);
-	const births = (from = 0) => watcher.on(TOPIC("status")).slice(from).map(message => parse(message.payload) as Birth).filter(birth => birth.online);
+	const command = (fields: Record<string, unknown>) => sim.command(fields);
+	const progress = (from = 0) => sim.messages<Progress>("ota", from);
+	const births = (from = 0) => sim.messages<Birth>("status", from).filter(birth => birth.online);
 	/** With SMN_TEST_LOGS=1: what the broker saw on the ota and status topics since `from` ota messages. */
 	const show = (from: number) => {
 		if (process.env.SMN_TEST_LOGS === "1")
-			for (const message of watcher.on(TOPIC("ota")).slice(from).filter(m => !m.payload.includes("\"downloading\"")))
+			for (const message of sim.watcher.on(sim.topic("ota")).slice(from).filter(m => !m.payload.includes("\"downloading\"")))
 				console.log(`[broker] ${message.topic} ${message.payload}`);
 	};
-	const seq = () => Math.max(0, ...watcher.on(TOPIC("telemetry")).map(message => (parse(message.payload) as { seq: number }).seq));
+	const seq = () => Math.max(0, ...sim.messages<{ seq: number }>("telemetry").map(reading => reading.seq));
 
 	it("refuses a missing signature and one by another key: E_SIGNATURE, nothing fetched or written", { skip: sdkSkip }, async () => {
 		const { signature: _, ...unsigned } = signed("1.1.0");
@@ -115,13 +76,13 @@ describe("simulator: signed over-the-air update with boot confirmation", () => {
 		const foreign = await command({ ...unsigned, signature: signUpdate(other, { model: "lin", version: "1.1.0", size: image.length, sha256 }) });
 		assert.equal(foreign.error?.code, "E_SIGNATURE", JSON.stringify(foreign));
 		assert.match(foreign.error!.message, /not by the bundled/);
-		assert.equal(images.requests.size, 0, "the image server saw no request");
+		assert.equal(sim.images!.requests.size, 0, "the image server saw no request");
 		assert.ok(!existsSync(PARTIAL()) && !existsSync(SLOT("pending")), "nothing written");
 		assert.deepEqual(progress(), []);
 	});
 
 	it("fails a tampered image with E_HASH and keeps the old image", { skip: sdkSkip }, async () => {
-		assert.equal((await command(signed("1.1.0", images.url("/tampered.bin")))).ok, true);
+		assert.equal((await command(signed("1.1.0", sim.images!.url("/tampered.bin")))).ok, true);
 		const failed = await waitFor("failed", () => progress().find(entry => entry.state === "failed"), 60_000);
 		assert.equal(failed.error?.code, "E_HASH");
 		assert.equal(failed.received, image.length, "the whole image was hashed before refusing it");
@@ -133,8 +94,8 @@ describe("simulator: signed over-the-air update with boot confirmation", () => {
 	});
 
 	it("installs a good image: downloading -> verifying -> applying -> rebooting -> confirmed; then a downgrade is E_VERSION", { skip: sdkSkip }, async () => {
-		const start = watcher.on(TOPIC("ota")).length;
-		const birthsBefore = watcher.on(TOPIC("status")).length;
+		const start = progress().length;
+		const birthsBefore = sim.messages("status").length;
 		assert.equal((await command(signed("1.1.0"))).ok, true);
 		await waitFor("confirmed", () => progress(start).some(entry => entry.state === "confirmed"), 90_000);
 		const states = progress(start).map(entry => entry.state).filter((state, i, all) => state !== all[i - 1]);
@@ -152,19 +113,19 @@ describe("simulator: signed over-the-air update with boot confirmation", () => {
 	});
 
 	it("rolls back an image whose boot never reaches the broker, after otaConfirmTimeout; the next birth says rollback", { skip: sdkSkip }, async () => {
-		const start = watcher.on(TOPIC("ota")).length;
-		const birthsBefore = watcher.on(TOPIC("status")).length;
-		const linesBefore = simulator.lines.length;
+		const start = progress().length;
+		const birthsBefore = sim.messages("status").length;
+		const linesBefore = sim.simulator.lines.length;
 		assert.equal((await command(signed("1.2.0"))).ok, true);
 		await waitFor("rebooting", () => progress(start).some(entry => entry.state === "rebooting"), 60_000);
-		proxy.refuse(true);	// from now on the broker is unreachable
-		proxy.cut();
-		const trace = () => simulator.lines.slice(linesBefore);
+		sim.relay!.refuse(true);	// from now on the broker is unreachable
+		sim.relay!.cut();
+		const trace = () => sim.simulator.lines.slice(linesBefore);
 		await waitFor("the 1.2.0 boot on trial", () => trace().some(line => line.includes("1.2.0 is on trial")), 15_000);
 		await waitFor("the rollback", () => trace().some(line => line.includes("rolling back")), CONFIRM_TIMEOUT + 10_000);
-		proxy.refuse(false);	// the broker is back for the image after the rollback
+		sim.relay!.refuse(false);	// the broker is back for the image after the rollback
 
-		const birth = await watcher.waitFor(TOPIC("status"), payload => (payload as Birth).reason === "rollback", 30_000);
+		const birth = await sim.watcher.waitFor(sim.topic("status"), payload => (payload as Birth).reason === "rollback", 30_000);
 		if (process.env.SMN_TEST_LOGS === "1")
 			console.log(`[broker] ${birth.topic} ${birth.payload}`);
 		assert.deepEqual((parse(birth.payload) as Birth).fw, "1.1.0");

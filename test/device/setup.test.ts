@@ -22,7 +22,7 @@ import type { Broker } from "../../tools/broker/broker";
 import { OPERATOR } from "../../tools/broker/kit";
 import { issueDeviceCert } from "../../tools/pki";
 import { freePort } from "../../tools/net";
-import { stateFolder, type Simulator } from "../../tools/sdk";
+import { simulatorStateDir, type Simulator } from "../../tools/sdk";
 import { waitFor } from "../../tools/harness/wait";
 import type { Watcher } from "../../tools/harness/watcher";
 import { mtlsIdentity, provision } from "../../tools/provision";
@@ -93,7 +93,7 @@ describe("simulator: setup mode", () => {
 	});
 
 	it("a factory reset file reopens setup mode; the page in headless Chromium sets a password identity", { skip: browserSkip }, async () => {
-		writeFileSync(join(stateFolder(join(fixture.buildDir, "simsetup")), "setup-reset"), "");	// the build folder DeviceFixture names after "sim-setup"
+		writeFileSync(join(simulatorStateDir(library), "setup-reset"), "");
 		const simulator = fixture.simulate(library);
 		const { port, code } = await setupLine(simulator);
 		assert.ok(simulator.lines.some(line => line.includes("factory reset")), simulator.lines.join("\n"));

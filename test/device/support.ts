@@ -7,21 +7,24 @@
  * - Builds take about a minute in the simulator's toolchain; build once, run many.
  * - simulatedDevice(id, options) is the usual setup in one call: it registers the
  *   suite's before() (broker, optional relay and image server, build, watcher on
- *   devices/<id>/#, simulator, the birth) and after() (everything stopped), and gives
- *   the tests the topics, the parsed messages and command() (re-sent while the device
- *   still takes commands for retained ones). DeviceFixture stays for setups of their own.
+ *   devices/<id>/# and any more topics, simulator, the birth) and after() (retained
+ *   messages it published deleted, everything stopped), and gives the tests the
+ *   topics, the parsed messages, the build's state files and command() (re-sent while
+ *   the device still takes commands for retained ones).
+ * - DeviceFixture stays for setups the one-device shape does not fit: several builds
+ *   side by side, brokers with logins, a device with no broker yet (setup mode).
  */
 
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before } from "node:test";
-import { buildFirmwareAsync, moddableHome, startSimulator, type Simulator } from "../../tools/sdk";
+import { buildFirmwareAsync, moddableHome, simulatorStateDir, startSimulator, type Simulator } from "../../tools/sdk";
 import { Fixture } from "../../tools/harness/fixture";
 import { startImageServer, type ImageServer } from "../../tools/harness/image-server";
 import { startProxy, type TcpProxy } from "../../tools/harness/tcp-proxy";
 import { delay } from "../../tools/harness/wait";
-import { parse, type Watcher } from "../../tools/harness/watcher";
+import { parse, type Watcher, type WatcherOptions } from "../../tools/harness/watcher";
 import type { Broker } from "../../tools/broker/types";
 import { OTA_SIGNING_KEY } from "../../tools/ota-sign";
 
@@ -88,6 +91,12 @@ export interface SimulatedDeviceOptions {
 	relay?: boolean;
 	/** An HTTPS image server with these routes (see tools/harness/image-server). */
 	images?: Parameters<ImageServer["route"]>[] | true;
+	/** The watcher: topics beyond devices/<id>/#, a persistent session. */
+	watcher?: Partial<Pick<WatcherOptions, "topics" | "clientId" | "persistent">>;
+	/** Runs once the watcher is connected, before the simulator starts (a retained message for the first boot, say). */
+	beforeBoot?: (device: SimulatedDevice) => Promise<void>;
+	/** false: start the simulator but wait for no birth (a build that must refuse to start). */
+	awaitBirth?: boolean;
 	/** Seconds the simulator may run (default 120). */
 	seconds?: number;
 	/** Runs before the build (files a previous run left, say). */
@@ -112,6 +121,7 @@ export class SimulatedDevice {
 	relay: TcpProxy | undefined;
 	images: ImageServer | undefined;
 	library = "";
+	readonly #retained = new Set<string>();
 
 	constructor(readonly id: string, readonly options: SimulatedDeviceOptions = {}) {}
 
@@ -125,6 +135,15 @@ export class SimulatedDevice {
 
 	/** The update-signing private key the build's otaKey belongs to. */
 	signingKey(): Buffer { return readFileSync(join(this.fixture.pkiDir, OTA_SIGNING_KEY)); }
+
+	/** A file in the build's own state folder (boot slots, storage.json; a fresh build has none). */
+	stateFile(name: string): string { return join(simulatorStateDir(this.library), name); }
+
+	/** Publishes a retained message; the suite's end deletes it, so no later run's device sees it. */
+	async retain(topic: string, payload: string): Promise<void> {
+		this.#retained.add(topic);
+		await this.watcher.publish(topic, payload, true);
+	}
 
 	async start(): Promise<void> {
 		const { options } = this;
@@ -143,9 +162,18 @@ export class SimulatedDevice {
 					images.route(...route);
 		}
 		this.library = await this.fixture.build(this.relay?.port ?? this.broker.port, this.id, options.config, options.platform, [], options.creation);
-		this.watcher = await this.fixture.watcher({ port: this.broker.port, topics: [this.topic("#")] });
+		const { topics = [], ...watcher } = options.watcher ?? {};
+		this.watcher = await this.fixture.watcher({ ...watcher, port: this.broker.port, topics: [this.topic("#"), ...topics] });
+		await options.beforeBoot?.(this);
 		this.simulator = this.fixture.simulate(this.library, options.seconds);
-		await this.watcher.waitFor(this.topic("status"), payload => (payload as { online?: boolean }).online === true, 60_000);
+		if (options.awaitBirth !== false)
+			await this.watcher.waitFor(this.topic("status"), payload => (payload as { online?: boolean }).online === true, 90_000);
+	}
+
+	async stop(): Promise<void> {
+		for (const topic of this.#retained)
+			await this.watcher.publish(topic, "", true).catch(() => undefined);
+		await this.fixture?.cleanup();
 	}
 
 	/**
@@ -173,6 +201,6 @@ export function simulatedDevice(id: string, options: SimulatedDeviceOptions = {}
 		if (!sdkSkip)
 			await device.start();
 	});
-	after(() => device.fixture?.cleanup());
+	after(() => device.stop());
 	return device;
 }

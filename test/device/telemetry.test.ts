@@ -6,35 +6,21 @@
  */
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import type { Broker } from "../../tools/broker/broker";
+import { before, describe, it } from "node:test";
 import { makeExpiredServer, makeRogueServer, makeWrongNameServer } from "../../tools/pki";
 import { startProxy, type TcpProxy } from "../../tools/harness/tcp-proxy";
 import { waitFor } from "../../tools/harness/wait";
-import { distinctSeqs, gaps, parse, type Watcher } from "../../tools/harness/watcher";
-import { DeviceFixture, sdkSkip } from "./support";
+import { distinctSeqs, gaps, parse } from "../../tools/harness/watcher";
+import { sdkSkip, simulatedDevice } from "./support";
 
 describe("simulator: secure telemetry", () => {
-	let fixture: DeviceFixture;
-	const ID = "sim-telemetry";
-	const TELEMETRY = `devices/${ID}/telemetry`;
-	const STATUS = `devices/${ID}/status`;
-	let broker: Broker;
-	let library: string;
-	let watcher: Watcher;
-
-	before(async () => {
-		if (sdkSkip)
-			return;
-		fixture = new DeviceFixture();
-		broker = await fixture.broker();
-		library = await fixture.build(broker.port, ID);
-		watcher = await fixture.watcher({ port: broker.port, topics: [TELEMETRY, STATUS], clientId: "sim-telemetry-watcher", persistent: true });
-	});
-	after(() => fixture?.cleanup());
+	// A persistent watcher: what the device publishes while the broker restarts is not missed.
+	const sim = simulatedDevice("sim-telemetry", { watcher: { clientId: "sim-telemetry-watcher", persistent: true } });
+	const TELEMETRY = sim.topic("telemetry");
+	const STATUS = sim.topic("status");
 
 	it("publishes a retained birth and readings in order, and survives a broker restart", { skip: sdkSkip }, async () => {
-		const simulator = fixture.simulate(library);
+		const { simulator, watcher, broker } = sim;
 		const birth = await watcher.waitFor(STATUS, payload => (payload as { online?: boolean }).online === true, 60_000);
 		const { boot, fw } = parse(birth.payload) as { boot: number; fw: string };
 		assert.equal(fw, "1.0.0");
@@ -63,7 +49,7 @@ describe("simulator: secure telemetry", () => {
 		await watcher.waitFor(STATUS, payload => (payload as { online?: boolean }).online === false, 15_000);
 
 		// The boot counter lives in Preference: the next launch is the next boot.
-		const again = fixture.simulate(library);
+		const again = sim.fixture.simulate(sim.library);
 		await watcher.waitFor(STATUS, payload => (payload as { boot?: number }).boot === boot + 1, 60_000);
 		await again.stop();
 	});
@@ -75,9 +61,9 @@ describe("simulator: secure telemetry", () => {
 		before(async () => {
 			if (sdkSkip)
 				return;
-			relay = await startProxy(broker.port);
-			fixture.onCleanup(() => relay.close());
-			refusing = await fixture.build(relay.port, "sim-refuse");
+			relay = await startProxy(sim.broker.port);
+			sim.fixture.onCleanup(() => relay.close());
+			refusing = await sim.fixture.build(relay.port, "sim-refuse");
 		});
 		// What XS's TLS stack traces for each refusal: the test checks the reason, not
 		// only that the connection failed.
@@ -87,17 +73,17 @@ describe("simulator: secure telemetry", () => {
 			["a certificate for another name", makeWrongNameServer, /subjectAltName match failed for localhost/],
 		];
 		it("reaches the trusted broker through the same relay (control)", { skip: sdkSkip }, async () => {
-			relay.retarget(broker.port);
-			const simulator = fixture.simulate(refusing);
+			relay.retarget(sim.broker.port);
+			const simulator = sim.fixture.simulate(refusing);
 			await waitFor("online through the relay", () => simulator.lines.some(line => line.includes("connecting -> online")), 60_000);
 			await simulator.stop();
 		});
 		for (const [title, make, reason] of cases)
 			it(title, { skip: sdkSkip }, async () => {
-				const untrusted = await fixture.broker({ certName: make(fixture.pkiDir) });
-				const observer = await fixture.watcher({ port: untrusted.port, topics: ["devices/#"], insecure: true });
+				const untrusted = await sim.fixture.broker({ certName: make(sim.fixture.pkiDir) });
+				const observer = await sim.fixture.watcher({ port: untrusted.port, topics: ["devices/#"], insecure: true });
 				relay.retarget(untrusted.port);
-				const simulator = fixture.simulate(refusing);
+				const simulator = sim.fixture.simulate(refusing);
 				await waitFor("two refused attempts", () => simulator.lines.filter(line => line.includes("connecting -> backing-off (connect-failed")).length >= 2, 60_000);
 				assert.ok(!simulator.lines.some(line => line.includes("-> online")), simulator.lines.join("\n"));
 				assert.ok(simulator.lines.some(line => reason.test(line)), `traced ${reason}:\n${simulator.lines.join("\n")}`);
