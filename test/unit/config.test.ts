@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { loadConfig, rootNames, type RawConfig } from "../../modules/app/config/config";
 import { MAX_TOPIC } from "../../modules/app/limits";
-import { QUEUE_ENTRY_BYTES, QUEUE_MAX } from "../../modules/app/config/config";
+import { QUEUE_BUDGET, QUEUE_ENTRY_BYTES, QUEUE_MAX } from "../../modules/app/config/config";
 import { UPDATE_HEADROOM } from "../../modules/app/updates/ota";
 import { longestTopic } from "../../modules/app/connection/topics";
 
@@ -335,7 +335,8 @@ test("config: haPrefix is refused with wildcards, a leading $, control character
 
 test("config: queueSize is bounded by what a queued reading costs on ESP32 within an update's heap", () => {
 	assert.equal(QUEUE_ENTRY_BYTES, 136 + 3 * 16, "bench/README.md: 136 B of chunks and 3 slots per queued reading");
-	assert.ok(QUEUE_MAX * QUEUE_ENTRY_BYTES <= UPDATE_HEADROOM && (QUEUE_MAX + 1) * QUEUE_ENTRY_BYTES > UPDATE_HEADROOM);
+	assert.ok(QUEUE_MAX * QUEUE_ENTRY_BYTES <= QUEUE_BUDGET && (QUEUE_MAX + 1) * QUEUE_ENTRY_BYTES > QUEUE_BUDGET);
+	assert.ok(QUEUE_BUDGET <= UPDATE_HEADROOM, "the offline queue takes no more heap than an update");
 	assert.deepEqual(load({ queueSize: String(QUEUE_MAX) }).errors, []);
 	assert.match(load({ queueSize: String(QUEUE_MAX + 1) }).errors.join("\n"), /queueSize: 151 readings is outside 1..150/);
 });

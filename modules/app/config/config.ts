@@ -86,11 +86,13 @@ const DER_NAME_PATTERN = () => /^[A-Za-z0-9_.-]+\.der$/;
 const ID_PATTERN = () => /^[A-Za-z0-9_-]{1,64}$/;
 const SENSORS: readonly SensorKind[] = Object.freeze(["simulated", "adc"]);
 export const MAX_PINS = 16;
-// An offline queue may take at most the heap an update takes (updates/ota.ts
-// UPDATE_HEADROOM, 27,648 B), so the device fits one envelope either way. A queued
-// reading costs 136 B of chunks and 3 slots of 16 B on ESP32 (bench/README.md).
+// An offline queue may take at most QUEUE_BUDGET bytes of a board's heap, no more than
+// an update takes (updates/ota.ts UPDATE_HEADROOM; test/unit/config.test.ts holds the
+// two apart), so the device fits one envelope either way. A queued reading costs 136 B
+// of chunks and 3 slots of 16 B on ESP32 (bench/README.md).
+export const QUEUE_BUDGET = 27_648;	// bytes
 export const QUEUE_ENTRY_BYTES = 136 + 3 * 16;
-export const QUEUE_MAX = Math.floor(27_648 / QUEUE_ENTRY_BYTES);	// 150 readings
+export const QUEUE_MAX = Math.floor(QUEUE_BUDGET / QUEUE_ENTRY_BYTES);	// 150 readings
 export const HA_PREFIX_MAX = 64;	// characters
 /** A board model as mcconfig -p names a platform (lin, sim/moddable_two, esp32/esp32_thing). */
 export const MODEL = (): RegExp => /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
