@@ -10,21 +10,10 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
 import ts from "typescript";
-
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-function sources(dir: string): string[] {
-	return readdirSync(dir, { withFileTypes: true }).flatMap(entry => {
-		const path = join(dir, entry.name);
-		if (entry.isDirectory())
-			return sources(path);
-		return entry.name.endsWith(".ts") && !entry.name.endsWith(".d.ts") ? [path] : [];
-	});
-}
+import { ROOT, firmwareSources } from "./support/firmware-sources";
 
 /** "file:line name" for each enum declared in the text. */
 export function enums(path: string, text = readFileSync(path, "utf8")): string[] {
@@ -45,6 +34,6 @@ test("no enum: the check finds an exported and a nested enum, and passes a froze
 });
 
 test("no enum in modules/ or main.ts", () => {
-	const found = [...sources(join(ROOT, "modules")), join(ROOT, "main.ts")].flatMap(path => enums(path));
+	const found = firmwareSources().flatMap(path => enums(path));
 	assert.deepEqual(found, [], "use a frozen object and a union type instead");
 });

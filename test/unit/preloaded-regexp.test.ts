@@ -13,21 +13,10 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
 import ts from "typescript";
-
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-
-function sources(dir: string): string[] {
-	return readdirSync(dir, { withFileTypes: true }).flatMap(entry => {
-		const path = join(dir, entry.name);
-		if (entry.isDirectory())
-			return sources(path);
-		return /\.ts$/.test(entry.name) && !/\.d\.ts$/.test(entry.name) ? [path] : [];
-	});
-}
+import { ROOT, firmwareSources } from "./support/firmware-sources";
 
 /** True when `node` runs only when a function is called (not while the module loads). */
 function insideFunction(node: ts.Node): boolean {
@@ -62,6 +51,6 @@ test("preloaded regexp: the check finds a module-level literal and accepts one i
 });
 
 test("preloaded regexp: modules/ and main.ts make no RegExp at module level", () => {
-	const found = [...sources(join(ROOT, "modules")), join(ROOT, "main.ts")].flatMap(path => moduleLevelRegExps(path));
+	const found = firmwareSources().flatMap(path => moduleLevelRegExps(path));
 	assert.deepEqual(found, []);
 });
